@@ -1,0 +1,183 @@
+#include "io/image_reader.hpp"
+
+#include <itkImageFileReader.h>
+#include <itkImageIOFactory.h>
+#include <itkVectorImage.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "io/itk_setup.hpp"
+#include "io/tiff_tags.hpp"
+
+namespace nucseg::io {
+namespace {
+
+itk::ImageIOBase::Pointer open_io(const std::string& path) {
+  register_itk_io();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw InputError("cannot read '" + path + "': no such file");
+  }
+  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(),
+                                               itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  if (!io) {
+    throw InputError("cannot read '" + path +
+                     "': not an image in a supported format (corrupt or unknown type)");
+  }
+  io->SetFileName(path);
+  try {
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw InputError("cannot read '" + path + "': " + e.GetDescription());
+  }
+  return io;
+}
+
+std::string dims_text(const itk::ImageIOBase& io) {
+  std::string s;
+  for (unsigned d = 0; d < io.GetNumberOfDimensions(); ++d) {
+    s += (d ? "x" : "") + std::to_string(io.GetDimensions(d));
+  }
+  return s;
+}
+
+/// Effective dimensionality ignoring trailing axes of size 1.
+unsigned effective_dims(const itk::ImageIOBase& io) {
+  unsigned n = io.GetNumberOfDimensions();
+  while (n > 2 && io.GetDimensions(n - 1) == 1) --n;
+  return n;
+}
+
+template <class Pixel, unsigned Dim>
+typename itk::VectorImage<Pixel, Dim>::Pointer read_vector(const std::string& path) {
+  using Image = itk::VectorImage<Pixel, Dim>;
+  auto reader = itk::ImageFileReader<Image>::New();
+  reader->SetFileName(path);
+  try {
+    reader->Update();
+  } catch (const itk::ExceptionObject& e) {
+    throw InputError("cannot read '" + path + "': " + e.GetDescription());
+  }
+  return reader->GetOutput();
+}
+
+void check_finite(const RawImage& img) {
+  for (std::size_t i = 0; i < img.pixels.size(); ++i) {
+    if (!std::isfinite(img.pixels[i])) {
+      const std::size_t plane = img.plane_size();
+      const std::size_t c = i / plane, y = (i % plane) / img.width, x = i % img.width;
+      throw InputError("cannot use '" + img.source + "': pixel (x=" + std::to_string(x) +
+                       ", y=" + std::to_string(y) + ", channel " + std::to_string(c) +
+                       ") is " + (std::isnan(img.pixels[i]) ? "NaN" : "infinite") +
+                       "; expected finite values");
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& supported_extensions() {
+  static const std::vector<std::string> exts = {".tif", ".tiff", ".png", ".jpg", ".jpeg",
+                                                ".bmp", ".lsm", ".mha", ".mhd"};
+  return exts;
+}
+
+bool has_image_extension(const std::string& path) {
+  const auto ext = fs::extension_lower(path);
+  const auto& exts = supported_extensions();
+  return std::find(exts.begin(), exts.end(), ext) != exts.end();
+}
+
+std::pair<int, int> read_size(const std::string& path) {
+  auto io = open_io(path);
+  if (effective_dims(*io) > 3) {
+    throw InputError("cannot read '" + path + "': expected a 2-D image, found " +
+                     std::to_string(effective_dims(*io)) + "-D (" + dims_text(*io) + ")");
+  }
+  return {static_cast<int>(io->GetDimensions(1)), static_cast<int>(io->GetDimensions(0))};
+}
+
+RawImage read_image(const std::string& path) {
+  auto io = open_io(path);
+  const unsigned dims = effective_dims(*io);
+  const unsigned comps = io->GetNumberOfComponents();
+  if (dims > 3 || (dims == 3 && comps > 1)) {
+    throw InputError("cannot read '" + path + "': expected a 2-D image, found " +
+                     std::to_string(dims) + "-D (" + dims_text(*io) + ", " +
+                     std::to_string(comps) + " components)");
+  }
+  RawImage img;
+  img.source = path;
+  img.component_type = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
+  if (dims == 3) {
+    auto image = read_vector<float, 3>(path);
+    const auto size = image->GetLargestPossibleRegion().GetSize();
+    img = RawImage(static_cast<int>(size[2]), static_cast<int>(size[1]),
+                   static_cast<int>(size[0]));
+    const float* buf = image->GetBufferPointer();
+    std::copy(buf, buf + img.pixels.size(), img.pixels.begin());  // pages are planes: C,Y,X
+  } else {
+    auto image = read_vector<float, 2>(path);
+    const auto size = image->GetLargestPossibleRegion().GetSize();
+    const int c = static_cast<int>(image->GetNumberOfComponentsPerPixel());
+    img = RawImage(c, static_cast<int>(size[1]), static_cast<int>(size[0]));
+    const float* buf = image->GetBufferPointer();  // interleaved Y,X,C
+    const std::size_t plane = img.plane_size();
+    for (std::size_t p = 0; p < plane; ++p) {
+      for (int k = 0; k < c; ++k) img.pixels[plane * k + p] = buf[p * c + k];
+    }
+  }
+  img.source = path;
+  img.component_type = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
+  if (img.pixels.empty()) throw InputError("cannot read '" + path + "': the image is empty");
+  check_finite(img);
+  const auto ext = fs::extension_lower(path);
+  if (ext == ".tif" || ext == ".tiff") {
+    if (auto meta = read_tiff_metadata(path)) {
+      if (auto px = pixel_size_um(*meta)) {
+        img.pixel_size_y = px->first;
+        img.pixel_size_x = px->second;
+      }
+    }
+  } else if (ext == ".lsm") {
+    // LSMImageIO reports spacing in metres-per-pixel scaled to its own units; ITK stores
+    // the Zeiss voxel size in µm in the spacing.
+    img.pixel_size_x = io->GetSpacing(0);
+    img.pixel_size_y = io->GetSpacing(1);
+  }
+  return img;
+}
+
+
+LabelImage read_labels(const std::string& path) {
+  auto io = open_io(path);
+  const unsigned dims = effective_dims(*io);
+  if (dims != 2) {
+    throw InputError("cannot read mask '" + path + "': expected a 2-D label image, found " +
+                     std::to_string(dims) + "-D (" + dims_text(*io) + ")");
+  }
+  const bool is_float = io->GetComponentType() == itk::IOComponentEnum::FLOAT ||
+                        io->GetComponentType() == itk::IOComponentEnum::DOUBLE;
+  auto image = read_vector<double, 2>(path);
+  const auto size = image->GetLargestPossibleRegion().GetSize();
+  LabelImage out(static_cast<int>(size[1]), static_cast<int>(size[0]));
+  out.source = path;
+  const unsigned c = image->GetNumberOfComponentsPerPixel();
+  const double* buf = image->GetBufferPointer();
+  for (std::size_t p = 0; p < out.labels.size(); ++p) {
+    double v = buf[p * c];
+    for (unsigned k = 1; k < c && k < 3; ++k) v = std::max(v, buf[p * c + k]);
+    if (!(v >= 0) || v > 4294967295.0 || (is_float && v != std::floor(v))) {
+      throw InputError("cannot use mask '" + path + "': pixel " + std::to_string(p) +
+                       " holds " + std::to_string(v) +
+                       "; expected non-negative integer labels");
+    }
+    out.labels[p] = static_cast<std::uint32_t>(v);
+  }
+  return out;
+}
+
+}  // namespace nucseg::io

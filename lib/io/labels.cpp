@@ -1,0 +1,93 @@
+#include "io/labels.hpp"
+
+#include <itkConnectedComponentImageFilter.h>
+#include <itkImportImageFilter.h>
+
+#include <unordered_map>
+
+#include "common/error.hpp"
+#include "io/image_reader.hpp"
+
+namespace nucseg::io {
+
+LabelImage merge_instance_masks(const std::vector<std::string>& mask_paths, int height,
+                                int width, std::size_t* overlap_pixels) {
+  LabelImage out(height, width);
+  std::size_t overlaps = 0;
+  std::uint32_t next = 1;
+  for (const auto& path : mask_paths) {
+    const LabelImage mask = read_labels(path);
+    if (mask.height != height || mask.width != width) {
+      throw InputError("mask '" + path + "' is " + std::to_string(mask.width) + "x" +
+                       std::to_string(mask.height) + " but its image is " +
+                       std::to_string(width) + "x" + std::to_string(height));
+    }
+    bool any = false;
+    for (std::size_t i = 0; i < mask.labels.size(); ++i) {
+      if (mask.labels[i] == 0) continue;
+      any = true;
+      if (out.labels[i] != 0) ++overlaps;
+      else out.labels[i] = next;
+    }
+    if (any) ++next;
+  }
+  if (overlap_pixels) *overlap_pixels = overlaps;
+  return out;
+}
+
+bool is_binary_mask(const LabelImage& labels) {
+  std::uint32_t seen = 0;
+  for (const auto v : labels.labels) {
+    if (v == 0) continue;
+    if (seen == 0) seen = v;
+    else if (v != seen) return false;
+  }
+  return true;
+}
+
+LabelImage label_connected_components(const LabelImage& binary) {
+  using In = itk::Image<std::uint8_t, 2>;
+  using Out = itk::Image<std::uint32_t, 2>;
+  auto image = In::New();
+  In::RegionType region;
+  In::SizeType size;
+  size[0] = static_cast<itk::SizeValueType>(binary.width);
+  size[1] = static_cast<itk::SizeValueType>(binary.height);
+  region.SetSize(size);
+  image->SetRegions(region);
+  image->Allocate();
+  std::uint8_t* buf = image->GetBufferPointer();
+  for (std::size_t i = 0; i < binary.labels.size(); ++i) buf[i] = binary.labels[i] ? 1 : 0;
+  auto cc = itk::ConnectedComponentImageFilter<In, Out>::New();
+  cc->SetInput(image);
+  cc->SetFullyConnected(true);
+  cc->SetNumberOfWorkUnits(1);
+  cc->Update();
+  LabelImage out(binary.height, binary.width);
+  out.source = binary.source;
+  const std::uint32_t* res = cc->GetOutput()->GetBufferPointer();
+  std::copy(res, res + out.labels.size(), out.labels.begin());
+  return relabel_sequential(out);
+}
+
+LabelImage relabel_sequential(const LabelImage& labels) {
+  LabelImage out(labels.height, labels.width);
+  out.source = labels.source;
+  std::unordered_map<std::uint32_t, std::uint32_t> map;
+  std::uint32_t next = 1;
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+    const auto v = labels.labels[i];
+    if (v == 0) continue;
+    auto [it, inserted] = map.emplace(v, next);
+    if (inserted) ++next;
+    out.labels[i] = it->second;
+  }
+  return out;
+}
+
+LabelImage read_mask_as_instances(const std::string& path) {
+  const LabelImage raw = read_labels(path);
+  return is_binary_mask(raw) ? label_connected_components(raw) : relabel_sequential(raw);
+}
+
+}  // namespace nucseg::io

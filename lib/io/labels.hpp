@@ -1,0 +1,31 @@
+#pragma once
+/// Building instance label images from the mask layouts labs have.
+#include <string>
+#include <vector>
+
+#include "io/image.hpp"
+
+namespace nucseg::io {
+
+/// Merges one binary mask per nucleus (DSB layout; any non-zero pixel is the nucleus) into
+/// one label image, labels 1..N in the order given. Pixels claimed by two masks keep the
+/// first label; `overlap_pixels` (if not null) receives their count. Throws InputError when
+/// a mask is unreadable or its size differs from (height, width).
+LabelImage merge_instance_masks(const std::vector<std::string>& mask_paths, int height,
+                                int width, std::size_t* overlap_pixels = nullptr);
+
+/// True when the image holds at most one distinct non-zero value (a binary mask).
+bool is_binary_mask(const LabelImage& labels);
+
+/// Labels the 8-connected components of a binary mask 1..N (ITK
+/// ConnectedComponentImageFilter, ordered by first pixel in raster order).
+LabelImage label_connected_components(const LabelImage& binary);
+
+/// Renumbers labels to 1..N in order of first appearance (raster order); 0 stays 0.
+LabelImage relabel_sequential(const LabelImage& labels);
+
+/// Reads a mask file as instances: a binary mask is split into connected components, an
+/// instance label image is relabelled sequentially.
+LabelImage read_mask_as_instances(const std::string& path);
+
+}  // namespace nucseg::io

@@ -1,0 +1,183 @@
+#include "io/preprocess.hpp"
+
+#include <itkImage.h>
+#include <itkImportImageFilter.h>
+#include <itkLinearInterpolateImageFunction.h>
+#include <itkNearestNeighborInterpolateImageFunction.h>
+#include <itkResampleImageFilter.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.hpp"
+
+namespace nucseg::io {
+namespace {
+
+template <class Pixel>
+using Image2 = itk::Image<Pixel, 2>;
+
+/// Wraps a Y,X buffer as an ITK image without copying (spacing 1, origin 0).
+template <class Pixel>
+typename Image2<Pixel>::Pointer wrap(const Pixel* data, int height, int width) {
+  using Import = itk::ImportImageFilter<Pixel, 2>;
+  auto import = Import::New();
+  typename Import::SizeType size;
+  size[0] = static_cast<itk::SizeValueType>(width);
+  size[1] = static_cast<itk::SizeValueType>(height);
+  typename Import::RegionType region;
+  region.SetSize(size);
+  import->SetRegion(region);
+  import->SetImportPointer(const_cast<Pixel*>(data),
+                           static_cast<itk::SizeValueType>(height) * width, false);
+  import->Update();
+  return import->GetOutput();
+}
+
+/// Resamples a Y,X plane into `out` using the given interpolator; the output grid covers
+/// the same physical extent as the input (pixel centres aligned, like skimage/OpenCV).
+template <class Pixel, class Interpolator>
+void resample_plane(const Pixel* in, int h, int w, Pixel* out, int oh, int ow) {
+  auto image = wrap(in, h, w);
+  using Filter = itk::ResampleImageFilter<Image2<Pixel>, Image2<Pixel>, double>;
+  auto filter = Filter::New();
+  filter->SetInput(image);
+  filter->SetInterpolator(Interpolator::New());
+  typename Image2<Pixel>::SpacingType spacing;
+  spacing[0] = static_cast<double>(w) / ow;
+  spacing[1] = static_cast<double>(h) / oh;
+  typename Image2<Pixel>::PointType origin;
+  origin[0] = -0.5 + 0.5 * spacing[0];
+  origin[1] = -0.5 + 0.5 * spacing[1];
+  typename Image2<Pixel>::SizeType size;
+  size[0] = static_cast<itk::SizeValueType>(ow);
+  size[1] = static_cast<itk::SizeValueType>(oh);
+  filter->SetOutputSpacing(spacing);
+  filter->SetOutputOrigin(origin);
+  filter->SetSize(size);
+  filter->SetDefaultPixelValue(0);
+  filter->SetNumberOfWorkUnits(1);
+  filter->Update();
+  const Pixel* res = filter->GetOutput()->GetBufferPointer();
+  std::copy(res, res + static_cast<std::size_t>(oh) * ow, out);
+}
+
+}  // namespace
+
+RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
+  if (rule.out_channels != 1 && rule.out_channels != 3) {
+    throw ConfigError("channels must be 1 or 3, found " + std::to_string(rule.out_channels));
+  }
+  RawImage out(rule.out_channels, img.height, img.width);
+  out.pixel_size_x = img.pixel_size_x;
+  out.pixel_size_y = img.pixel_size_y;
+  out.source = img.source;
+  out.component_type = img.component_type;
+  const std::size_t n = img.plane_size();
+  if (rule.channel >= 0) {
+    if (rule.channel >= img.channels) {
+      throw InputError("cannot take channel " + std::to_string(rule.channel) + " of '" +
+                       img.source + "': it has " + std::to_string(img.channels) +
+                       " channel(s), numbered from 0");
+    }
+    for (int c = 0; c < rule.out_channels; ++c)
+      std::copy(img.plane(rule.channel), img.plane(rule.channel) + n, out.plane(c));
+    return out;
+  }
+  const bool rgb = img.channels == 3 || img.channels == 4;
+  if (rule.out_channels == 1) {
+    if (img.channels == 1 || img.channels == 2) {
+      std::copy(img.plane(0), img.plane(0) + n, out.plane(0));
+    } else if (rgb) {
+      const float *r = img.plane(0), *g = img.plane(1), *b = img.plane(2);
+      float* o = out.plane(0);
+      for (std::size_t i = 0; i < n; ++i) o[i] = 0.299f * r[i] + 0.587f * g[i] + 0.114f * b[i];
+    } else {
+      throw InputError("cannot pick a channel of '" + img.source + "': it has " +
+                       std::to_string(img.channels) +
+                       " channels or pages; choose one with --channel");
+    }
+    return out;
+  }
+  if (rgb) {
+    for (int c = 0; c < 3; ++c) std::copy(img.plane(c), img.plane(c) + n, out.plane(c));
+  } else if (img.channels == 1 || img.channels == 2) {
+    for (int c = 0; c < 3; ++c) std::copy(img.plane(0), img.plane(0) + n, out.plane(c));
+  } else {
+    throw InputError("cannot make 3 channels of '" + img.source + "': it has " +
+                     std::to_string(img.channels) + " channels; choose one with --channel");
+  }
+  return out;
+}
+
+RawImage resize_image(const RawImage& img, int height, int width) {
+  if (height <= 0 || width <= 0) throw ConfigError("resize target must be positive");
+  if (height == img.height && width == img.width) return img;
+  RawImage out(img.channels, height, width);
+  out.source = img.source;
+  out.component_type = img.component_type;
+  out.pixel_size_x = img.pixel_size_x * img.width / width;
+  out.pixel_size_y = img.pixel_size_y * img.height / height;
+  using Interp = itk::LinearInterpolateImageFunction<Image2<float>, double>;
+  for (int c = 0; c < img.channels; ++c) {
+    resample_plane<float, Interp>(img.plane(c), img.height, img.width, out.plane(c), height,
+                                  width);
+  }
+  return out;
+}
+
+LabelImage resize_labels(const LabelImage& labels, int height, int width) {
+  if (height == labels.height && width == labels.width) return labels;
+  LabelImage out(height, width);
+  out.source = labels.source;
+  using Interp = itk::NearestNeighborInterpolateImageFunction<Image2<std::uint32_t>, double>;
+  resample_plane<std::uint32_t, Interp>(labels.labels.data(), labels.height, labels.width,
+                                        out.labels.data(), height, width);
+  return out;
+}
+
+float percentile(std::vector<float> values, double q) {
+  if (values.empty()) return 0.0f;
+  const double pos = std::clamp(q, 0.0, 100.0) / 100.0 * static_cast<double>(values.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const double frac = pos - static_cast<double>(lo);
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(lo), values.end());
+  const float a = values[lo];
+  if (frac == 0.0 || lo + 1 >= values.size()) return a;
+  const float b = *std::min_element(values.begin() + static_cast<std::ptrdiff_t>(lo) + 1, values.end());
+  return static_cast<float>(a + frac * (b - a));
+}
+
+NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
+  if (options.method != "minmax" && options.method != "percentile") {
+    throw ConfigError("normalize method must be 'minmax' or 'percentile', found '" +
+                      options.method + "'");
+  }
+  NormalizeResult result;
+  const std::size_t n = img.plane_size();
+  for (int c = 0; c < img.channels; ++c) {
+    float* p = img.plane(c);
+    float lo, hi;
+    if (options.method == "minmax") {
+      const auto [mn, mx] = std::minmax_element(p, p + n);
+      lo = *mn;
+      hi = *mx;
+    } else {
+      std::vector<float> values(p, p + n);
+      lo = percentile(values, options.low_percentile);
+      hi = percentile(std::move(values), options.high_percentile);
+    }
+    result.low.push_back(lo);
+    result.high.push_back(hi);
+    const float range = hi - lo;
+    if (!(range > 0)) {
+      std::fill(p, p + n, 0.0f);
+      continue;
+    }
+    const float scale = 1.0f / range;
+    for (std::size_t i = 0; i < n; ++i) p[i] = std::clamp((p[i] - lo) * scale, 0.0f, 1.0f);
+  }
+  return result;
+}
+
+}  // namespace nucseg::io

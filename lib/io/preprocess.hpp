@@ -1,0 +1,49 @@
+#pragma once
+/// Preprocessing of raw images: channel pick, resampling, intensity normalization.
+#include <string>
+#include <vector>
+
+#include "io/image.hpp"
+
+namespace nucseg::io {
+
+/// How to turn a raw image into the model's channels.
+struct ChannelRule {
+  int channel = -1;     ///< >= 0: take this channel (or page) only
+  int out_channels = 1; ///< 1: one channel (luminance for RGB/RGBA); 3: keep RGB
+};
+
+/// Applies `rule`. One channel: a gray image stays; RGB(A) becomes Rec. 601 luminance
+/// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha keeps gray; any other count
+/// needs an explicit channel. Three channels: RGB(A) keeps R, G, B; gray is repeated.
+/// Throws InputError naming the file when the rule cannot apply.
+RawImage select_channels(const RawImage& img, const ChannelRule& rule);
+
+/// Bilinear resampling of every channel to height x width (pixel centres aligned, as
+/// ITK's ResampleImageFilter with a LinearInterpolateImageFunction).
+RawImage resize_image(const RawImage& img, int height, int width);
+
+/// Nearest-neighbour resampling of a label image, so that labels stay whole integers.
+LabelImage resize_labels(const LabelImage& labels, int height, int width);
+
+struct NormalizeOptions {
+  std::string method = "minmax";  ///< "minmax" or "percentile"
+  double low_percentile = 1.0;    ///< used by "percentile"
+  double high_percentile = 99.8;
+};
+
+/// Per channel intensities that were mapped to 0 and 1.
+struct NormalizeResult {
+  std::vector<float> low;
+  std::vector<float> high;
+};
+
+/// Normalizes each channel in place to [0,1]: (v - low) / (high - low), clipped. A constant
+/// channel becomes all zeros.
+NormalizeResult normalize(RawImage& img, const NormalizeOptions& options);
+
+/// Percentile (0..100) of `values` by linear interpolation between order statistics,
+/// as numpy.percentile's default.
+float percentile(std::vector<float> values, double q);
+
+}  // namespace nucseg::io

@@ -1,0 +1,23 @@
+#pragma once
+/// Pixel size from TIFF metadata that ITK does not interpret: OME-XML (PhysicalSizeX/Y) and
+/// ImageJ descriptions ("unit=micron" with the X/YResolution tags).
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace nucseg::io {
+
+struct TiffMetadata {
+  std::string image_description;      ///< tag 270 of the first IFD, empty if absent
+  double x_resolution = 0.0;          ///< tag 282, pixels per unit; 0 if absent
+  double y_resolution = 0.0;          ///< tag 283
+  int resolution_unit = 0;            ///< tag 296: 1 none, 2 inch, 3 cm; 0 if absent
+};
+
+/// Reads the first IFD's metadata tags of a classic or Big TIFF; nullopt if not a TIFF.
+std::optional<TiffMetadata> read_tiff_metadata(const std::string& path);
+
+/// Pixel size (y, x) in µm from OME-XML or an ImageJ description; nullopt if not stated.
+std::optional<std::pair<double, double>> pixel_size_um(const TiffMetadata& meta);
+
+}  // namespace nucseg::io

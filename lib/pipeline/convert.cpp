@@ -1,0 +1,399 @@
+#include "pipeline/convert.hpp"
+
+#include <itkMultiThreaderBase.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "common/signals.hpp"
+#include "common/version.hpp"
+#include "io/image_reader.hpp"
+#include "io/labels.hpp"
+#include "store/dataset.hpp"
+
+namespace nucseg {
+namespace stdfs = std::filesystem;
+using nlohmann::json;
+
+ConvertOptions ConvertOptions::from_json(const json& c) {
+  const std::string images = config::value_or<std::string>(c, "images", "");
+  const std::string out = config::value_or<std::string>(c, "out", "");
+  if (images.empty()) throw ConfigError("convert: no input folder: set --images or 'images'");
+  if (out.empty()) throw ConfigError("convert: no output file: set --out or 'out'");
+  ConvertOptions o(images, out);
+  o.masks(config::value_or<std::string>(c, "masks", ""));
+  o.layout(config::value_or<std::string>(c, "layout", "auto"));
+  o.native_size(config::value_or(c, "native_size", false));
+  if (c.contains("size")) {
+    o.height(c["size"][0].get<int>());
+    o.width(c["size"][1].get<int>());
+  }
+  o.channel(config::value_or(c, "channel", -1));
+  o.channels(config::value_or(c, "channels", 1));
+  io::NormalizeOptions norm;
+  if (c.contains("normalize")) {
+    const auto& n = c["normalize"];
+    norm.method = config::value_or<std::string>(n, "method", norm.method);
+    if (n.contains("percentiles")) {
+      norm.low_percentile = n["percentiles"][0].get<double>();
+      norm.high_percentile = n["percentiles"][1].get<double>();
+    }
+  }
+  if (!(norm.low_percentile < norm.high_percentile)) {
+    throw ConfigError("convert: normalize.percentiles must be increasing, found [" +
+                      std::to_string(norm.low_percentile) + ", " +
+                      std::to_string(norm.high_percentile) + "]");
+  }
+  o.normalize(norm);
+  if (c.contains("split")) o.split({c["split"][0].get<double>(), c["split"][1].get<double>(),
+                                     c["split"][2].get<double>()});
+  const double sum = o.split()[0] + o.split()[1] + o.split()[2];
+  if (std::abs(sum - 1.0) > 1e-6) {
+    throw ConfigError("convert: split fractions must sum to 1, found " + std::to_string(sum));
+  }
+  o.seed(config::value_or<std::uint64_t>(c, "seed", 42));
+  o.threads(config::value_or(c, "threads", 0));
+  o.overwrite(config::value_or(c, "overwrite", false));
+  o.skip_bad(config::value_or(c, "skip_bad", false));
+  if (o.layout() == "paired" && o.masks().empty()) {
+    throw ConfigError("convert: layout 'paired' needs a mask folder: set --masks or 'masks'");
+  }
+  return o;
+}
+
+json ConvertOptions::to_json() const {
+  return json{{"images", images()},
+              {"out", out()},
+              {"masks", masks().empty() ? json(nullptr) : json(masks())},
+              {"layout", layout()},
+              {"native_size", native_size()},
+              {"size", {height(), width()}},
+              {"channel", channel()},
+              {"channels", channels()},
+              {"normalize",
+               {{"method", normalize().method},
+                {"percentiles", {normalize().low_percentile, normalize().high_percentile}}}},
+              {"split", {split()[0], split()[1], split()[2]}},
+              {"seed", seed()},
+              {"threads", threads()},
+              {"overwrite", overwrite()},
+              {"skip_bad", skip_bad()}};
+}
+
+namespace {
+
+std::vector<std::string> image_files(const stdfs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && io::has_image_extension(e.path().string())) {
+      out.push_back(e.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// File stem without image extensions, ".ome" included ("a.ome.tif" -> "a").
+std::string stem_of(const std::string& path) {
+  std::string stem = stdfs::path(path).stem().string();
+  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".ome") == 0) stem.resize(stem.size() - 4);
+  return stem;
+}
+
+bool looks_like_dsb(const stdfs::path& root) {
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(root, ec)) {
+    if (e.is_directory() && stdfs::is_directory(e.path() / "images")) return true;
+  }
+  return false;
+}
+
+std::string extensions_text() {
+  std::string s;
+  for (const auto& e : io::supported_extensions()) s += (s.empty() ? "" : " ") + e;
+  return s;
+}
+
+void bad_input(const ConvertOptions& o, std::vector<SkippedInput>& skipped,
+               const std::string& path, const std::string& reason) {
+  if (!o.skip_bad()) throw InputError(reason);
+  log::warn("skipping {}", reason);
+  skipped.push_back({path, reason});
+}
+
+struct Processed {
+  RawImage image;
+  std::optional<LabelImage> mask;
+  store::SampleMeta meta;
+  std::string error;  ///< non-empty: this input failed with this message
+};
+
+Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled) {
+  Processed p;
+  RawImage raw = io::read_image(in.image_path);
+  p.meta.id = in.id;
+  p.meta.source_path = in.image_path;
+  p.meta.original_channels = raw.channels;
+  p.meta.original_height = raw.height;
+  p.meta.original_width = raw.width;
+  RawImage img = io::select_channels(raw, io::ChannelRule{o.channel(), o.channels()});
+  raw = RawImage();
+  std::optional<LabelImage> mask;
+  if (labelled) {
+    if (!in.mask_paths.empty()) {
+      std::size_t overlaps = 0;
+      mask = io::merge_instance_masks(in.mask_paths, img.height, img.width, &overlaps);
+      if (overlaps > 0) {
+        log::warn("masks of '{}' overlap in {} pixels; the first mask keeps them", in.id, overlaps);
+      }
+      p.meta.mask_path = stdfs::path(in.mask_paths.front()).parent_path().string();
+    } else {
+      mask = io::read_mask_as_instances(in.mask_path);
+      p.meta.mask_path = in.mask_path;
+      if (mask->height != img.height || mask->width != img.width) {
+        throw InputError("mask '" + in.mask_path + "' is " + std::to_string(mask->width) + "x" +
+                         std::to_string(mask->height) + " but image '" + in.image_path +
+                         "' is " + std::to_string(img.width) + "x" + std::to_string(img.height));
+      }
+    }
+  }
+  if (!o.native_size()) {
+    img = io::resize_image(img, o.height(), o.width());
+    if (mask) mask = io::relabel_sequential(io::resize_labels(*mask, o.height(), o.width()));
+  }
+  const auto norm = io::normalize(img, o.normalize());
+  p.meta.norm_low = norm.low;
+  p.meta.norm_high = norm.high;
+  p.meta.pixel_size_y = img.pixel_size_y;
+  p.meta.pixel_size_x = img.pixel_size_x;
+  p.image = std::move(img);
+  p.mask = std::move(mask);
+  return p;
+}
+
+}  // namespace
+
+std::vector<ConvertInput> discover_inputs(const ConvertOptions& o, std::string& layout,
+                                          std::vector<SkippedInput>& skipped) {
+  const stdfs::path root(o.images());
+  std::error_code ec;
+  if (!stdfs::is_directory(root, ec)) {
+    throw InputError("cannot read input folder '" + o.images() + "': not a directory");
+  }
+  layout = o.layout();
+  if (layout == "auto") {
+    layout = !o.masks().empty() ? "paired" : looks_like_dsb(root) ? "dsb" : "images";
+  }
+  std::vector<ConvertInput> inputs;
+  if (layout == "dsb") {
+    std::vector<stdfs::path> dirs;
+    for (const auto& e : stdfs::directory_iterator(root, ec))
+      if (e.is_directory()) dirs.push_back(e.path());
+    std::sort(dirs.begin(), dirs.end());
+    for (const auto& d : dirs) {
+      const auto imgs = image_files(d / "images");
+      if (imgs.size() != 1) {
+        bad_input(o, skipped, d.string(),
+                  "sample folder '" + d.string() + "': expected one image in images/, found " +
+                      std::to_string(imgs.size()));
+        continue;
+      }
+      auto masks = image_files(d / "masks");
+      if (masks.empty()) {
+        bad_input(o, skipped, imgs.front(),
+                  "image '" + imgs.front() + "' has no masks (expected files in '" +
+                      (d / "masks").string() + "')");
+        continue;
+      }
+      inputs.push_back({d.filename().string(), imgs.front(), "", std::move(masks)});
+    }
+  } else if (layout == "paired" || layout == "images") {
+    const auto imgs = image_files(root);
+    std::map<std::string, std::string> masks_by_stem;
+    if (layout == "paired") {
+      if (!stdfs::is_directory(o.masks(), ec)) {
+        throw InputError("cannot read mask folder '" + o.masks() + "': not a directory");
+      }
+      for (const auto& m : image_files(o.masks())) masks_by_stem.emplace(stem_of(m), m);
+    }
+    for (const auto& path : imgs) {
+      ConvertInput in{stem_of(path), path, "", {}};
+      if (layout == "paired") {
+        for (const char* suffix : {"", "_mask", "_masks", "_label", "_labels"}) {
+          const auto it = masks_by_stem.find(in.id + suffix);
+          if (it != masks_by_stem.end()) {
+            in.mask_path = it->second;
+            break;
+          }
+        }
+        // Skip files that are themselves masks when images and masks share a folder.
+        if (masks_by_stem.count(in.id) && masks_by_stem[in.id] == path) continue;
+        if (in.mask_path.empty()) {
+          bad_input(o, skipped, path,
+                    "image '" + path + "' has no mask in '" + o.masks() +
+                        "' (looked for the same stem, optionally with _mask/_labels)");
+          continue;
+        }
+      }
+      inputs.push_back(std::move(in));
+    }
+  } else {
+    throw ConfigError("convert: unknown layout '" + layout + "'");
+  }
+  if (inputs.empty() && skipped.empty()) {
+    throw InputError("no images found in '" + o.images() + "' (layout " + layout +
+                     ", extensions " + extensions_text() + ")");
+  }
+  return inputs;
+}
+
+ConvertReport run_convert(const ConvertOptions& o) {
+  ConvertReport report;
+  report.out = o.out();
+  std::error_code ec;
+  if (stdfs::exists(o.out(), ec) && !o.overwrite()) {
+    throw ConfigError("output '" + o.out() + "' exists: pass --overwrite to replace it");
+  }
+  const auto inputs = discover_inputs(o, report.layout, report.skipped);
+  const bool labelled = report.layout != "images";
+  if (inputs.empty()) {
+    throw InputError("no usable images in '" + o.images() + "': all " +
+                     std::to_string(report.skipped.size()) + " were skipped");
+  }
+  const int threads = o.threads() > 0 ? o.threads()
+                                      : std::max(1u, std::thread::hardware_concurrency());
+  log::info("convert: {} images ({} layout) -> '{}', {}, {} thread(s)", inputs.size(),
+            report.layout, o.out(),
+            o.native_size() ? std::string("native size")
+                            : std::to_string(o.height()) + "x" + std::to_string(o.width()),
+            threads);
+  // Parallelism is across images; ITK filters inside one image run single-threaded.
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
+
+  store::DatasetSpec spec;
+  spec.fixed_size = !o.native_size();
+  spec.channels = o.channels();
+  spec.height = o.height();
+  spec.width = o.width();
+  spec.has_masks = labelled;
+  store::DatasetWriter writer(o.out(), spec);
+
+  const std::size_t n = inputs.size();
+  const std::size_t window = static_cast<std::size_t>(threads) * 4;
+  std::vector<std::optional<Processed>> slots(n);
+  std::mutex mutex;
+  std::condition_variable ready, room;
+  std::size_t next_write = 0;
+  std::atomic<std::size_t> next_task{0};
+  std::atomic<bool> stop{false};
+
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t i = next_task.fetch_add(1);
+      if (i >= n) return;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        room.wait(lock, [&] { return stop || i < next_write + window; });
+        if (stop) return;
+      }
+      Processed p;
+      try {
+        if (interrupted()) return;
+        p = process(inputs[i], o, labelled);
+      } catch (const InputError& e) {
+        p.error = e.what();
+      } catch (const std::exception& e) {
+        p.error = std::string("unexpected error on '") + inputs[i].image_path + "': " + e.what();
+      }
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        slots[i] = std::move(p);
+      }
+      ready.notify_all();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+  auto shutdown = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    room.notify_all();
+    for (auto& t : pool) t.join();
+    pool.clear();
+  };
+
+  log::Progress progress("convert", n, "images");
+  std::vector<std::string> ids;
+  try {
+    for (std::size_t i = 0; i < n; ++i) {
+      Processed p;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        while (!slots[i]) {
+          ready.wait_for(lock, std::chrono::milliseconds(200));
+          if (interrupted()) break;
+        }
+        throw_if_interrupted("convert");
+        p = std::move(*slots[i]);
+        slots[i].reset();
+        next_write = i + 1;
+      }
+      room.notify_all();
+      if (!p.error.empty()) {
+        if (!o.skip_bad()) throw InputError(p.error);
+        log::warn("skipping {}", p.error);
+        report.skipped.push_back({inputs[i].image_path, p.error});
+      } else {
+        writer.append(p.image, p.mask ? &*p.mask : nullptr, p.meta);
+        ids.push_back(p.meta.id);
+      }
+      progress.update(i + 1);
+    }
+  } catch (...) {
+    shutdown();
+    throw;
+  }
+  shutdown();
+  progress.finish();
+  if (writer.size() == 0) {
+    throw InputError("no usable images in '" + o.images() + "': all " + std::to_string(n) +
+                     " failed");
+  }
+  const auto split = store::assign_split(writer.size(), o.split(), o.seed());
+  for (auto s : split) {
+    (s == store::Split::train ? report.train : s == store::Split::val ? report.val : report.test)++;
+  }
+  json skipped = json::array();
+  for (const auto& s : report.skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
+  json config = o.to_json();
+  config["layout"] = report.layout;
+  writer.commit(split, json{{"config", config.dump()},
+                            {"skipped", skipped.dump()},
+                            {"input_layout", report.layout},
+                            {"normalization", json{{"method", o.normalize().method},
+                                                   {"percentiles",
+                                                    {o.normalize().low_percentile,
+                                                     o.normalize().high_percentile}}}
+                                                  .dump()}});
+  report.converted = writer.size();
+  report.seconds = progress.elapsed_seconds();
+  log::info("convert: wrote '{}': {} samples (train {}, val {}, test {}), {} skipped, {:.1f} s",
+            o.out(), report.converted, report.train, report.val, report.test,
+            report.skipped.size(), report.seconds);
+  return report;
+}
+
+}  // namespace nucseg
