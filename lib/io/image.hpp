@@ -18,6 +18,7 @@ struct RawImage {
   double pixel_size_x = std::numeric_limits<double>::quiet_NaN();  ///< µm per pixel along X
   std::string source;          ///< file it came from
   std::string component_type;  ///< on-disk pixel type, e.g. "uint16"
+  bool color = false;  ///< channels are the R,G,B(,A) components of colour pixels (not pages)
 
   RawImage() = default;
   RawImage(int c, int h, int w) : channels(c), height(h), width(w),

@@ -124,6 +124,10 @@ RawImage read_image(const std::string& path) {
     const auto size = image->GetLargestPossibleRegion().GetSize();
     const int c = static_cast<int>(image->GetNumberOfComponentsPerPixel());
     img = RawImage(c, static_cast<int>(size[1]), static_cast<int>(size[0]));
+    img.color = (c == 3 || c == 4) &&
+                (io->GetPixelType() == itk::IOPixelEnum::RGB ||
+                 io->GetPixelType() == itk::IOPixelEnum::RGBA ||
+                 io->GetPixelType() == itk::IOPixelEnum::VECTOR);
     const float* buf = image->GetBufferPointer();  // interleaved Y,X,C
     const std::size_t plane = img.plane_size();
     for (std::size_t p = 0; p < plane; ++p) {

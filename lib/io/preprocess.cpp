@@ -73,6 +73,7 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
   out.pixel_size_y = img.pixel_size_y;
   out.source = img.source;
   out.component_type = img.component_type;
+  out.color = rule.out_channels == 3;
   const std::size_t n = img.plane_size();
   if (rule.channel >= 0) {
     if (rule.channel >= img.channels) {
@@ -84,7 +85,7 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
       std::copy(img.plane(rule.channel), img.plane(rule.channel) + n, out.plane(c));
     return out;
   }
-  const bool rgb = img.channels == 3 || img.channels == 4;
+  const bool rgb = img.color && (img.channels == 3 || img.channels == 4);
   if (rule.out_channels == 1) {
     if (img.channels == 1 || img.channels == 2) {
       std::copy(img.plane(0), img.plane(0) + n, out.plane(0));
@@ -116,6 +117,7 @@ RawImage resize_image(const RawImage& img, int height, int width) {
   RawImage out(img.channels, height, width);
   out.source = img.source;
   out.component_type = img.component_type;
+  out.color = img.color;
   out.pixel_size_x = img.pixel_size_x * img.width / width;
   out.pixel_size_y = img.pixel_size_y * img.height / height;
   using Interp = itk::LinearInterpolateImageFunction<Image2<float>, double>;

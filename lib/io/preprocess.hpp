@@ -13,9 +13,9 @@ struct ChannelRule {
   int out_channels = 1; ///< 1: one channel (luminance for RGB/RGBA); 3: keep RGB
 };
 
-/// Applies `rule`. One channel: a gray image stays; RGB(A) becomes Rec. 601 luminance
-/// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha keeps gray; any other count
-/// needs an explicit channel. Three channels: RGB(A) keeps R, G, B; gray is repeated.
+/// Applies `rule`. One channel: a gray image stays; colour RGB(A) pixels become Rec. 601 luminance
+/// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha keeps gray; stacks of pages
+/// (multi-page TIFF) need an explicit channel. Three channels: RGB(A) keeps R, G, B; gray is repeated.
 /// Throws InputError naming the file when the rule cannot apply.
 RawImage select_channels(const RawImage& img, const ChannelRule& rule);
 

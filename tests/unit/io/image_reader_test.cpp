@@ -1,0 +1,130 @@
+#include "io/image_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "common/error.hpp"
+#include "support/itk_files.hpp"
+#include "support/temp_dir.hpp"
+
+namespace nucseg::io {
+namespace {
+
+using nucseg::testing::TempDir;
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ImageReader, Reads16BitTiffValuesUnscaled) {
+  TempDir dir;
+  std::vector<std::uint16_t> v(6 * 4);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint16_t>(1000 * i + 7);
+  const auto path = dir.file("a.tif");
+  nucseg::testing::write_gray<std::uint16_t>(path, 4, 6, v);
+  const RawImage img = read_image(path);
+  ASSERT_EQ(img.channels, 1);
+  ASSERT_EQ(img.height, 4);
+  ASSERT_EQ(img.width, 6);
+  EXPECT_EQ(img.component_type, "unsigned_short");
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_FLOAT_EQ(img.pixels[i], v[i]);
+  EXPECT_EQ(read_size(path), std::make_pair(4, 6));
+}
+
+TEST(ImageReader, RgbPngGivesThreePlanes) {
+  TempDir dir;
+  std::vector<std::uint8_t> v = {10, 20, 30, 40, 50, 60};  // 1x2 pixels
+  const auto path = dir.file("c.png");
+  nucseg::testing::write_rgb(path, 1, 2, v);
+  const RawImage img = read_image(path);
+  ASSERT_EQ(img.channels, 3);
+  EXPECT_TRUE(img.color);
+  EXPECT_FLOAT_EQ(img.at(0, 0, 0), 10);
+  EXPECT_FLOAT_EQ(img.at(1, 0, 0), 20);
+  EXPECT_FLOAT_EQ(img.at(2, 0, 1), 60);
+}
+
+TEST(ImageReader, MultiPageTiffPagesBecomeChannels) {
+  TempDir dir;
+  std::vector<std::uint16_t> v(3 * 2 * 2);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint16_t>(i);
+  const auto path = dir.file("stack.tif");
+  nucseg::testing::write_stack_u16(path, 3, 2, 2, v);
+  const RawImage img = read_image(path);
+  ASSERT_EQ(img.channels, 3);
+  EXPECT_FALSE(img.color) << "pages of a stack are not colour components";
+  EXPECT_FLOAT_EQ(img.at(2, 1, 1), 11);
+}
+
+TEST(ImageReader, FloatTiffWithNanIsRefusedNamingFileAndPixel) {
+  TempDir dir;
+  std::vector<float> v(4, 1.0f);
+  v[3] = std::nanf("");
+  const auto path = dir.file("nan.tif");
+  nucseg::testing::write_gray<float>(path, 2, 2, v);
+  const auto msg = message_of([&] { read_image(path); });
+  EXPECT_NE(msg.find("nan.tif"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("NaN"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("x=1, y=1"), std::string::npos) << msg;
+}
+
+TEST(ImageReader, FourDimensionalImageIsRefused) {
+  TempDir dir;
+  const auto path = dir.file("vol.mha");
+  nucseg::testing::write_4d(path, 3, 3, 2, 2);
+  const auto msg = message_of([&] { read_image(path); });
+  EXPECT_NE(msg.find("expected a 2-D image, found 4-D"), std::string::npos) << msg;
+}
+
+TEST(ImageReader, CorruptAndMissingFilesAreRefused) {
+  TempDir dir;
+  const auto path = dir.file("broken.png");
+  std::ofstream(path) << "this is not a png";
+  EXPECT_NE(message_of([&] { read_image(path); }).find("broken.png"), std::string::npos);
+  EXPECT_NE(message_of([&] { read_image(dir.file("none.tif")); }).find("no such file"),
+            std::string::npos);
+}
+
+TEST(ImageReader, TruncatedTiffIsRefused) {
+  TempDir dir;
+  std::vector<std::uint16_t> v(64 * 64, 5);
+  const auto path = dir.file("t.tif");
+  nucseg::testing::write_gray<std::uint16_t>(path, 64, 64, v);
+  std::filesystem::resize_file(path, 300);
+  EXPECT_THROW(read_image(path), InputError);
+}
+
+TEST(ImageReader, LabelsReadExactlyAndRgbMaskTakesMax) {
+  TempDir dir;
+  const auto path = dir.file("l.mha");  // ITK's TIFF writer has no 32-bit integers
+  nucseg::testing::write_gray<std::uint32_t>(path, 1, 3, {0, 70000, 3});
+  const LabelImage l = read_labels(path);
+  EXPECT_EQ(l.labels, (std::vector<std::uint32_t>{0, 70000, 3}));
+  const auto rgb = dir.file("m.png");
+  nucseg::testing::write_rgb(rgb, 1, 2, {0, 0, 0, 0, 255, 0});
+  EXPECT_EQ(read_labels(rgb).labels, (std::vector<std::uint32_t>{0, 255}));
+}
+
+TEST(ImageReader, FloatMaskWithFractionsIsRefused) {
+  TempDir dir;
+  const auto path = dir.file("f.tif");
+  nucseg::testing::write_gray<float>(path, 1, 2, {0.0f, 1.5f});
+  EXPECT_THROW(read_labels(path), InputError);
+}
+
+TEST(ImageReader, ExtensionsAreCaseInsensitive) {
+  EXPECT_TRUE(has_image_extension("a/B.TIF"));
+  EXPECT_TRUE(has_image_extension("x.ome.tiff"));
+  EXPECT_TRUE(has_image_extension("x.lsm"));
+  EXPECT_FALSE(has_image_extension("notes.txt"));
+}
+
+}  // namespace
+}  // namespace nucseg::io

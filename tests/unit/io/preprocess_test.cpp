@@ -1,0 +1,110 @@
+#include "io/preprocess.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/error.hpp"
+#include "support/synthetic.hpp"
+
+namespace nucseg::io {
+namespace {
+
+RawImage ramp(int c, int h, int w) {
+  RawImage img(c, h, w);
+  for (int k = 0; k < c; ++k)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) img.at(k, y, x) = static_cast<float>(100 * k + x);
+  return img;
+}
+
+TEST(SelectChannels, RgbBecomesRec601Luminance) {
+  RawImage rgb(4, 1, 1);  // RGBA
+  rgb.color = true;
+  rgb.pixels = {100, 50, 200, 255};
+  const auto out = select_channels(rgb, {});
+  ASSERT_EQ(out.channels, 1);
+  EXPECT_NEAR(out.pixels[0], 0.299 * 100 + 0.587 * 50 + 0.114 * 200, 1e-4);
+}
+
+TEST(SelectChannels, ExplicitChannelAndKeepRgb) {
+  auto img = ramp(3, 2, 2);
+  img.color = true;
+  EXPECT_FLOAT_EQ(select_channels(img, {2, 1}).at(0, 0, 1), 201);
+  const auto keep = select_channels(img, {-1, 3});
+  ASSERT_EQ(keep.channels, 3);
+  EXPECT_EQ(keep.pixels, img.pixels);
+  const auto gray3 = select_channels(ramp(1, 2, 2), {-1, 3});
+  EXPECT_FLOAT_EQ(gray3.at(2, 1, 1), 1);
+}
+
+TEST(SelectChannels, RefusesOutOfRangeAndAmbiguous) {
+  EXPECT_THROW(select_channels(ramp(3, 2, 2), {3, 1}), InputError);
+  EXPECT_THROW(select_channels(ramp(5, 2, 2), {-1, 1}), InputError);  // 5 pages: which one?
+  EXPECT_THROW(select_channels(ramp(3, 2, 2), {-1, 1}), InputError);  // 3 pages are not RGB
+}
+
+TEST(Resize, ConstantStaysConstantAndRampStaysMonotonic) {
+  RawImage c(1, 37, 51);
+  std::fill(c.pixels.begin(), c.pixels.end(), 3.5f);
+  const auto small = resize_image(c, 16, 16);
+  for (float v : small.pixels) EXPECT_NEAR(v, 3.5f, 1e-5);
+  const auto r = resize_image(ramp(1, 8, 64), 8, 16);
+  for (int x = 1; x < 16; ++x) EXPECT_GT(r.at(0, 3, x), r.at(0, 3, x - 1));
+  // Pixel centres aligned: output x maps to input (x + 0.5) * 4 - 0.5.
+  EXPECT_NEAR(r.at(0, 0, 5), (5 + 0.5) * 4 - 0.5, 1e-4);
+}
+
+TEST(Resize, LabelsStayWholeAndNoNewLabelsAppear) {
+  const auto scene = nucseg::testing::draw_scene(
+      300, 200, nucseg::testing::random_disks(300, 200, 12, 8, 20, 2, 5));
+  const auto small = resize_labels(scene.labels, 128, 128);
+  std::set<std::uint32_t> in(scene.labels.labels.begin(), scene.labels.labels.end());
+  std::set<std::uint32_t> out(small.labels.begin(), small.labels.end());
+  for (auto v : out) EXPECT_TRUE(in.count(v)) << "label " << v << " was invented";
+  EXPECT_EQ(out.size(), in.size()) << "nuclei of radius >= 8 px must survive 2.3x downsizing";
+}
+
+TEST(Normalize, MinMaxMapsToUnitRangePerChannel) {
+  auto img = ramp(2, 3, 5);
+  const auto res = normalize(img, {});
+  EXPECT_FLOAT_EQ(res.low[1], 100);
+  EXPECT_FLOAT_EQ(res.high[1], 104);
+  EXPECT_FLOAT_EQ(img.at(1, 0, 0), 0);
+  EXPECT_FLOAT_EQ(img.at(1, 2, 4), 1);
+  EXPECT_FLOAT_EQ(img.at(0, 1, 2), 0.5f);
+}
+
+TEST(Normalize, PercentileClipsOutliers) {
+  RawImage img(1, 1, 101);
+  for (int x = 0; x <= 100; ++x) img.at(0, 0, x) = static_cast<float>(x);
+  img.at(0, 0, 100) = 1e6f;  // a hot pixel
+  NormalizeOptions o;
+  o.method = "percentile";
+  o.low_percentile = 1;
+  o.high_percentile = 99;
+  const auto res = normalize(img, o);
+  EXPECT_FLOAT_EQ(res.low[0], 1);
+  EXPECT_FLOAT_EQ(res.high[0], 99);
+  EXPECT_FLOAT_EQ(img.at(0, 0, 0), 0);
+  EXPECT_FLOAT_EQ(img.at(0, 0, 100), 1);
+  EXPECT_NEAR(img.at(0, 0, 50), 49.0 / 98.0, 1e-6);
+}
+
+TEST(Normalize, PercentileInterpolatesLikeNumpy) {
+  // numpy.percentile([1, 2, 3, 4], 50) == 2.5; ([10, 0, 5], 25) == 2.5
+  EXPECT_FLOAT_EQ(percentile({4, 1, 3, 2}, 50), 2.5f);
+  EXPECT_FLOAT_EQ(percentile({10, 0, 5}, 25), 2.5f);
+  EXPECT_FLOAT_EQ(percentile({7}, 99.8), 7.0f);
+}
+
+TEST(Normalize, ConstantChannelBecomesZero) {
+  RawImage img(1, 2, 2);
+  std::fill(img.pixels.begin(), img.pixels.end(), 9.0f);
+  normalize(img, {});
+  for (float v : img.pixels) EXPECT_EQ(v, 0.0f);
+}
+
+}  // namespace
+}  // namespace nucseg::io
