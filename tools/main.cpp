@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   tools::Runner run;
   tools::add_convert_command(app, run);
   tools::add_validate_config_command(app, run);
+  tools::add_synth_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

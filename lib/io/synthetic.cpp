@@ -1,0 +1,118 @@
+#include "io/synthetic.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "store/split.hpp"
+
+namespace nucseg::io {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+double uniform(store::SplitMix64& rng, double lo, double hi) {
+  return lo + (hi - lo) * (static_cast<double>(rng.next() >> 11) * 0x1.0p-53);
+}
+
+double gaussian(store::SplitMix64& rng) {
+  const double u1 = std::max(uniform(rng, 0, 1), 1e-300), u2 = uniform(rng, 0, 1);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * kPi * u2);
+}
+
+struct Ellipse {
+  double cy, cx, a, b, theta, gain;
+};
+
+bool inside(const Ellipse& e, double y, double x, double* r2 = nullptr) {
+  const double dy = y - e.cy, dx = x - e.cx;
+  const double c = std::cos(e.theta), s = std::sin(e.theta);
+  const double u = (dx * c + dy * s) / e.a, v = (-dx * s + dy * c) / e.b;
+  const double d = u * u + v * v;
+  if (r2) *r2 = d;
+  return d <= 1.0;
+}
+
+void blur_plane(std::vector<float>& p, int h, int w, double sigma) {
+  if (sigma <= 0) return;
+  const int r = static_cast<int>(std::ceil(3 * sigma));
+  std::vector<float> k(static_cast<std::size_t>(2 * r + 1));
+  float sum = 0;
+  for (int i = -r; i <= r; ++i) sum += k[static_cast<std::size_t>(i + r)] = static_cast<float>(std::exp(-0.5 * i * i / (sigma * sigma)));
+  for (auto& v : k) v /= sum;
+  std::vector<float> tmp(p.size());
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int i = -r; i <= r; ++i) acc += k[static_cast<std::size_t>(i + r)] * p[static_cast<std::size_t>(y) * w + std::clamp(x + i, 0, w - 1)];
+      tmp[static_cast<std::size_t>(y) * w + x] = acc;
+    }
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int i = -r; i <= r; ++i) acc += k[static_cast<std::size_t>(i + r)] * tmp[static_cast<std::size_t>(std::clamp(y + i, 0, h - 1)) * w + x];
+      p[static_cast<std::size_t>(y) * w + x] = acc;
+    }
+}
+
+}  // namespace
+
+SyntheticField synthesize_field(const SyntheticOptions& o) {
+  store::SplitMix64 rng(o.seed);
+  std::vector<Ellipse> placed;
+  for (int attempt = 0; attempt < o.nuclei * 100 && static_cast<int>(placed.size()) < o.nuclei; ++attempt) {
+    Ellipse e;
+    e.a = uniform(rng, o.min_radius, o.max_radius);
+    e.b = e.a * uniform(rng, 0.6, 1.0);
+    e.theta = uniform(rng, 0, kPi);
+    e.gain = uniform(rng, 0.6, 1.4);
+    const bool touch = !placed.empty() && uniform(rng, 0, 1) < o.touching;
+    if (touch) {
+      const Ellipse& n = placed[static_cast<std::size_t>(rng.below(placed.size()))];
+      const double ang = uniform(rng, 0, 2 * kPi);
+      const double dist = 0.9 * (n.b + e.b) + 0.25 * (n.a - n.b + e.a - e.b);
+      e.cy = n.cy + dist * std::sin(ang);
+      e.cx = n.cx + dist * std::cos(ang);
+    } else {
+      e.cy = uniform(rng, e.a, o.height - e.a);
+      e.cx = uniform(rng, e.a, o.width - e.a);
+    }
+    if (e.cy < e.a || e.cx < e.a || e.cy > o.height - e.a || e.cx > o.width - e.a) continue;
+    // Overlap test on a sparse sample of the new ellipse's points: only slight contact allowed.
+    int overlap = 0, total = 0;
+    for (double y = e.cy - e.a; y <= e.cy + e.a; y += 1.0)
+      for (double x = e.cx - e.a; x <= e.cx + e.a; x += 1.0) {
+        if (!inside(e, y, x)) continue;
+        ++total;
+        for (const auto& p : placed) overlap += inside(p, y, x) ? 1 : 0;
+      }
+    if (overlap > total / 20) continue;
+    placed.push_back(e);
+  }
+  SyntheticField f;
+  f.image = RawImage(1, o.height, o.width);
+  f.labels = LabelImage(o.height, o.width);
+  std::vector<float> signal(static_cast<std::size_t>(o.height) * o.width, 0.0f);
+  const double fy = uniform(rng, 0.02, 0.08), fx = uniform(rng, 0.02, 0.08);
+  for (int y = 0; y < o.height; ++y)
+    for (int x = 0; x < o.width; ++x)
+      for (std::size_t k = 0; k < placed.size(); ++k) {
+        double r2;
+        if (!inside(placed[k], y, x, &r2)) continue;
+        if (f.labels.at(y, x) == 0) f.labels.at(y, x) = static_cast<std::uint32_t>(k + 1);
+        const double texture = 1.0 + 0.15 * std::sin(fy * y * 7 + k) * std::cos(fx * x * 7 - k);
+        signal[static_cast<std::size_t>(y) * o.width + x] = static_cast<float>(
+            o.brightness * placed[k].gain * texture * (1.0 - 0.3 * r2));
+        break;
+      }
+  blur_plane(signal, o.height, o.width, o.blur);
+  for (int y = 0; y < o.height; ++y)
+    for (int x = 0; x < o.width; ++x) {
+      const double bg = o.background * (1.0 + 0.3 * static_cast<double>(x + y) / (o.width + o.height));
+      const double v = bg + signal[static_cast<std::size_t>(y) * o.width + x] + o.noise * gaussian(rng);
+      f.image.at(0, y, x) = static_cast<float>(std::clamp(std::round(v), 0.0, 65535.0));
+    }
+  return f;
+}
+
+}  // namespace nucseg::io
