@@ -1,0 +1,68 @@
+#include "train/sampler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+
+namespace nucseg::train {
+namespace {
+
+std::vector<std::int64_t> iota(std::int64_t n) {
+  std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+  std::iota(v.begin(), v.end(), 0);
+  return v;
+}
+
+TEST(DistributedSampler, RanksTogetherFormTheSingleProcessBatches) {
+  const std::int64_t n = 23, b = 4;
+  DistributedSampler single(iota(n), b, 1, 0, 9);
+  for (int world : {2, 3, 4, 5}) {
+    std::vector<std::vector<SamplerStep>> per_rank;
+    for (int r = 0; r < world; ++r) per_rank.push_back(DistributedSampler(iota(n), b, world, r, 9).epoch(3));
+    const auto ref = single.epoch(3);
+    ASSERT_EQ(ref.size(), 6u);
+    for (std::size_t k = 0; k < ref.size(); ++k) {
+      std::vector<std::int64_t> joined;
+      for (int r = 0; r < world; ++r) {
+        const auto& s = per_rank[static_cast<std::size_t>(r)][k];
+        EXPECT_EQ(s.global_count, ref[k].global_count);
+        joined.insert(joined.end(), s.local.begin(), s.local.end());
+      }
+      EXPECT_EQ(joined, ref[k].local) << "world " << world << " step " << k;
+    }
+  }
+}
+
+TEST(DistributedSampler, EpochsShuffleDifferentlyButDeterministically) {
+  DistributedSampler s(iota(50), 8, 1, 0, 1);
+  EXPECT_EQ(s.global_order(0), s.global_order(0));
+  EXPECT_NE(s.global_order(0), s.global_order(1));
+  auto order = s.global_order(2);
+  std::sort(order.begin(), order.end());
+  EXPECT_EQ(order, iota(50)) << "each epoch is a permutation";
+  EXPECT_NE(DistributedSampler(iota(50), 8, 1, 0, 2).global_order(0), s.global_order(0));
+}
+
+TEST(DistributedSampler, TailAndDropLast) {
+  EXPECT_EQ(DistributedSampler(iota(10), 4, 1, 0, 1).steps_per_epoch(), 3);
+  EXPECT_EQ(DistributedSampler(iota(10), 4, 1, 0, 1, true, true).steps_per_epoch(), 2);
+  // A tail of 2 samples over 4 ranks: two ranks get one, two get none, all take part.
+  std::int64_t total = 0;
+  for (int r = 0; r < 4; ++r) {
+    const auto steps = DistributedSampler(iota(10), 4, 4, r, 1).epoch(0);
+    ASSERT_EQ(steps.size(), 3u);
+    EXPECT_EQ(steps[2].global_count, 2);
+    total += static_cast<std::int64_t>(steps[2].local.size());
+  }
+  EXPECT_EQ(total, 2);
+}
+
+TEST(DistributedSampler, NoShuffleKeepsOrder) {
+  const auto steps = DistributedSampler({5, 6, 7}, 2, 1, 0, 1, false).epoch(0);
+  EXPECT_EQ(steps[0].local, (std::vector<std::int64_t>{5, 6}));
+  EXPECT_EQ(steps[1].local, (std::vector<std::int64_t>{7}));
+}
+
+}  // namespace
+}  // namespace nucseg::train
