@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "common/mpi.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
 
@@ -31,15 +32,27 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(ExitCode::usage);
   }
+  // Under an MPI launcher a failing rank must end the whole job (MPI_Abort), so that no
+  // other rank waits forever in a collective.
+  auto fail = [](const std::string& message, ExitCode code) {
+    spdlog::error("{}", message);
+    if (mpi::active()) {
+      spdlog::error("rank {} of {} failed: aborting the MPI job", mpi::rank(), mpi::size());
+      spdlog::default_logger()->flush();
+      mpi::abort_job(static_cast<int>(code));
+    }
+    return static_cast<int>(code);
+  };
   try {
+    mpi::init();
+    log_setup.rank = mpi::rank();
+    log_setup.world_size = mpi::size();
     log::setup_logging(log_setup);
     install_interrupt_handlers();
     return run ? run() : 0;
   } catch (const Error& e) {
-    spdlog::error("{}", e.what());
-    return static_cast<int>(e.exit_code());
+    return fail(e.what(), e.exit_code());
   } catch (const std::exception& e) {
-    spdlog::error("unexpected error: {}", e.what());
-    return static_cast<int>(ExitCode::failure);
+    return fail(std::string("unexpected error: ") + e.what(), ExitCode::failure);
   }
 }

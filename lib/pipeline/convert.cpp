@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/mpi.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
 #include "io/image_reader.hpp"
@@ -259,6 +260,10 @@ std::vector<ConvertInput> discover_inputs(const ConvertOptions& o, std::string& 
 }
 
 ConvertReport run_convert(const ConvertOptions& o) {
+  if (mpi::active()) {
+    throw ConfigError("convert runs as a single process: start it without mpirun/srun "
+                      "(for many folders, use one Slurm array task per folder)");
+  }
   ConvertReport report;
   report.out = o.out();
   std::error_code ec;
