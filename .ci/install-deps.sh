@@ -16,6 +16,7 @@ PKGS=(
   libgtest-dev libgmock-dev googletest
   nlohmann-json3-dev
   python3 python3-numpy python3-h5py python3-skimage python3-tifffile python3-jsonschema
+  slurmctld slurmd slurm-client munge snakemake
 )
 missing=()
 for p in "${PKGS[@]}"; do
