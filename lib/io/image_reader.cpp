@@ -147,10 +147,12 @@ RawImage read_image(const std::string& path) {
       }
     }
   } else if (ext == ".lsm") {
-    // LSMImageIO reports spacing in metres-per-pixel scaled to its own units; ITK stores
-    // the Zeiss voxel size in µm in the spacing.
-    img.pixel_size_x = io->GetSpacing(0);
-    img.pixel_size_y = io->GetSpacing(1);
+    // ITK's LSMImageIO copies the Zeiss CZ_LSMINFO voxel sizes, which are in metres.
+    const double x = io->GetSpacing(0) * 1e6, y = io->GetSpacing(1) * 1e6;
+    if (x > 1e-3 && x < 1e3 && y > 1e-3 && y < 1e3) {
+      img.pixel_size_x = x;
+      img.pixel_size_y = y;
+    }
   }
   return img;
 }
