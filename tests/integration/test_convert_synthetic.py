@@ -120,6 +120,23 @@ def test_ome_pixel_size(root):
         check(f["meta/id"][0].decode() == "a", "'.ome' is part of the extension")
 
 
+def test_lsm_pixel_size(root):
+    """A Zeiss LSM file (TIFF with the 512-byte CZ_LSMINFO tag 34412; voxel sizes in metres)."""
+    import struct
+    d = os.path.join(root, "lsm")
+    os.makedirs(d)
+    img, _ = disks_scene(48, 64, [(24, 32, 9)])
+    info = bytearray(512)
+    struct.pack_into("<Ii8i3d", info, 0, 0x0400494C, 512, 64, 48, 1, 1, 1, 0, 0, 0, 0.3e-6, 0.3e-6, 1e-6)
+    tifffile.imwrite(os.path.join(d, "scan.lsm"), img, extratags=[(34412, "B", 512, bytes(info), True)])
+    out = os.path.join(root, "lsm.h5")
+    run("convert", "-i", d, "-o", out, "--native-size")
+    with h5py.File(out, "r") as f:
+        check(np.allclose(f["meta/pixel_size_um"][0], [0.3, 0.3]), f"{f['meta/pixel_size_um'][0]}")
+        expected = (img - img.min()) / (img.max() - img.min())
+        check(np.allclose(f["samples/000000/image"][0], expected, atol=1e-6), "LSM pixels")
+
+
 def test_refusals(root):
     img_dir, mask_dir, truth = make_paired(root, n=4)
     out = os.path.join(root, "x.h5")
