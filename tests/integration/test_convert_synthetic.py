@@ -106,6 +106,30 @@ def test_images_only_and_channels(root):
         check(f["images"].shape == (1, 3, 40, 40), f"rgb kept {f['images'].shape}")
 
 
+def test_formats(root):
+    """8-bit PNG/JPEG/BMP, 16/32-bit integer and float TIFF all convert; values as written."""
+    from skimage import io as skio
+    d = os.path.join(root, "fmt")
+    os.makedirs(d)
+    img8, _ = disks_scene(40, 48, [(20, 24, 8)], bg=20, fg=200, dtype=np.uint8)
+    skio.imsave(os.path.join(d, "a_png.png"), img8, check_contrast=False)
+    skio.imsave(os.path.join(d, "b_bmp.bmp"), img8, check_contrast=False)
+    skio.imsave(os.path.join(d, "c_jpg.jpg"), img8, check_contrast=False, quality=95)
+    tifffile.imwrite(os.path.join(d, "d_u16.tif"), img8.astype(np.uint16) * 300)
+    tifffile.imwrite(os.path.join(d, "e_u32.tif"), img8.astype(np.uint32) * 100000)
+    tifffile.imwrite(os.path.join(d, "f_f32.tiff"), img8.astype(np.float32) / 7)
+    out = os.path.join(root, "fmt.h5")
+    run("convert", "-i", d, "-o", out, "--native-size")
+    ref = (img8 - 20.0) / 180.0
+    with h5py.File(out, "r") as f:
+        ids = [s.decode() for s in f["meta/id"][:]]
+        check(ids == ["a_png", "b_bmp", "c_jpg", "d_u16", "e_u32", "f_f32"], f"{ids}")
+        for i, sid in enumerate(ids):
+            got = f[f"samples/{i:06d}/image"][0]
+            tol = 0.1 if sid == "c_jpg" else 1e-6  # JPEG is lossy at edges
+            check(np.abs(got - ref).max() <= tol, f"{sid}: max error {np.abs(got - ref).max()}")
+
+
 def test_ome_pixel_size(root):
     d = os.path.join(root, "ome")
     os.makedirs(d)
