@@ -5,6 +5,8 @@ find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Torch REQUIRED)
+# libtiff directly: ITK 5.2 decodes 32-bit integer TIFFs wrongly (lib/io/tiff_tags.cpp).
+find_package(TIFF REQUIRED)
 
 # ITK: components we read and process with. IO factories are registered explicitly in
 # lib/io/itk_setup.cpp, so ITK_USE_FILE (which adds non-system include paths) is not used.

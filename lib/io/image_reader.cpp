@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -100,7 +101,27 @@ std::pair<int, int> read_size(const std::string& path) {
   return {static_cast<int>(io->GetDimensions(1)), static_cast<int>(io->GetDimensions(0))};
 }
 
+static std::optional<TiffMetadata> tiff_metadata_of(const std::string& path) {
+  const auto ext = fs::extension_lower(path);
+  if (ext != ".tif" && ext != ".tiff") return std::nullopt;
+  return read_tiff_metadata(path);
+}
+
 RawImage read_image(const std::string& path) {
+  const auto tiff = tiff_metadata_of(path);
+  if (tiff && is_int32_tiff(*tiff)) {
+    // ITK 5.2's TIFF reader decodes 32-bit integer samples wrongly: read them with libtiff.
+    const Int32Tiff t = read_int32_tiff(path);
+    RawImage img(t.channels, t.height, t.width);
+    for (std::size_t i = 0; i < t.values.size(); ++i) img.pixels[i] = static_cast<float>(t.values[i]);
+    img.source = path;
+    img.component_type = t.is_signed ? "int" : "unsigned_int";
+    if (auto px = pixel_size_um(*tiff)) {
+      img.pixel_size_y = px->first;
+      img.pixel_size_x = px->second;
+    }
+    return img;
+  }
   auto io = open_io(path);
   const unsigned dims = effective_dims(*io);
   const unsigned comps = io->GetNumberOfComponents();
@@ -138,15 +159,12 @@ RawImage read_image(const std::string& path) {
   img.component_type = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
   if (img.pixels.empty()) throw InputError("cannot read '" + path + "': the image is empty");
   check_finite(img);
-  const auto ext = fs::extension_lower(path);
-  if (ext == ".tif" || ext == ".tiff") {
-    if (auto meta = read_tiff_metadata(path)) {
-      if (auto px = pixel_size_um(*meta)) {
-        img.pixel_size_y = px->first;
-        img.pixel_size_x = px->second;
-      }
+  if (tiff) {
+    if (auto px = pixel_size_um(*tiff)) {
+      img.pixel_size_y = px->first;
+      img.pixel_size_x = px->second;
     }
-  } else if (ext == ".lsm") {
+  } else if (fs::extension_lower(path) == ".lsm") {
     // ITK's LSMImageIO copies the Zeiss CZ_LSMINFO voxel sizes, which are in metres.
     const double x = io->GetSpacing(0) * 1e6, y = io->GetSpacing(1) * 1e6;
     if (x > 1e-3 && x < 1e3 && y > 1e-3 && y < 1e3) {
@@ -159,6 +177,23 @@ RawImage read_image(const std::string& path) {
 
 
 LabelImage read_labels(const std::string& path) {
+  if (const auto tiff = tiff_metadata_of(path); tiff && is_int32_tiff(*tiff)) {
+    const Int32Tiff t = read_int32_tiff(path);
+    if (t.channels != 1) {
+      throw InputError("cannot read mask '" + path + "': expected one channel, found " +
+                       std::to_string(t.channels));
+    }
+    LabelImage out(t.height, t.width);
+    out.source = path;
+    for (std::size_t i = 0; i < t.values.size(); ++i) {
+      if (t.values[i] < 0) {
+        throw InputError("cannot use mask '" + path + "': pixel " + std::to_string(i) + " holds " +
+                         std::to_string(t.values[i]) + "; expected non-negative integer labels");
+      }
+      out.labels[i] = static_cast<std::uint32_t>(t.values[i]);
+    }
+    return out;
+  }
   auto io = open_io(path);
   const unsigned dims = effective_dims(*io);
   if (dims != 2) {

@@ -130,6 +130,27 @@ def test_formats(root):
             check(np.abs(got - ref).max() <= tol, f"{sid}: max error {np.abs(got - ref).max()}")
 
 
+def test_int32_labels(root):
+    """32-bit label TIFFs (StarDist/Cellpose style) are read exactly, above 2**24 too."""
+    img_dir, mask_dir = os.path.join(root, "i"), os.path.join(root, "m")
+    os.makedirs(img_dir)
+    os.makedirs(mask_dir)
+    img, lab = disks_scene(40, 40, [(10, 10, 5), (28, 28, 6)])
+    big = np.where(lab == 1, 70000, np.where(lab == 2, 2 ** 24 + 3, 0)).astype(np.uint32)
+    tifffile.imwrite(os.path.join(img_dir, "a.tif"), img)
+    tifffile.imwrite(os.path.join(mask_dir, "a.tif"), big)
+    tifffile.imwrite(os.path.join(img_dir, "b.tif"), img)
+    tifffile.imwrite(os.path.join(mask_dir, "b.tif"), lab.astype(np.int32))
+    out = os.path.join(root, "i32.h5")
+    run("convert", "-i", img_dir, "-m", mask_dir, "-o", out, "--native-size")
+    with h5py.File(out, "r") as f:
+        check(same_partition(f["samples/000000/mask"][:], lab), "uint32 labels")
+        check(same_partition(f["samples/000001/mask"][:], lab), "int32 labels")
+    tifffile.imwrite(os.path.join(mask_dir, "b.tif"), -lab.astype(np.int32))
+    p = run("convert", "-i", img_dir, "-m", mask_dir, "-o", out, "--native-size", "--overwrite", expect=3)
+    check("b.tif" in p.stderr and "non-negative" in p.stderr, p.stderr)
+
+
 def test_ome_pixel_size(root):
     d = os.path.join(root, "ome")
     os.makedirs(d)
