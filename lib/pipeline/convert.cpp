@@ -16,6 +16,7 @@
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "common/mpi.hpp"
+#include "common/ordered_queue.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
 #include "io/image_reader.hpp"
@@ -295,83 +296,32 @@ ConvertReport run_convert(const ConvertOptions& o) {
   store::DatasetWriter writer(o.out(), spec);
 
   const std::size_t n = inputs.size();
-  const std::size_t window = static_cast<std::size_t>(threads) * 4;
-  std::vector<std::optional<Processed>> slots(n);
-  std::mutex mutex;
-  std::condition_variable ready, room;
-  std::size_t next_write = 0;
-  std::atomic<std::size_t> next_task{0};
-  std::atomic<bool> stop{false};
-
-  auto worker = [&] {
-    for (;;) {
-      const std::size_t i = next_task.fetch_add(1);
-      if (i >= n) return;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        room.wait(lock, [&] { return stop || i < next_write + window; });
-        if (stop) return;
-      }
-      Processed p;
-      try {
-        if (interrupted()) return;
-        p = process(inputs[i], o, labelled);
-      } catch (const InputError& e) {
-        p.error = e.what();
-      } catch (const std::exception& e) {
-        p.error = std::string("unexpected error on '") + inputs[i].image_path + "': " + e.what();
-      }
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        slots[i] = std::move(p);
-      }
-      ready.notify_all();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-  auto shutdown = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      stop = true;
-    }
-    room.notify_all();
-    for (auto& t : pool) t.join();
-    pool.clear();
-  };
-
+  // Each task returns its Processed sample, or the InputError message it failed with.
+  OrderedQueue<Processed> queue(n, threads, static_cast<std::size_t>(threads) * 4,
+                                [&](std::size_t i) {
+                                  Processed p;
+                                  if (interrupted()) return p;
+                                  try {
+                                    p = process(inputs[i], o, labelled);
+                                  } catch (const InputError& e) {
+                                    p.error = e.what();
+                                  }
+                                  return p;
+                                });
   log::Progress progress("convert", n, "images");
-  std::vector<std::string> ids;
-  try {
-    for (std::size_t i = 0; i < n; ++i) {
-      Processed p;
-      {
-        std::unique_lock<std::mutex> lock(mutex);
-        while (!slots[i]) {
-          ready.wait_for(lock, std::chrono::milliseconds(200));
-          if (interrupted()) break;
-        }
-        throw_if_interrupted("convert");
-        p = std::move(*slots[i]);
-        slots[i].reset();
-        next_write = i + 1;
-      }
-      room.notify_all();
-      if (!p.error.empty()) {
-        if (!o.skip_bad()) throw InputError(p.error);
-        log::warn("skipping {}", p.error);
-        report.skipped.push_back({inputs[i].image_path, p.error});
-      } else {
-        writer.append(p.image, p.mask ? &*p.mask : nullptr, p.meta);
-        ids.push_back(p.meta.id);
-      }
-      progress.update(i + 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    Processed p = queue.next([] { throw_if_interrupted("convert"); });
+    throw_if_interrupted("convert");
+    if (!p.error.empty()) {
+      if (!o.skip_bad()) throw InputError(p.error);
+      log::warn("skipping {}", p.error);
+      report.skipped.push_back({inputs[i].image_path, p.error});
+    } else {
+      writer.append(p.image, p.mask ? &*p.mask : nullptr, p.meta);
     }
-  } catch (...) {
-    shutdown();
-    throw;
+    progress.update(i + 1);
   }
-  shutdown();
+  queue.stop();
   progress.finish();
   if (writer.size() == 0) {
     throw InputError("no usable images in '" + o.images() + "': all " + std::to_string(n) +
