@@ -1,0 +1,181 @@
+#include "model/unet.hpp"
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+
+namespace nucseg::model {
+
+OutputMode output_mode_from_string(const std::string& name) {
+  if (name == "binary") return OutputMode::binary;
+  if (name == "contour") return OutputMode::contour;
+  throw ConfigError("unknown output mode '" + name + "': expected binary or contour");
+}
+
+std::string to_string(OutputMode mode) { return mode == OutputMode::binary ? "binary" : "contour"; }
+
+int output_channels(OutputMode mode) { return mode == OutputMode::binary ? 1 : 3; }
+
+UNetOptions UNetOptions::from_json(const nlohmann::json& j) {
+  UNetOptions o(config::value_or(j, "in_channels", 1));
+  o.mode(output_mode_from_string(config::value_or<std::string>(j, "mode", "binary")));
+  o.depth(config::value_or(j, "depth", o.depth()));
+  o.base_filters(config::value_or(j, "base_filters", o.base_filters()));
+  o.kernel_size(config::value_or(j, "kernel_size", o.kernel_size()));
+  o.dropout(config::value_or(j, "dropout", o.dropout()));
+  o.activation(config::value_or(j, "activation", o.activation()));
+  o.batch_norm(config::value_or(j, "batch_norm", o.batch_norm()));
+  o.upsampling(config::value_or(j, "upsampling", o.upsampling()));
+  if (!j.contains("dropout") && o.depth() != 4) o.dropout(std::vector<double>(static_cast<std::size_t>(o.depth() + 1), 0.1));
+  o.validate();
+  return o;
+}
+
+nlohmann::json UNetOptions::to_json() const {
+  return {{"in_channels", in_channels()}, {"mode", to_string(mode())},
+          {"depth", depth()},             {"base_filters", base_filters()},
+          {"kernel_size", kernel_size()}, {"dropout", dropout()},
+          {"activation", activation()},   {"batch_norm", batch_norm()},
+          {"upsampling", upsampling()}};
+}
+
+void UNetOptions::validate() const {
+  if (in_channels() < 1) throw ConfigError("model: in_channels must be >= 1");
+  if (depth() < 1 || depth() > 8) throw ConfigError("model: depth must be 1..8, found " + std::to_string(depth()));
+  if (base_filters() < 1) throw ConfigError("model: base_filters must be >= 1");
+  if (kernel_size() < 1 || kernel_size() % 2 == 0)
+    throw ConfigError("model: kernel_size must be odd, found " + std::to_string(kernel_size()));
+  if (dropout().size() != static_cast<std::size_t>(depth() + 1)) {
+    throw ConfigError("model: dropout needs depth + 1 = " + std::to_string(depth() + 1) +
+                      " values (one per level and the bottleneck), found " +
+                      std::to_string(dropout().size()));
+  }
+  for (double d : dropout())
+    if (d < 0 || d >= 1) throw ConfigError("model: dropout values must lie in [0, 1)");
+  if (activation() != "elu" && activation() != "relu")
+    throw ConfigError("model: activation must be elu or relu, found '" + activation() + "'");
+  if (upsampling() != "transposed" && upsampling() != "bilinear")
+    throw ConfigError("model: upsampling must be transposed or bilinear, found '" + upsampling() + "'");
+}
+
+namespace {
+
+torch::nn::Conv2d conv(int in, int out, int kernel) {
+  auto c = torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).padding(kernel / 2));
+  // He-normal initialization, as the seed (Keras he_normal).
+  torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanIn, torch::kReLU);
+  torch::nn::init::zeros_(c->bias);
+  return c;
+}
+
+}  // namespace
+
+ConvBlockImpl::ConvBlockImpl(int in, int out, int kernel, double dropout, bool batch_norm,
+                             const std::string& activation)
+    : dropout_p_(dropout), elu_(activation == "elu") {
+  conv1_ = register_module("conv1", conv(in, out, kernel));
+  conv2_ = register_module("conv2", conv(out, out, kernel));
+  if (batch_norm) {
+    bn1_ = register_module("bn1", torch::nn::BatchNorm2d(out));
+    bn2_ = register_module("bn2", torch::nn::BatchNorm2d(out));
+  }
+}
+
+torch::Tensor ConvBlockImpl::forward(torch::Tensor x) {
+  auto act = [this](const torch::Tensor& t) { return elu_ ? torch::elu(t) : torch::relu(t); };
+  x = conv1_->forward(x);
+  if (bn1_) x = bn1_->forward(x);
+  x = act(x);
+  // Element-wise dropout, as the seed's Keras Dropout.
+  if (dropout_p_ > 0) x = torch::dropout(x, dropout_p_, is_training());
+  x = conv2_->forward(x);
+  if (bn2_) x = bn2_->forward(x);
+  return act(x);
+}
+
+UNetImpl::UNetImpl(const UNetOptions& options) : options_(options) {
+  options_.validate();
+  const int d = options_.depth();
+  const int k = options_.kernel_size();
+  const bool bn = options_.batch_norm();
+  const auto& act = options_.activation();
+  auto filters = [&](int level) { return options_.base_filters() << level; };
+  encoders_ = register_module("encoders", torch::nn::ModuleList());
+  ups_ = register_module("ups", torch::nn::ModuleList());
+  decoders_ = register_module("decoders", torch::nn::ModuleList());
+  for (int l = 0; l < d; ++l) {
+    encoders_->push_back(ConvBlock(l == 0 ? options_.in_channels() : filters(l - 1), filters(l), k,
+                                   options_.dropout()[static_cast<std::size_t>(l)], bn, act));
+  }
+  bottleneck_ = register_module("bottleneck", ConvBlock(filters(d - 1), filters(d), k,
+                                                         options_.dropout()[static_cast<std::size_t>(d)], bn, act));
+  for (int l = d - 1; l >= 0; --l) {
+    if (options_.upsampling() == "transposed") {
+      ups_->push_back(torch::nn::ConvTranspose2d(
+          torch::nn::ConvTranspose2dOptions(filters(l + 1), filters(l), 2).stride(2)));
+    } else {
+      ups_->push_back(torch::nn::Sequential(
+          torch::nn::Upsample(torch::nn::UpsampleOptions()
+                                  .scale_factor(std::vector<double>{2.0, 2.0})
+                                  .mode(torch::kBilinear)
+                                  .align_corners(false)),
+          conv(filters(l + 1), filters(l), 3)));
+    }
+    decoders_->push_back(ConvBlock(2 * filters(l), filters(l), k,
+                                   options_.dropout()[static_cast<std::size_t>(l)], bn, act));
+  }
+  head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(
+                                      filters(0), output_channels(options_.mode()), 1)));
+}
+
+torch::Tensor UNetImpl::forward(torch::Tensor x) {
+  const int m = size_multiple();
+  if (x.dim() != 4 || x.size(1) != options_.in_channels() || x.size(2) % m != 0 ||
+      x.size(3) % m != 0) {
+    throw Error("U-Net input must be N x " + std::to_string(options_.in_channels()) +
+                " x H x W with H, W multiples of " + std::to_string(m) + ", found " +
+                c10::str(x.sizes()));
+  }
+  std::vector<torch::Tensor> skips;
+  for (const auto& module : *encoders_) {
+    x = module->as<ConvBlockImpl>()->forward(x);
+    skips.push_back(x);
+    x = torch::max_pool2d(x, 2);
+  }
+  x = bottleneck_->forward(x);
+  for (std::size_t i = 0; i < ups_->size(); ++i) {
+    const auto& up = (*ups_)[i];
+    if (auto* t = up->as<torch::nn::ConvTranspose2dImpl>()) x = t->forward(x);
+    else x = up->as<torch::nn::SequentialImpl>()->forward(x);
+    x = torch::cat({x, skips[skips.size() - 1 - i]}, 1);
+    x = (*decoders_)[i]->as<ConvBlockImpl>()->forward(x);
+  }
+  return head_->forward(x);
+}
+
+std::int64_t UNetImpl::parameter_count() const {
+  std::int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+double UNetImpl::forward_flops(int height, int width) const {
+  const int d = options_.depth();
+  const double k2 = static_cast<double>(options_.kernel_size()) * options_.kernel_size();
+  auto filters = [&](int level) { return static_cast<double>(options_.base_filters() << level); };
+  double flops = 0;
+  for (int l = 0; l <= d; ++l) {
+    const double px = static_cast<double>(height >> l) * static_cast<double>(width >> l);
+    const double in = l == 0 ? options_.in_channels() : filters(l - 1);
+    flops += 2 * px * k2 * (in * filters(l) + filters(l) * filters(l));  // encoder/bottleneck
+    if (l < d) {
+      flops += 2 * px * k2 * (2 * filters(l) * filters(l) + filters(l) * filters(l));  // decoder
+      // Transposed 2x2 stride 2: each of px/4 inputs feeds 4 outputs; bilinear: 3x3 conv.
+      const double up_per_px = options_.upsampling() == "transposed" ? 1.0 : 9.0;
+      flops += 2 * px * up_per_px * filters(l + 1) * filters(l);
+    }
+  }
+  flops += 2.0 * height * width * filters(0) * output_channels(options_.mode());
+  return flops;
+}
+
+}  // namespace nucseg::model

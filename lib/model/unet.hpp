@@ -1,0 +1,82 @@
+#pragma once
+/// The U-Net of nucseg (LibTorch C++ frontend). Tensors are N, C, Y, X; H and W must be
+/// multiples of 2^depth. Submodule names are stable: they are the checkpoint keys.
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/options.hpp"
+
+namespace nucseg::model {
+
+/// What the network predicts.
+enum class OutputMode {
+  binary,   ///< 1 logit: nucleus vs background (the seed)
+  contour,  ///< 3 logits: background, nucleus interior, nucleus boundary
+};
+
+OutputMode output_mode_from_string(const std::string& name);
+std::string to_string(OutputMode mode);
+/// Output channels of a mode (1 or 3).
+int output_channels(OutputMode mode);
+
+struct UNetOptions {
+  explicit UNetOptions(int in_channels = 1) : in_channels_(in_channels) {}
+  static UNetOptions from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
+  /// Throws ConfigError for inconsistent options (e.g. dropout list of the wrong length).
+  void validate() const;
+  bool operator==(const UNetOptions& other) const { return to_json() == other.to_json(); }
+
+  NUCSEG_ARG(int, in_channels);
+  NUCSEG_ARG(OutputMode, mode) = OutputMode::binary;
+  NUCSEG_ARG(int, depth) = 4;          ///< number of 2x down-samplings
+  NUCSEG_ARG(int, base_filters) = 16;  ///< filters at level 0, doubling per level
+  NUCSEG_ARG(int, kernel_size) = 3;    ///< odd
+  NUCSEG_ARG(std::vector<double>, dropout) = {0.1, 0.1, 0.2, 0.2, 0.3};  ///< per level, depth+1
+  NUCSEG_ARG(std::string, activation) = "elu";      ///< elu or relu
+  NUCSEG_ARG(bool, batch_norm) = false;
+  NUCSEG_ARG(std::string, upsampling) = "transposed";  ///< transposed or bilinear
+};
+
+/// Two convolutions (+ batch norm) with activation and dropout between them.
+class ConvBlockImpl : public torch::nn::Module {
+ public:
+  ConvBlockImpl(int in, int out, int kernel, double dropout, bool batch_norm,
+                const std::string& activation);
+  torch::Tensor forward(torch::Tensor x);
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
+  double dropout_p_;
+  bool elu_;
+};
+TORCH_MODULE(ConvBlock);
+
+class UNetImpl : public torch::nn::Module {
+ public:
+  explicit UNetImpl(const UNetOptions& options);
+  /// x: N x in_channels x H x W (H, W multiples of 2^depth) -> logits N x K x H x W.
+  torch::Tensor forward(torch::Tensor x);
+  const UNetOptions& options() const { return options_; }
+  /// Multiple that H and W must be (2^depth).
+  int size_multiple() const { return 1 << options_.depth(); }
+  /// Number of trainable parameters.
+  std::int64_t parameter_count() const;
+  /// Forward multiply-add FLOPs (x2) of the convolutions for one H x W image.
+  double forward_flops(int height, int width) const;
+
+ private:
+  UNetOptions options_;
+  torch::nn::ModuleList encoders_{nullptr};
+  ConvBlock bottleneck_{nullptr};
+  torch::nn::ModuleList ups_{nullptr};
+  torch::nn::ModuleList decoders_{nullptr};
+  torch::nn::Conv2d head_{nullptr};
+};
+TORCH_MODULE(UNet);
+
+}  // namespace nucseg::model
