@@ -1,0 +1,92 @@
+#include "model/losses.hpp"
+
+#include "common/error.hpp"
+
+namespace nucseg::model {
+
+torch::Tensor contour_targets(const torch::Tensor& labels) {
+  const auto l = labels.to(torch::kLong);
+  const auto padded = torch::nn::functional::pad(
+      l.unsqueeze(1).to(torch::kFloat64),
+      torch::nn::functional::PadFuncOptions({1, 1, 1, 1}).mode(torch::kReplicate)).squeeze(1).to(torch::kLong);
+  const auto h = l.size(-2), w = l.size(-1);
+  auto neighbour = [&](int dy, int dx) { return padded.narrow(-2, 1 + dy, h).narrow(-1, 1 + dx, w); };
+  const auto differs = (neighbour(-1, 0) != l) | (neighbour(1, 0) != l) | (neighbour(0, -1) != l) |
+                       (neighbour(0, 1) != l);
+  auto out = torch::zeros_like(l);
+  out.masked_fill_(l > 0, 1);
+  out.masked_fill_((l > 0) & differs, 2);
+  return out;
+}
+
+torch::Tensor binary_targets(const torch::Tensor& labels) {
+  return (labels > 0).to(torch::kFloat32).unsqueeze(1);
+}
+
+LossKind loss_kind_from_string(const std::string& name) {
+  if (name == "bce") return LossKind::bce;
+  if (name == "dice") return LossKind::dice;
+  if (name == "bce+dice") return LossKind::bce_dice;
+  throw ConfigError("unknown loss '" + name + "': expected bce, dice or bce+dice");
+}
+
+torch::Tensor soft_dice_loss(const torch::Tensor& p, const torch::Tensor& y) {
+  const auto inter = (p * y).sum();
+  return 1 - (2 * inter + 1) / (p.sum() + y.sum() + 1);
+}
+
+torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& labels,
+                                OutputMode mode, LossKind kind) {
+  if (mode == OutputMode::binary) {
+    const auto y = binary_targets(labels).to(logits.device());
+    torch::Tensor loss = torch::zeros({}, logits.options());
+    if (kind != LossKind::dice) loss = loss + torch::binary_cross_entropy_with_logits(logits, y);
+    if (kind != LossKind::bce) loss = loss + soft_dice_loss(torch::sigmoid(logits), y);
+    return loss;
+  }
+  const auto y = contour_targets(labels).to(logits.device());
+  torch::Tensor loss = torch::zeros({}, logits.options());
+  if (kind != LossKind::dice) loss = loss + torch::nn::functional::cross_entropy(logits, y);
+  if (kind != LossKind::bce) {
+    const auto p = torch::softmax(logits, 1);
+    loss = loss + 0.5 * (soft_dice_loss(p.select(1, 1), (y == 1).to(p.dtype())) +
+                         soft_dice_loss(p.select(1, 2), (y == 2).to(p.dtype())));
+  }
+  return loss;
+}
+
+torch::Tensor foreground_probability(const torch::Tensor& logits, OutputMode mode) {
+  if (mode == OutputMode::binary) return torch::sigmoid(logits).select(1, 0);
+  return 1 - torch::softmax(logits, 1).select(1, 0);
+}
+
+PixelCounts& PixelCounts::operator+=(const PixelCounts& o) {
+  tp += o.tp;
+  fp += o.fp;
+  fn += o.fn;
+  tn += o.tn;
+  return *this;
+}
+
+double PixelCounts::accuracy() const {
+  const double all = tp + fp + fn + tn;
+  return all > 0 ? (tp + tn) / all : 1.0;
+}
+
+double PixelCounts::iou() const { return tp + fp + fn > 0 ? tp / (tp + fp + fn) : 1.0; }
+
+double PixelCounts::dice() const { return tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : 1.0; }
+
+PixelCounts pixel_counts(const torch::Tensor& logits, const torch::Tensor& labels, OutputMode mode) {
+  torch::NoGradGuard guard;
+  const auto pred = foreground_probability(logits, mode) > 0.5;
+  const auto truth = (labels > 0).to(pred.device());
+  PixelCounts c;
+  c.tp = static_cast<double>((pred & truth).sum().item<std::int64_t>());
+  c.fp = static_cast<double>((pred & ~truth).sum().item<std::int64_t>());
+  c.fn = static_cast<double>((~pred & truth).sum().item<std::int64_t>());
+  c.tn = static_cast<double>(pred.numel()) - c.tp - c.fp - c.fn;
+  return c;
+}
+
+}  // namespace nucseg::model
