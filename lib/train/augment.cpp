@@ -1,0 +1,104 @@
+#include "train/augment.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "store/split.hpp"
+
+namespace nucseg::train {
+namespace {
+
+double uniform(store::SplitMix64& rng, double lo, double hi) {
+  return lo + (hi - lo) * (static_cast<double>(rng.next() >> 11) * 0x1.0p-53);
+}
+
+/// Reflect index into [0, n) (no edge repeat, like numpy 'reflect').
+int reflect(int i, int n) {
+  if (n == 1) return 0;
+  const int period = 2 * (n - 1);
+  i %= period;
+  if (i < 0) i += period;
+  return i < n ? i : period - i;
+}
+
+/// Applies a coordinate map (output y, x) -> (input y, x) to image and labels.
+template <class Map>
+void remap(Sample& s, int out_h, int out_w, const Map& map) {
+  RawImage img(s.image.channels, out_h, out_w);
+  LabelImage lab(out_h, out_w);
+  for (int y = 0; y < out_h; ++y) {
+    for (int x = 0; x < out_w; ++x) {
+      const auto [iy, ix] = map(y, x);
+      for (int c = 0; c < s.image.channels; ++c) img.at(c, y, x) = s.image.at(c, iy, ix);
+      lab.at(y, x) = s.labels.at(iy, ix);
+    }
+  }
+  img.source = s.image.source;
+  lab.source = s.labels.source;
+  s.image = std::move(img);
+  s.labels = std::move(lab);
+}
+
+}  // namespace
+
+std::uint64_t augment_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index) {
+  store::SplitMix64 mix(seed);
+  const std::uint64_t a = mix.next() ^ (static_cast<std::uint64_t>(epoch) * 0x9E3779B97F4A7C15ULL);
+  store::SplitMix64 mix2(a);
+  return mix2.next() ^ (static_cast<std::uint64_t>(index) * 0xD1B54A32D192ED03ULL);
+}
+
+void pad_to_at_least(Sample& s, int height, int width) {
+  const int h = s.image.height, w = s.image.width;
+  if (h >= height && w >= width) return;
+  const int oh = std::max(h, height), ow = std::max(w, width);
+  const int top = (oh - h) / 2, left = (ow - w) / 2;
+  remap(s, oh, ow, [&](int y, int x) { return std::make_pair(reflect(y - top, h), reflect(x - left, w)); });
+}
+
+void augment(Sample& s, const AugmentOptions& o, std::uint64_t sample_seed) {
+  store::SplitMix64 rng(sample_seed);
+  if (o.crop_height > 0 && o.crop_width > 0) {
+    pad_to_at_least(s, o.crop_height, o.crop_width);
+    const int h = s.image.height, w = s.image.width;
+    const int y0 = o.enabled ? static_cast<int>(rng.below(static_cast<std::uint64_t>(h - o.crop_height + 1)))
+                             : (h - o.crop_height) / 2;
+    const int x0 = o.enabled ? static_cast<int>(rng.below(static_cast<std::uint64_t>(w - o.crop_width + 1)))
+                             : (w - o.crop_width) / 2;
+    if (h != o.crop_height || w != o.crop_width) {
+      remap(s, o.crop_height, o.crop_width, [&](int y, int x) { return std::make_pair(y + y0, x + x0); });
+    }
+  }
+  if (!o.enabled) return;
+  const int h = s.image.height, w = s.image.width;
+  const bool flip_y = o.flips && (rng.next() & 1);
+  const bool flip_x = o.flips && (rng.next() & 1);
+  const int quarter_turns = (o.rotations && h == w) ? static_cast<int>(rng.below(4)) : 0;
+  if (flip_y || flip_x || quarter_turns) {
+    remap(s, h, w, [&](int y, int x) {
+      // Rotate output coordinates back by quarter_turns * 90 degrees, then undo the flips.
+      int ry = y, rx = x;
+      for (int t = 0; t < quarter_turns; ++t) {
+        const int ny = rx, nx = w - 1 - ry;
+        ry = ny;
+        rx = nx;
+      }
+      if (flip_y) ry = h - 1 - ry;
+      if (flip_x) rx = w - 1 - rx;
+      return std::make_pair(ry, rx);
+    });
+  }
+  const double scale = uniform(rng, 1 - o.intensity_scale, 1 + o.intensity_scale);
+  const double shift = uniform(rng, -o.intensity_shift, o.intensity_shift);
+  const double sigma = uniform(rng, 0, o.noise);
+  for (auto& v : s.image.pixels) {
+    double x = v * scale + shift;
+    if (sigma > 0) {
+      const double u1 = std::max(uniform(rng, 0, 1), 1e-300), u2 = uniform(rng, 0, 1);
+      x += sigma * std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+    }
+    v = static_cast<float>(x);
+  }
+}
+
+}  // namespace nucseg::train

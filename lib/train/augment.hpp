@@ -1,0 +1,37 @@
+#pragma once
+/// Seeded data augmentation on one sample. Every random choice comes from a SplitMix64
+/// seeded by (seed, epoch, sample index), so a sample is augmented the same way whatever the
+/// rank, thread or batch it lands in: distributed and single-process runs see the same data.
+#include <cstdint>
+
+#include "io/image.hpp"
+
+namespace nucseg::train {
+
+struct AugmentOptions {
+  bool flips = true;            ///< random horizontal and vertical flips
+  bool rotations = true;        ///< random multiples of 90 degrees (square crops only)
+  int crop_height = 0;          ///< > 0: random crop of this size (padded by reflection)
+  int crop_width = 0;
+  double intensity_scale = 0.1; ///< multiply by U(1 - s, 1 + s)
+  double intensity_shift = 0.1; ///< add U(-s, s)
+  double noise = 0.02;          ///< Gaussian noise of sigma U(0, noise)
+  bool enabled = true;          ///< false: only the crop (centre crop) is applied
+};
+
+struct Sample {
+  RawImage image;     ///< C, H, W in [0,1]
+  LabelImage labels;  ///< H, W
+};
+
+/// Seed of one sample's augmentation.
+std::uint64_t augment_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index);
+
+/// Augments a sample in place.
+void augment(Sample& sample, const AugmentOptions& options, std::uint64_t sample_seed);
+
+/// Pads image and labels by reflection (centred) so that height and width are at least the
+/// given size; a reflected nucleus keeps its label.
+void pad_to_at_least(Sample& sample, int height, int width);
+
+}  // namespace nucseg::train

@@ -1,0 +1,77 @@
+#include "train/augment.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "support/synthetic.hpp"
+
+namespace nucseg::train {
+namespace {
+
+Sample scene(int h, int w) {
+  auto s = nucseg::testing::draw_scene(h, w, {{10, 12, 5}, {20, 30, 6}}, 0.1f, 0.9f);
+  return {s.image, s.labels};
+}
+
+TEST(Augment, SameSeedSameResultDifferentSeedDifferent) {
+  AugmentOptions o;
+  auto a = scene(32, 40), b = scene(32, 40), c = scene(32, 40);
+  augment(a, o, augment_seed(1, 2, 3));
+  augment(b, o, augment_seed(1, 2, 3));
+  augment(c, o, augment_seed(1, 2, 4));
+  EXPECT_EQ(a.image.pixels, b.image.pixels);
+  EXPECT_EQ(a.labels.labels, b.labels.labels);
+  EXPECT_NE(a.image.pixels, c.image.pixels);
+}
+
+TEST(Augment, GeometryMovesImageAndLabelsTogether) {
+  AugmentOptions o;
+  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  for (std::uint64_t seed = 0; seed < 16; ++seed) {
+    auto s = scene(40, 40);
+    augment(s, o, seed);
+    for (std::size_t i = 0; i < s.labels.labels.size(); ++i) {
+      EXPECT_EQ(s.labels.labels[i] != 0, s.image.pixels[i] > 0.5f) << "seed " << seed;
+    }
+    std::map<std::uint32_t, int> area;
+    for (auto v : s.labels.labels) area[v]++;
+    const auto original = scene(40, 40);
+    std::map<std::uint32_t, int> area0;
+    for (auto v : original.labels.labels) area0[v]++;
+    EXPECT_EQ(area, area0) << "flips and rotations keep every nucleus whole";
+  }
+}
+
+TEST(Augment, RandomCropAndReflectPadding) {
+  AugmentOptions o;
+  o.crop_height = 16;
+  o.crop_width = 24;
+  auto s = scene(32, 40);
+  augment(s, o, 5);
+  EXPECT_EQ(s.image.height, 16);
+  EXPECT_EQ(s.image.width, 24);
+  auto small = scene(32, 40);
+  o.crop_height = 64;
+  o.crop_width = 64;
+  o.enabled = false;
+  augment(small, o, 5);
+  EXPECT_EQ(small.image.height, 64);
+  EXPECT_EQ(small.labels.width, 64);
+}
+
+TEST(Augment, IntensityChangesStayNearTheOriginal) {
+  AugmentOptions o;
+  o.flips = o.rotations = false;
+  auto s = scene(32, 32);
+  const auto before = s.image.pixels;
+  augment(s, o, 9);
+  double max_diff = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) max_diff = std::max(max_diff, std::abs(double(s.image.pixels[i]) - before[i]));
+  EXPECT_GT(max_diff, 0.0);
+  EXPECT_LT(max_diff, 0.3);
+}
+
+}  // namespace
+}  // namespace nucseg::train
