@@ -1,0 +1,117 @@
+#include "model/checkpoint.hpp"
+
+#include <filesystem>
+
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "common/version.hpp"
+
+namespace nucseg::model {
+
+void save_checkpoint(const std::string& path, UNet& model, torch::optim::Optimizer* optimizer,
+                     nlohmann::json meta) {
+  meta["model"] = model->options().to_json();
+  meta["format"] = "nucseg-checkpoint";
+  meta["format_version"] = 1;
+  if (!meta.contains("nucseg_version")) meta["nucseg_version"] = kVersion;
+  const std::string tmp = fs::temp_path_for(path);
+  try {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive weights;
+    model->save(weights);
+    archive.write("model", weights);
+    if (optimizer) {
+      torch::serialize::OutputArchive opt;
+      optimizer->save(opt);
+      archive.write("optimizer", opt);
+    }
+    archive.write("meta", c10::IValue(meta.dump()));
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    std::remove(tmp.c_str());
+    throw OutputError("cannot write checkpoint '" + path + "': " + e.what_without_backtrace());
+  }
+  fs::commit_rename(tmp, path);
+}
+
+namespace {
+
+nlohmann::json read_meta(torch::serialize::InputArchive& archive, const std::string& path) {
+  c10::IValue value;
+  if (!archive.try_read("meta", value) || !value.isString()) {
+    throw InputError("cannot use '" + path + "': not a nucseg checkpoint (no metadata)");
+  }
+  try {
+    auto meta = nlohmann::json::parse(value.toStringRef());
+    if (meta.value("format", "") != "nucseg-checkpoint") throw std::runtime_error("format");
+    return meta;
+  } catch (const std::exception&) {
+    throw InputError("cannot use '" + path + "': checkpoint metadata is not valid");
+  }
+}
+
+void load_archive(torch::serialize::InputArchive& archive, const std::string& path,
+                  const std::string& device) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw InputError("cannot read checkpoint '" + path + "': no such file");
+  }
+  try {
+    archive.load_from(path, torch::Device(device));
+  } catch (const c10::Error& e) {
+    throw InputError("cannot read checkpoint '" + path + "': not a checkpoint file or corrupt (" +
+                     e.what_without_backtrace() + ")");
+  }
+}
+
+}  // namespace
+
+nlohmann::json read_checkpoint_meta(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  load_archive(archive, path, "cpu");
+  return read_meta(archive, path);
+}
+
+LoadedModel load_checkpoint(const std::string& path, const std::string& device,
+                            torch::optim::Optimizer* optimizer, const UNetOptions* expected) {
+  torch::serialize::InputArchive archive;
+  load_archive(archive, path, device);
+  LoadedModel out;
+  out.meta = read_meta(archive, path);
+  try {
+    out.options = UNetOptions::from_json(out.meta.at("model"));
+  } catch (const std::exception& e) {
+    throw InputError("cannot use '" + path + "': model options in the checkpoint are invalid: " + e.what());
+  }
+  if (expected && !(out.options == *expected)) {
+    std::string diff;
+    const auto a = out.options.to_json(), b = expected->to_json();
+    for (const auto& [k, v] : b.items()) {
+      if (a.value(k, nlohmann::json()) != v) {
+        diff += (diff.empty() ? "" : ", ") + k + " " + a.value(k, nlohmann::json()).dump() +
+                " in the checkpoint vs " + v.dump() + " configured";
+      }
+    }
+    throw InputError("cannot resume from '" + path + "': it holds another model shape (" + diff + ")");
+  }
+  out.model = UNet(out.options);
+  try {
+    torch::serialize::InputArchive weights;
+    if (!archive.try_read("model", weights)) throw InputError("cannot use '" + path + "': no weights");
+    out.model->load(weights);
+    out.model->to(torch::Device(device));
+    if (optimizer) {
+      torch::serialize::InputArchive opt;
+      if (!archive.try_read("optimizer", opt)) {
+        throw InputError("cannot resume from '" + path + "': it holds no optimizer state");
+      }
+      optimizer->load(opt);
+    }
+  } catch (const c10::Error& e) {
+    throw InputError("cannot use '" + path + "': weights do not fit the model (" +
+                     e.what_without_backtrace() + ")");
+  }
+  out.model->eval();
+  return out;
+}
+
+}  // namespace nucseg::model

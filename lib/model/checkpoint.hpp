@@ -1,0 +1,37 @@
+#pragma once
+/// Checkpoints: one file holding the U-Net weights, the optimizer state and a JSON metadata
+/// document (model options, output mode, epoch, training input size and normalization,
+/// resolved config, metrics, RNG state, nucseg version). Written atomically.
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "model/unet.hpp"
+
+namespace nucseg::model {
+
+/// Writes `model` (+ `optimizer` when given) and `meta` to `path` via a temporary file.
+/// meta["model"] is set from the model's options. Throws OutputError.
+void save_checkpoint(const std::string& path, UNet& model, torch::optim::Optimizer* optimizer,
+                     nlohmann::json meta);
+
+struct LoadedModel {
+  UNet model{nullptr};
+  nlohmann::json meta;           ///< the checkpoint's metadata
+  UNetOptions options;           ///< == meta["model"]
+  OutputMode mode() const { return options.mode(); }
+};
+
+/// Reads a checkpoint's metadata only. Throws InputError naming the file.
+nlohmann::json read_checkpoint_meta(const std::string& path);
+
+/// Loads the model of a checkpoint onto `device` (a torch device string), in eval mode;
+/// loads the optimizer state too when `optimizer` is given. When `expected` is given, a
+/// checkpoint of another model shape is refused with the differing options named.
+/// Throws InputError naming the file.
+LoadedModel load_checkpoint(const std::string& path, const std::string& device,
+                            torch::optim::Optimizer* optimizer = nullptr,
+                            const UNetOptions* expected = nullptr);
+
+}  // namespace nucseg::model

@@ -1,0 +1,63 @@
+#include "model/checkpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/error.hpp"
+#include "support/temp_dir.hpp"
+
+namespace nucseg::model {
+namespace {
+
+TEST(Checkpoint, RoundTripWeightsOptimizerAndMeta) {
+  nucseg::testing::TempDir dir;
+  const auto path = dir.file("c.pt");
+  torch::manual_seed(1);
+  UNet net(UNetOptions(1).base_filters(4).mode(OutputMode::contour));
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));
+  net->train();
+  const auto x = torch::rand({2, 1, 32, 32});
+  torch::nn::functional::cross_entropy(net->forward(x), torch::zeros({2, 32, 32}, torch::kLong)).backward();
+  opt.step();
+  save_checkpoint(path, net, &opt, {{"epoch", 7}});
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1) << "no temporary left";
+
+  UNet other(UNetOptions(1).base_filters(4).mode(OutputMode::contour));
+  torch::optim::Adam opt2(other->parameters(), torch::optim::AdamOptions(1e-3));
+  auto loaded = load_checkpoint(path, "cpu", &opt2);
+  EXPECT_EQ(loaded.meta["epoch"], 7);
+  EXPECT_EQ(loaded.mode(), OutputMode::contour);
+  net->eval();
+  EXPECT_TRUE(torch::allclose(loaded.model->forward(x), net->forward(x)));
+  EXPECT_EQ(read_checkpoint_meta(path)["model"]["base_filters"], 4);
+}
+
+TEST(Checkpoint, RefusesAnotherModelShapeNamingTheDifference) {
+  nucseg::testing::TempDir dir;
+  const auto path = dir.file("c.pt");
+  UNet net(UNetOptions(1).base_filters(4));
+  save_checkpoint(path, net, nullptr, nlohmann::json::object());
+  const auto expected = UNetOptions(1).base_filters(8);
+  try {
+    load_checkpoint(path, "cpu", nullptr, &expected);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("base_filters 4 in the checkpoint vs 8 configured"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Checkpoint, RefusesFilesThatAreNotCheckpoints) {
+  nucseg::testing::TempDir dir;
+  std::ofstream(dir.file("x.pt")) << "not a checkpoint";
+  EXPECT_THROW(load_checkpoint(dir.file("x.pt"), "cpu"), InputError);
+  EXPECT_THROW(load_checkpoint(dir.file("missing.pt"), "cpu"), InputError);
+  torch::serialize::OutputArchive a;
+  a.write("x", torch::ones({2}));
+  a.save_to(dir.file("plain.pt"));
+  EXPECT_THROW(load_checkpoint(dir.file("plain.pt"), "cpu"), InputError);
+}
+
+}  // namespace
+}  // namespace nucseg::model
