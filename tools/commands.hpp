@@ -11,5 +11,6 @@ using Runner = std::function<int()>;
 void add_convert_command(CLI::App& app, Runner& run);
 void add_validate_config_command(CLI::App& app, Runner& run);
 void add_synth_command(CLI::App& app, Runner& run);
+void add_train_command(CLI::App& app, Runner& run);
 
 }  // namespace nucseg::tools

@@ -71,34 +71,36 @@ nlohmann::json read_checkpoint_meta(const std::string& path) {
   return read_meta(archive, path);
 }
 
-LoadedModel load_checkpoint(const std::string& path, const std::string& device,
-                            torch::optim::Optimizer* optimizer, const UNetOptions* expected) {
-  torch::serialize::InputArchive archive;
-  load_archive(archive, path, device);
-  LoadedModel out;
-  out.meta = read_meta(archive, path);
+namespace {
+
+void check_options(const UNetOptions& found, const UNetOptions& expected, const std::string& path) {
+  if (found == expected) return;
+  std::string diff;
+  const auto a = found.to_json(), b = expected.to_json();
+  for (const auto& [k, v] : b.items()) {
+    if (a.value(k, nlohmann::json()) != v) {
+      diff += (diff.empty() ? "" : ", ") + k + " " + a.value(k, nlohmann::json()).dump() +
+              " in the checkpoint vs " + v.dump() + " configured";
+    }
+  }
+  throw InputError("cannot use '" + path + "': it holds another model shape (" + diff + ")");
+}
+
+UNetOptions options_of(const nlohmann::json& meta, const std::string& path) {
   try {
-    out.options = UNetOptions::from_json(out.meta.at("model"));
+    return UNetOptions::from_json(meta.at("model"));
   } catch (const std::exception& e) {
     throw InputError("cannot use '" + path + "': model options in the checkpoint are invalid: " + e.what());
   }
-  if (expected && !(out.options == *expected)) {
-    std::string diff;
-    const auto a = out.options.to_json(), b = expected->to_json();
-    for (const auto& [k, v] : b.items()) {
-      if (a.value(k, nlohmann::json()) != v) {
-        diff += (diff.empty() ? "" : ", ") + k + " " + a.value(k, nlohmann::json()).dump() +
-                " in the checkpoint vs " + v.dump() + " configured";
-      }
-    }
-    throw InputError("cannot resume from '" + path + "': it holds another model shape (" + diff + ")");
-  }
-  out.model = UNet(out.options);
+}
+
+void load_state(torch::serialize::InputArchive& archive, UNet& model, torch::optim::Optimizer* optimizer,
+                const std::string& path, const std::string& device) {
   try {
     torch::serialize::InputArchive weights;
     if (!archive.try_read("model", weights)) throw InputError("cannot use '" + path + "': no weights");
-    out.model->load(weights);
-    out.model->to(torch::Device(device));
+    model->load(weights);
+    model->to(torch::Device(device));
     if (optimizer) {
       torch::serialize::InputArchive opt;
       if (!archive.try_read("optimizer", opt)) {
@@ -107,11 +109,34 @@ LoadedModel load_checkpoint(const std::string& path, const std::string& device,
       optimizer->load(opt);
     }
   } catch (const c10::Error& e) {
-    throw InputError("cannot use '" + path + "': weights do not fit the model (" +
-                     e.what_without_backtrace() + ")");
+    throw InputError("cannot use '" + path + "': weights do not fit the model (" + e.what_without_backtrace() + ")");
   }
+}
+
+}  // namespace
+
+LoadedModel load_checkpoint(const std::string& path, const std::string& device,
+                            torch::optim::Optimizer* optimizer, const UNetOptions* expected) {
+  torch::serialize::InputArchive archive;
+  load_archive(archive, path, device);
+  LoadedModel out;
+  out.meta = read_meta(archive, path);
+  out.options = options_of(out.meta, path);
+  if (expected) check_options(out.options, *expected, path);
+  out.model = UNet(out.options);
+  load_state(archive, out.model, optimizer, path, device);
   out.model->eval();
   return out;
+}
+
+nlohmann::json restore_checkpoint(const std::string& path, UNet& model, torch::optim::Optimizer* optimizer,
+                                  const std::string& device) {
+  torch::serialize::InputArchive archive;
+  load_archive(archive, path, device);
+  auto meta = read_meta(archive, path);
+  check_options(options_of(meta, path), model->options(), path);
+  load_state(archive, model, optimizer, path, device);
+  return meta;
 }
 
 }  // namespace nucseg::model

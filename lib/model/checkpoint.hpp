@@ -34,4 +34,9 @@ LoadedModel load_checkpoint(const std::string& path, const std::string& device,
                             torch::optim::Optimizer* optimizer = nullptr,
                             const UNetOptions* expected = nullptr);
 
+/// Restores a checkpoint into an existing model (and optimizer, when given), refusing a
+/// checkpoint whose model options differ from `model`'s. Returns the metadata.
+nlohmann::json restore_checkpoint(const std::string& path, UNet& model,
+                                  torch::optim::Optimizer* optimizer, const std::string& device);
+
 }  // namespace nucseg::model

@@ -29,6 +29,8 @@ struct UNetOptions {
   /// Throws ConfigError for inconsistent options (e.g. dropout list of the wrong length).
   void validate() const;
   bool operator==(const UNetOptions& other) const { return to_json() == other.to_json(); }
+  /// Multiple that H and W of an input must be (2^depth).
+  int size_multiple() const { return 1 << depth_; }
 
   NUCSEG_ARG(int, in_channels);
   NUCSEG_ARG(OutputMode, mode) = OutputMode::binary;
@@ -62,8 +64,7 @@ class UNetImpl : public torch::nn::Module {
   /// x: N x in_channels x H x W (H, W multiples of 2^depth) -> logits N x K x H x W.
   torch::Tensor forward(torch::Tensor x);
   const UNetOptions& options() const { return options_; }
-  /// Multiple that H and W must be (2^depth).
-  int size_multiple() const { return 1 << options_.depth(); }
+  int size_multiple() const { return options_.size_multiple(); }
   /// Number of trainable parameters.
   std::int64_t parameter_count() const;
   /// Forward multiply-add FLOPs (x2) of the convolutions for one H x W image.

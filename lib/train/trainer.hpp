@@ -1,0 +1,88 @@
+#pragma once
+/// The training loop of `nucseg train`: one process or data-parallel MPI ranks.
+#include <array>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/options.hpp"
+#include "model/unet.hpp"
+#include "train/augment.hpp"
+
+namespace nucseg::train {
+
+struct ScheduleOptions {
+  std::string type = "none";  ///< none or plateau (reduce the learning rate on plateau)
+  double factor = 0.5;
+  int patience = 3;
+  double min_lr = 1e-6;
+};
+
+struct EarlyStopOptions {
+  std::string monitor = "val_loss";  ///< val_loss (min), val_iou, val_dice, val_accuracy (max)
+  int patience = 5;                  ///< epochs without improvement; 0 = never stop early
+  double min_delta = 0.0;
+};
+
+using Betas = std::array<double, 2>;
+using CropSize = std::array<int, 2>;
+
+struct TrainOptions {
+  TrainOptions(std::string data, std::string out) : data_(std::move(data)), out_(std::move(out)) {}
+  /// From a validated "train" config (schemas/train.schema.json). Throws ConfigError.
+  static TrainOptions from_json(const nlohmann::json& config);
+  nlohmann::json to_json() const;
+
+  NUCSEG_ARG(std::string, data);           ///< HDF5 dataset from nucseg convert
+  NUCSEG_ARG(std::string, out);            ///< run folder: checkpoints, metrics, config
+  NUCSEG_ARG(model::UNetOptions, model) = model::UNetOptions(1);  ///< in_channels from the data
+  NUCSEG_ARG(int, epochs) = 50;
+  NUCSEG_ARG(int, batch_size) = 16;        ///< global batch (all ranks together)
+  NUCSEG_ARG(double, lr) = 1e-3;
+  NUCSEG_ARG(Betas, betas) = {{0.9, 0.999}};
+  NUCSEG_ARG(double, weight_decay) = 0.0;
+  NUCSEG_ARG(std::string, loss) = "bce";   ///< bce, dice, bce+dice (contour: CE for bce)
+  NUCSEG_ARG(ScheduleOptions, schedule) = {};
+  NUCSEG_ARG(EarlyStopOptions, early_stopping) = {};
+  NUCSEG_ARG(AugmentOptions, augment) = AugmentOptions{true, true, 0, 0, 0.0, 0.0, 0.0, false};
+  NUCSEG_ARG(CropSize, crop) = {{256, 256}};  ///< training crop for native-size datasets
+  NUCSEG_ARG(int, steps_per_epoch) = 0;    ///< 0 = the whole training split each epoch
+  NUCSEG_ARG(std::uint64_t, seed) = 42;
+  NUCSEG_ARG(int, threads) = 0;            ///< torch threads per rank; 0 = cores / local ranks
+  NUCSEG_ARG(int, loader_threads) = 2;     ///< background batch preparation threads
+  NUCSEG_ARG(std::string, device) = "auto";
+  NUCSEG_ARG(std::string, resume) = "";    ///< checkpoint to continue from
+  NUCSEG_ARG(bool, overwrite) = false;     ///< allow a run folder that holds checkpoints
+  NUCSEG_ARG(std::size_t, bucket_bytes) = 16u << 20;  ///< gradient allreduce bucket size
+  NUCSEG_ARG(bool, explicit_in_channels) = false;  ///< model.in_channels was configured
+};
+
+struct EpochMetrics {
+  int epoch = 0;  ///< 1-based
+  double lr = 0;
+  double train_loss = 0, train_accuracy = 0, train_iou = 0, train_dice = 0;
+  double val_loss = 0, val_accuracy = 0, val_iou = 0, val_dice = 0;
+  double seconds = 0;
+  nlohmann::json to_json() const;
+  static EpochMetrics from_json(const nlohmann::json& j);
+};
+
+struct TrainReport {
+  std::vector<EpochMetrics> history;
+  int best_epoch = 0;
+  double best_value = 0;
+  bool stopped_early = false;
+  nlohmann::json test;  ///< metrics of the best model on the test split (empty if none)
+  double seconds = 0;
+  double images_per_second = 0;   ///< training throughput over the run (all ranks)
+  double allreduce_seconds = 0;   ///< rank 0's time in gradient allreduce
+  std::uint64_t allreduce_bytes = 0;
+  std::string best_checkpoint;
+};
+
+/// Trains; only rank 0 writes files. Throws ConfigError/InputError before training starts
+/// for bad datasets, splits, channel counts or checkpoints.
+TrainReport run_training(const TrainOptions& options);
+
+}  // namespace nucseg::train

@@ -1,0 +1,175 @@
+#include "train/trainer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/error.hpp"
+#include "model/checkpoint.hpp"
+#include "store/dataset.hpp"
+#include "support/synthetic.hpp"
+#include "support/temp_dir.hpp"
+
+namespace nucseg::train {
+namespace {
+
+using nucseg::testing::TempDir;
+
+/// A labelled synthetic dataset of n scenes of size x size with random disks, normalized.
+std::string make_dataset(const TempDir& dir, const std::string& name, int n, int size,
+                         std::array<double, 3> fractions = {0.6, 0.2, 0.2}, int channels = 1) {
+  const auto path = dir.file(name);
+  store::DatasetWriter w(path, {true, channels, size, size, true});
+  for (int i = 0; i < n; ++i) {
+    auto s = nucseg::testing::draw_scene(size, size, nucseg::testing::random_disks(size, size, 4, 4, 8, 1, 100 + i),
+                                         0.1f, 0.8f, 0.05f, static_cast<std::uint64_t>(i));
+    RawImage img(channels, size, size);
+    for (int c = 0; c < channels; ++c) std::copy(s.image.pixels.begin(), s.image.pixels.end(), img.plane(c));
+    store::SampleMeta m;
+    m.id = "s" + std::to_string(i);
+    m.source_path = m.id;
+    m.norm_low.assign(static_cast<std::size_t>(channels), 0.0f);
+    m.norm_high.assign(static_cast<std::size_t>(channels), 1.0f);
+    w.append(img, &s.labels, m);
+  }
+  w.commit(store::assign_split(static_cast<std::size_t>(n), fractions, 1),
+           {{"config", "{}"}, {"normalization", R"({"method": "minmax", "percentiles": [1, 99.8]})"}});
+  return path;
+}
+
+TrainOptions small(const std::string& data, const std::string& out) {
+  TrainOptions o(data, out);
+  o.model(model::UNetOptions(1).depth(2).base_filters(8).dropout({0.0, 0.0, 0.1}));
+  o.epochs(3).batch_size(4).lr(3e-3).threads(1).loader_threads(1).device("cpu");
+  o.early_stopping(EarlyStopOptions{"val_loss", 0, 0.0});
+  return o;
+}
+
+std::vector<torch::Tensor> weights_of(const std::string& checkpoint) {
+  auto m = model::load_checkpoint(checkpoint, "cpu");
+  return m.model->parameters();
+}
+
+TEST(Trainer, LearnsSyntheticNuclei) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 20, 32);
+  auto o = small(data, dir.file("run"));
+  o.epochs(12);
+  const auto r = run_training(o);
+  ASSERT_EQ(r.history.size(), 12u);
+  EXPECT_LT(r.history.back().train_loss, 0.6 * r.history.front().train_loss);
+  EXPECT_GT(r.history.back().val_iou, 0.7) << "bright disks on a dark background are easy";
+  EXPECT_GT(r.history.back().val_accuracy, 0.95);
+  EXPECT_FALSE(r.test.empty());
+  for (const char* f : {"best.pt", "last.pt", "metrics.csv", "curves.svg", "config.json", "test_metrics.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(o.out()) / f)) << f;
+  }
+  std::ifstream csv(std::filesystem::path(o.out()) / "metrics.csv");
+  int lines = 0;
+  for (std::string line; std::getline(csv, line);) ++lines;
+  EXPECT_EQ(lines, 13);
+}
+
+TEST(Trainer, ContourModeTrains) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 12, 32);
+  auto o = small(data, dir.file("run"));
+  o.model().mode(model::OutputMode::contour);
+  o.loss("bce+dice").epochs(4);
+  const auto r = run_training(o);
+  EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+  EXPECT_EQ(model::read_checkpoint_meta(r.best_checkpoint)["model"]["mode"], "contour");
+}
+
+TEST(Trainer, SameSeedAndThreadsGiveTheSameModel) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 12, 32);
+  auto a = small(data, dir.file("a"));
+  auto b = small(data, dir.file("b"));
+  a.augment().enabled = b.augment().enabled = true;
+  a.loader_threads(1);
+  b.loader_threads(3);  // background threads do not change the batches
+  run_training(a);
+  run_training(b);
+  const auto wa = weights_of(dir.file("a/last.pt")), wb = weights_of(dir.file("b/last.pt"));
+  for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wb[i])) << i;
+}
+
+TEST(Trainer, ResumeContinuesExactly) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 12, 32);
+  auto straight = small(data, dir.file("straight"));
+  straight.epochs(4);
+  straight.augment().enabled = true;
+  run_training(straight);
+  auto first = small(data, dir.file("split"));
+  first.epochs(2);
+  first.augment().enabled = true;
+  run_training(first);
+  auto second = first;
+  second.epochs(4).resume(dir.file("split/last.pt"));
+  const auto r = run_training(second);
+  EXPECT_EQ(r.history.size(), 4u) << "history continues from the checkpoint";
+  const auto wa = weights_of(dir.file("straight/last.pt")), wb = weights_of(dir.file("split/last.pt"));
+  for (std::size_t i = 0; i < wa.size(); ++i) {
+    EXPECT_LT((wa[i] - wb[i]).abs().max().item<double>(), 1e-6) << "parameter " << i;
+  }
+}
+
+TEST(Trainer, EarlyStoppingStops) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 8, 32);
+  auto o = small(data, dir.file("run"));
+  o.epochs(50).lr(0.0 + 1e-12);  // nothing improves
+  o.early_stopping(EarlyStopOptions{"val_iou", 2, 0.01});
+  const auto r = run_training(o);
+  EXPECT_TRUE(r.stopped_early);
+  EXPECT_EQ(r.history.size(), 3u);
+}
+
+std::string refusal(const TrainOptions& o) {
+  try {
+    run_training(o);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Trainer, RefusesBadInputsBeforeTraining) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 6, 32);
+  // Not a dataset.
+  std::ofstream(dir.file("x.h5")) << "text";
+  EXPECT_NE(refusal(small(dir.file("x.h5"), dir.file("r1"))).find("x.h5"), std::string::npos);
+  // Channel count that does not match the model.
+  auto o = small(data, dir.file("r2"));
+  o.model().in_channels(3);
+  o.explicit_in_channels(true);
+  EXPECT_NE(refusal(o).find("1 channel(s) but the model expects 3"), std::string::npos);
+  // Empty training split.
+  const auto empty = make_dataset(dir, "e.h5", 4, 32, {0.0, 0.5, 0.5});
+  EXPECT_NE(refusal(small(empty, dir.file("r3"))).find("training split is empty"), std::string::npos);
+  // Images that are not multiples of 2^depth.
+  const auto odd = make_dataset(dir, "o.h5", 4, 30);
+  EXPECT_NE(refusal(small(odd, dir.file("r4"))).find("not multiples of 2^depth"), std::string::npos);
+  // A checkpoint of another model shape.
+  run_training(small(data, dir.file("r5")));
+  auto other = small(data, dir.file("r5"));
+  other.model().base_filters(4);
+  other.resume(dir.file("r5/last.pt"));
+  EXPECT_NE(refusal(other).find("base_filters 8 in the checkpoint vs 4 configured"), std::string::npos);
+  // A run folder with checkpoints is not silently overwritten.
+  EXPECT_NE(refusal(small(data, dir.file("r5"))).find("--resume"), std::string::npos);
+}
+
+TEST(Trainer, OptionsJsonRoundTrip) {
+  auto o = small("d.h5", "out");
+  o.loss("bce+dice").crop({64, 128});
+  const auto back = TrainOptions::from_json(o.to_json());
+  EXPECT_EQ(back.to_json(), o.to_json());
+}
+
+}  // namespace
+}  // namespace nucseg::train
