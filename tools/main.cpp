@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
                  "Also log to this file ('{rank}' is replaced by the MPI rank)");
   tools::Runner run;
   tools::add_convert_command(app, run);
+  tools::add_evaluate_command(app, run);
   tools::add_validate_config_command(app, run);
   try {
     app.parse(argc, argv);
