@@ -17,6 +17,12 @@
 namespace nucseg::measure {
 namespace {
 
+/// The source tree: NUCSEG_SOURCE_DIR, else the one this test was built from.
+const char* source_dir() {
+  const char* env = std::getenv("NUCSEG_SOURCE_DIR");
+  return env && *env ? env : NUCSEG_TEST_SOURCE_DIR;
+}
+
 TEST(Measure, RectangleHasExactShapeAndIntensity) {
   LabelImage labels(12, 20);
   RawImage raw(1, 12, 20);
@@ -99,9 +105,7 @@ TEST(Measure, MatchesScikitImageRegionprops) {
   const std::string image_path = data + "/tiff_samples/dsb_img2d_u16.tif";
   if (data.empty() || !std::filesystem::exists(labels_path))
     GTEST_SKIP() << "../shared/data/tiff_samples absent";
-  const char* source_dir = std::getenv("NUCSEG_SOURCE_DIR");
-  if (!source_dir || !std::filesystem::exists("/usr/bin/python3"))
-    GTEST_SKIP() << "NUCSEG_SOURCE_DIR or /usr/bin/python3 missing";
+  if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 missing";
   const auto labels = io::read_labels(labels_path);
   const auto raw = io::read_image(image_path);
   CsvTable table = make_nuclei_table();
@@ -111,7 +115,7 @@ TEST(Measure, MatchesScikitImageRegionprops) {
   append_nuclei_rows(table, info, measure_nuclei(labels, raw));
   testing::TempDir tmp;
   table.write(tmp.file("nuclei.csv"));
-  const std::string cmd = std::string("/usr/bin/python3 ") + source_dir +
+  const std::string cmd = std::string("/usr/bin/python3 ") + source_dir() +
                           "/tests/oracles/regionprops_oracle.py '" + labels_path + "' '" +
                           image_path + "' '" + tmp.file("nuclei.csv") + "' > '" +
                           tmp.file("report.json") + "'";

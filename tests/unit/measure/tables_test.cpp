@@ -15,6 +15,12 @@
 namespace nucseg::measure {
 namespace {
 
+/// The source tree: NUCSEG_SOURCE_DIR, else the one this test was built from.
+const char* source_dir() {
+  const char* env = std::getenv("NUCSEG_SOURCE_DIR");
+  return env && *env ? env : NUCSEG_TEST_SOURCE_DIR;
+}
+
 TEST(Csv, EscapesAndRoundTrips) {
   CsvTable t({"a", "b"});
   t.add_row({"plain", "with,comma"});
@@ -122,8 +128,9 @@ TEST(Tables, ImagesAndWellsAggregate) {
 
 /// Reads schemas/<name>.schema.json from the source tree, keeping the key order.
 nlohmann::ordered_json schema_file(const std::string& name) {
-  const char* dir = std::getenv("NUCSEG_SOURCE_DIR");
-  std::ifstream in(std::string(dir ? dir : ".") + "/schemas/" + name + ".schema.json");
+  const char* dir = source_dir();
+  std::ifstream in(std::string(dir) + "/schemas/" + name + ".schema.json");
+  if (!in) ADD_FAILURE() << "cannot read schemas/" << name << ".schema.json under " << dir;
   return nlohmann::ordered_json::parse(in);
 }
 
@@ -153,7 +160,6 @@ void expect_schema_matches(const std::string& name, const std::vector<ColumnSpec
 }
 
 TEST(Tables, SchemasDocumentEveryColumnWithTypeAndUnit) {
-  if (!std::getenv("NUCSEG_SOURCE_DIR")) GTEST_SKIP() << "NUCSEG_SOURCE_DIR not set";
   expect_schema_matches("nuclei-csv", nuclei_columns());
   expect_schema_matches("images-csv", image_columns());
   expect_schema_matches("wells-csv", well_columns());
