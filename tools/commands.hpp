@@ -9,6 +9,7 @@ namespace nucseg::tools {
 using Runner = std::function<int()>;
 
 void add_convert_command(CLI::App& app, Runner& run);
+void add_evaluate_command(CLI::App& app, Runner& run);
 void add_validate_config_command(CLI::App& app, Runner& run);
 void add_synth_command(CLI::App& app, Runner& run);
 void add_train_command(CLI::App& app, Runner& run);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
                  "Also log to this file ('{rank}' is replaced by the MPI rank)");
   tools::Runner run;
   tools::add_convert_command(app, run);
+  tools::add_evaluate_command(app, run);
   tools::add_validate_config_command(app, run);
   tools::add_synth_command(app, run);
   tools::add_train_command(app, run);

@@ -1,7 +1,5 @@
 #include "io/preprocess.hpp"
 
-#include <itkImage.h>
-#include <itkImportImageFilter.h>
 #include <itkLinearInterpolateImageFunction.h>
 #include <itkNearestNeighborInterpolateImageFunction.h>
 #include <itkResampleImageFilter.h>
@@ -10,29 +8,10 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "io/itk_wrap.hpp"
 
 namespace nucseg::io {
 namespace {
-
-template <class Pixel>
-using Image2 = itk::Image<Pixel, 2>;
-
-/// Wraps a Y,X buffer as an ITK image without copying (spacing 1, origin 0).
-template <class Pixel>
-typename Image2<Pixel>::Pointer wrap(const Pixel* data, int height, int width) {
-  using Import = itk::ImportImageFilter<Pixel, 2>;
-  auto import = Import::New();
-  typename Import::SizeType size;
-  size[0] = static_cast<itk::SizeValueType>(width);
-  size[1] = static_cast<itk::SizeValueType>(height);
-  typename Import::RegionType region;
-  region.SetSize(size);
-  import->SetRegion(region);
-  import->SetImportPointer(const_cast<Pixel*>(data),
-                           static_cast<itk::SizeValueType>(height) * width, false);
-  import->Update();
-  return import->GetOutput();
-}
 
 /// Resamples a Y,X plane into `out` using the given interpolator; the output grid covers
 /// the same physical extent as the input (pixel centres aligned, like skimage/OpenCV).

@@ -1,0 +1,69 @@
+#pragma once
+/// From a probability map to an instance label image: threshold, fill holes, remove small
+/// objects, split touching nuclei with a seeded watershed. Every step wraps an ITK filter.
+/// Images are Y,X row-major; areas are in pixels; distances in pixels.
+#include <cstdint>
+#include <string>
+
+#include "common/options.hpp"
+#include "io/image.hpp"
+
+namespace nucseg::postprocess {
+
+/// How the model's output channels are read.
+///  - "binary":  1 channel = P(foreground) (a 2-channel softmax map uses its last channel).
+///  - "contour": 3 channels = P(background), P(interior), P(boundary).
+struct PostprocessOptions {
+  PostprocessOptions() = default;
+  explicit PostprocessOptions(std::string mode) : mode_(std::move(mode)) {}
+
+  NUCSEG_ARG(std::string, mode) = "binary";  ///< "binary" or "contour"
+  /// Foreground where P(foreground) > threshold (contour: 1 - P(background) > threshold).
+  NUCSEG_ARG(double, threshold) = 0.5;
+  /// Objects (foreground components, and final nuclei) smaller than this many pixels are
+  /// removed; 0 keeps everything.
+  NUCSEG_ARG(int, min_area) = 15;
+  /// Fill holes (background regions not connected to the image border) inside objects.
+  NUCSEG_ARG(bool, fill_holes) = true;
+  /// Split touching nuclei; false labels connected components only.
+  NUCSEG_ARG(bool, split) = true;
+  /// binary: h of the h-maxima transform of the distance map (pixels). Two nuclei are kept
+  /// apart when the distance map dips by more than h between their centres.
+  NUCSEG_ARG(double, h) = 1.5;
+  /// contour: seeds are connected components of P(interior) > seed_threshold.
+  NUCSEG_ARG(double, seed_threshold) = 0.5;
+  /// contour: seeds smaller than this many pixels are ignored (their pixels are flooded
+  /// from neighbouring seeds).
+  NUCSEG_ARG(int, min_seed_area) = 4;
+};
+
+/// Checks option values; throws ConfigError naming the option and the value.
+void validate(const PostprocessOptions& options);
+
+/// The thresholded, hole-filled foreground with objects below min_area removed
+/// (values 0/1, Y,X). `probability_map` as in labels_from_probabilities.
+LabelImage foreground_mask(const RawImage& probability_map, const PostprocessOptions& options);
+
+/// Turns a probability map (channels as options.mode() says, values in [0,1], C,Y,X) into
+/// a label image with nuclei 1..N, numbered in raster order of their first pixel. Throws
+/// InputError naming probability_map.source when the channel count does not fit the mode.
+LabelImage labels_from_probabilities(const RawImage& probability_map,
+                                     const PostprocessOptions& options);
+
+/// Splits the objects of a 0/1 foreground mask by a distance transform
+/// (SignedMaurerDistanceMap) and h-maxima seeds (HMaxima + RegionalMaxima), grown by
+/// MorphologicalWatershedFromMarkers inside the mask. Every connected component keeps at
+/// least one label; no pixel changes between foreground and background.
+LabelImage split_by_distance(const LabelImage& foreground, double h);
+
+/// Grows `seed_markers` (labels 1..K, 0 = none) over the foreground by a watershed on
+/// `relief` (Y,X floats; low values are flooded first) confined to the foreground. A
+/// foreground component without a seed becomes one object of its own.
+LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_markers,
+                      const float* relief);
+
+/// Removes labelled objects with fewer than `min_area` pixels and renumbers the rest 1..N
+/// in raster order.
+LabelImage remove_small_objects(const LabelImage& labels, int min_area);
+
+}  // namespace nucseg::postprocess

@@ -1,0 +1,98 @@
+#include "measure/plate.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/error.hpp"
+
+namespace nucseg::measure {
+namespace {
+
+TEST(Plate, NamedGroupsAreRewrittenToNumberedGroups) {
+  const auto r = rewrite_named_groups(R"((?P<well>[A-P]\d\d)_(x)(?:y)(?<site>\d+)[(?P<no>)]\(z\))");
+  EXPECT_EQ(r.ecmascript, R"(([A-P]\d\d)_(x)(?:y)(\d+)[(?P<no>)]\(z\))");
+  EXPECT_EQ(r.groups.at("well"), 1u);
+  EXPECT_EQ(r.groups.at("site"), 3u);
+  EXPECT_EQ(r.groups.size(), 2u);
+  const auto back = rewrite_named_groups(R"((?P<a>\d)-(?P=a))");
+  EXPECT_EQ(back.ecmascript, R"((\d)-\1)");
+}
+
+TEST(Plate, BadPatternsAreRefusedNamingThePattern) {
+  EXPECT_THROW(rewrite_named_groups("(?P<well>A"), ConfigError);
+  EXPECT_THROW(rewrite_named_groups("(?P<a>x)(?P<a>y)"), ConfigError);
+  EXPECT_THROW(rewrite_named_groups("(?P<>x)"), ConfigError);
+  EXPECT_THROW(rewrite_named_groups("a)"), ConfigError);
+  try {
+    FilenamePattern::parse("(?P<well>[A-P");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("(?P<well>[A-P"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(FilenamePattern::parse(R"((?P<foo>\d+))"), ConfigError);  // no known group
+}
+
+TEST(Plate, WellNames) {
+  EXPECT_EQ(well_name(1, 1), "A01");
+  EXPECT_EQ(well_name(16, 24), "P24");
+  EXPECT_EQ(well_name(27, 3), "AA03");
+  EXPECT_EQ(well_name(32, 48), "AF48");
+  EXPECT_EQ(normalize_well("a1"), "A01");
+  EXPECT_EQ(normalize_well("B012"), "B12");
+  EXPECT_EQ(normalize_well("ctrl"), "ctrl");
+  EXPECT_TRUE(well_less("A02", "A10"));
+  EXPECT_TRUE(well_less("B01", "AA01"));
+  EXPECT_FALSE(well_less("A10", "A02"));
+}
+
+TEST(Plate, MetaXpressPreset) {
+  const auto p = FilenamePattern::parse("metaxpress");
+  auto m = p.match("/data/Plate_2024_17/A01_s1_w1.tif");
+  EXPECT_TRUE(m.matched);
+  EXPECT_EQ(m.plate, "Plate_2024_17");
+  EXPECT_EQ(m.well, "A01");
+  EXPECT_EQ(m.site, "1");
+  EXPECT_EQ(m.channel, "1");
+  // Plate prefix, GUID suffix, export folders between plate and image.
+  m = p.match("/scans/HCS-07/2024-03-01/1234/TimePoint_1/"
+              "screenA_P24_s12_w2C4B5D2F1-0A3B-4C5D-8E9F-001122334455.tif");
+  EXPECT_EQ(m.plate, "screenA");
+  EXPECT_EQ(m.well, "P24");
+  EXPECT_EQ(m.site, "12");
+  EXPECT_EQ(m.channel, "2");
+  m = p.match("/scans/HCS-07/2024-03-01/TimePoint_1/B03_s2.TIF");
+  EXPECT_EQ(m.plate, "HCS-07");
+  EXPECT_EQ(m.well, "B03");
+  EXPECT_EQ(m.channel, "");
+  EXPECT_FALSE(p.match("/x/fly_kc167_POS002_dna.tif").matched);
+}
+
+TEST(Plate, OperaHarmonyPreset) {
+  const auto p = FilenamePattern::parse("opera");
+  auto m = p.match("/export/PlateX__2023-11-02T10_11_12-Measurement 1/Images/r03c11f05p01-ch2sk1fk1fl1.tiff");
+  ASSERT_TRUE(m.matched);
+  EXPECT_EQ(m.plate, "PlateX__2023-11-02T10_11_12-Measurement 1");
+  EXPECT_EQ(m.well, "C11");
+  EXPECT_EQ(m.site, "5");
+  EXPECT_EQ(m.channel, "2");
+  m = p.match("r16c24f09p03-ch1sk1fk1fl1.tiff");
+  EXPECT_EQ(m.well, "P24");
+  EXPECT_EQ(m.plate, "");
+}
+
+TEST(Plate, AutoTriesEveryPreset) {
+  const auto p = FilenamePattern::parse("auto");
+  EXPECT_EQ(p.match("p/r01c02f01p01-ch1sk1fk1fl1.tiff").well, "A02");
+  EXPECT_EQ(p.match("p/H12_s4_w3.tif").well, "H12");
+}
+
+TEST(Plate, CustomPatternWithLetterRowAndPathMatch) {
+  const auto p = FilenamePattern::parse(R"((?<plate>[^/]+)/well_(?<row>[a-p])(?<column>\d+)/field(?<site>\d+)\.png$)");
+  const auto m = p.match("/root/plate7/well_c5/field003.png");
+  ASSERT_TRUE(m.matched);
+  EXPECT_EQ(m.plate, "plate7");
+  EXPECT_EQ(m.well, "C05");
+  EXPECT_EQ(m.site, "3");
+}
+
+}  // namespace
+}  // namespace nucseg::measure
