@@ -5,7 +5,7 @@ find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Torch REQUIRED)
-# libtiff directly: ITK 5.2 decodes 32-bit integer TIFFs wrongly (lib/io/tiff_tags.cpp).
+# libtiff directly: ITK 5.2 neither writes 32-bit integer TIFFs nor reads them correctly.
 find_package(TIFF REQUIRED)
 
 # ITK: components we read and process with. IO factories are registered explicitly in

@@ -11,6 +11,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "io/itk_setup.hpp"
+#include "io/tiff_int32.hpp"
 #include "io/tiff_tags.hpp"
 
 namespace nucseg::io {
@@ -78,6 +79,13 @@ void check_finite(const RawImage& img) {
   }
 }
 
+bool is_int32_tiff(const std::string& path, const itk::ImageIOBase& io) {
+  const auto ext = fs::extension_lower(path);
+  return (ext == ".tif" || ext == ".tiff") && io.GetNumberOfComponents() == 1 &&
+         (io.GetComponentType() == itk::IOComponentEnum::UINT ||
+          io.GetComponentType() == itk::IOComponentEnum::INT);
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_extensions() {
@@ -109,19 +117,6 @@ static std::optional<TiffMetadata> tiff_metadata_of(const std::string& path) {
 
 RawImage read_image(const std::string& path) {
   const auto tiff = tiff_metadata_of(path);
-  if (tiff && is_int32_tiff(*tiff)) {
-    // ITK 5.2's TIFF reader decodes 32-bit integer samples wrongly: read them with libtiff.
-    const Int32Tiff t = read_int32_tiff(path);
-    RawImage img(t.channels, t.height, t.width);
-    for (std::size_t i = 0; i < t.values.size(); ++i) img.pixels[i] = static_cast<float>(t.values[i]);
-    img.source = path;
-    img.component_type = t.is_signed ? "int" : "unsigned_int";
-    if (auto px = pixel_size_um(*tiff)) {
-      img.pixel_size_y = px->first;
-      img.pixel_size_x = px->second;
-    }
-    return img;
-  }
   auto io = open_io(path);
   const unsigned dims = effective_dims(*io);
   const unsigned comps = io->GetNumberOfComponents();
@@ -133,7 +128,16 @@ RawImage read_image(const std::string& path) {
   RawImage img;
   img.source = path;
   img.component_type = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
-  if (dims == 3) {
+  std::optional<Int32Tiff> int32;
+  if (is_int32_tiff(path, *io)) int32 = read_int32_tiff(path);  // ITK 5.2 misreads these
+  if (int32) {
+    img = RawImage(int32->pages, int32->height, int32->width);
+    for (std::size_t i = 0; i < img.pixels.size(); ++i) {
+      const std::uint32_t v = int32->values[i];
+      img.pixels[i] = int32->is_signed ? static_cast<float>(static_cast<std::int32_t>(v))
+                                       : static_cast<float>(v);
+    }
+  } else if (dims == 3) {
     auto image = read_vector<float, 3>(path);
     const auto size = image->GetLargestPossibleRegion().GetSize();
     img = RawImage(static_cast<int>(size[2]), static_cast<int>(size[1]),
@@ -177,23 +181,6 @@ RawImage read_image(const std::string& path) {
 
 
 LabelImage read_labels(const std::string& path) {
-  if (const auto tiff = tiff_metadata_of(path); tiff && is_int32_tiff(*tiff)) {
-    const Int32Tiff t = read_int32_tiff(path);
-    if (t.channels != 1) {
-      throw InputError("cannot read mask '" + path + "': expected one channel, found " +
-                       std::to_string(t.channels));
-    }
-    LabelImage out(t.height, t.width);
-    out.source = path;
-    for (std::size_t i = 0; i < t.values.size(); ++i) {
-      if (t.values[i] < 0) {
-        throw InputError("cannot use mask '" + path + "': pixel " + std::to_string(i) + " holds " +
-                         std::to_string(t.values[i]) + "; expected non-negative integer labels");
-      }
-      out.labels[i] = static_cast<std::uint32_t>(t.values[i]);
-    }
-    return out;
-  }
   auto io = open_io(path);
   const unsigned dims = effective_dims(*io);
   if (dims != 2) {
@@ -202,6 +189,22 @@ LabelImage read_labels(const std::string& path) {
   }
   const bool is_float = io->GetComponentType() == itk::IOComponentEnum::FLOAT ||
                         io->GetComponentType() == itk::IOComponentEnum::DOUBLE;
+  if (is_int32_tiff(path, *io)) {
+    if (auto int32 = read_int32_tiff(path)) {  // ITK 5.2 misreads 32-bit integer TIFFs
+      LabelImage out(int32->height, int32->width);
+      out.source = path;
+      for (std::size_t p = 0; p < out.labels.size(); ++p) {
+        const std::uint32_t v = int32->values[p];
+        if (int32->is_signed && static_cast<std::int32_t>(v) < 0) {
+          throw InputError("cannot use mask '" + path + "': pixel " + std::to_string(p) +
+                           " holds " + std::to_string(static_cast<std::int32_t>(v)) +
+                           "; expected non-negative integer labels");
+        }
+        out.labels[p] = v;
+      }
+      return out;
+    }
+  }
   auto image = read_vector<double, 2>(path);
   const auto size = image->GetLargestPossibleRegion().GetSize();
   LabelImage out(static_cast<int>(size[1]), static_cast<int>(size[0]));

@@ -2,14 +2,10 @@
 
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <fstream>
 #include <regex>
 #include <vector>
 
-#include <tiffio.h>
-
-#include "common/error.hpp"
 
 namespace nucseg::io {
 namespace {
@@ -107,9 +103,6 @@ std::optional<TiffMetadata> read_tiff_metadata(const std::string& path) {
       const double num = static_cast<double>(r.uint(4));
       const double den = static_cast<double>(r.uint(4));
       if (den > 0) (tag == 282 ? meta.x_resolution : meta.y_resolution) = num / den;
-    } else if ((tag == 258 || tag == 339) && type == 3) {
-      r.seek(data_pos);
-      (tag == 258 ? meta.bits_per_sample : meta.sample_format) = static_cast<int>(r.uint(2));
     } else if (tag == 296 && type == 3) {
       r.seek(value_pos);
       meta.resolution_unit = static_cast<int>(r.uint(2));
@@ -152,75 +145,6 @@ std::optional<std::pair<double, double>> pixel_size_um(const TiffMetadata& meta)
     }
   }
   return std::nullopt;
-}
-
-bool is_int32_tiff(const TiffMetadata& meta) {
-  return meta.bits_per_sample == 32 && (meta.sample_format == 1 || meta.sample_format == 2);
-}
-
-Int32Tiff read_int32_tiff(const std::string& path) {
-  TIFFSetWarningHandler(nullptr);
-  TIFFSetErrorHandler(nullptr);
-  std::unique_ptr<TIFF, void (*)(TIFF*)> tif(TIFFOpen(path.c_str(), "r"), [](TIFF* t) {
-    if (t) TIFFClose(t);
-  });
-  if (!tif) throw InputError("cannot read '" + path + "': not a readable TIFF");
-  std::uint32_t w = 0, h = 0;
-  std::uint16_t spp = 1, bps = 0, fmt = 1, planar = PLANARCONFIG_CONTIG;
-  TIFFGetField(tif.get(), TIFFTAG_IMAGEWIDTH, &w);
-  TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &h);
-  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_SAMPLESPERPIXEL, &spp);
-  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_BITSPERSAMPLE, &bps);
-  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_SAMPLEFORMAT, &fmt);
-  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_PLANARCONFIG, &planar);
-  const int pages = TIFFNumberOfDirectories(tif.get());
-  if (bps != 32 || (fmt != SAMPLEFORMAT_UINT && fmt != SAMPLEFORMAT_INT) || w == 0 || h == 0) {
-    throw InputError("cannot read '" + path + "': expected a 32-bit integer TIFF");
-  }
-  if (pages > 1 && spp > 1) {
-    throw InputError("cannot read '" + path + "': expected a 2-D image, found " +
-                     std::to_string(pages) + " pages of " + std::to_string(spp) + " samples");
-  }
-  if (TIFFIsTiled(tif.get())) {
-    throw InputError("cannot read '" + path + "': tiled 32-bit integer TIFFs are not supported; "
-                     "save it in strips (e.g. tifffile.imwrite without tile=)");
-  }
-  Int32Tiff img;
-  img.channels = pages > 1 ? pages : spp;
-  img.height = static_cast<int>(h);
-  img.width = static_cast<int>(w);
-  img.is_signed = fmt == SAMPLEFORMAT_INT;
-  const std::size_t plane = static_cast<std::size_t>(h) * w;
-  img.values.resize(plane * static_cast<std::size_t>(img.channels));
-  std::vector<std::uint32_t> line(static_cast<std::size_t>(w) * spp);
-  auto value = [&](std::uint32_t v) -> std::int64_t {
-    return img.is_signed ? static_cast<std::int64_t>(static_cast<std::int32_t>(v))
-                         : static_cast<std::int64_t>(v);
-  };
-  for (int page = 0; page < pages; ++page) {
-    if (!TIFFSetDirectory(tif.get(), static_cast<tdir_t>(page))) {
-      throw InputError("cannot read page " + std::to_string(page) + " of '" + path + "'");
-    }
-    const int samples_here = planar == PLANARCONFIG_SEPARATE ? spp : 1;
-    for (int s = 0; s < samples_here; ++s) {
-      for (std::uint32_t y = 0; y < h; ++y) {
-        if (TIFFReadScanline(tif.get(), line.data(), y, static_cast<std::uint16_t>(s)) < 0) {
-          throw InputError("cannot read '" + path + "': corrupt data in row " + std::to_string(y));
-        }
-        for (std::uint32_t x = 0; x < w; ++x) {
-          if (planar == PLANARCONFIG_SEPARATE || spp == 1) {
-            img.values[plane * static_cast<std::size_t>(pages > 1 ? page : s) + y * w + x] = value(line[x]);
-          } else {
-            for (int k = 0; k < spp; ++k) {
-              img.values[plane * static_cast<std::size_t>(k) + y * w + x] =
-                  value(line[static_cast<std::size_t>(x) * spp + static_cast<std::size_t>(k)]);
-            }
-          }
-        }
-      }
-    }
-  }
-  return img;
 }
 
 }  // namespace nucseg::io

@@ -1,0 +1,301 @@
+#include "infer/tiling.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "common/signals.hpp"
+#include "io/preprocess.hpp"
+
+namespace nucseg::infer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string shape_text(const torch::Tensor& t) {
+  std::string s = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
+  return s + "]";
+}
+
+void check_image(const RawImage& image) {
+  if (image.channels < 1 || image.height < 1 || image.width < 1 ||
+      image.pixels.size() != image.plane_size() * image.channels) {
+    throw InputError("cannot predict '" + image.source + "': the image is empty (" +
+                     std::to_string(image.channels) + " channels, " +
+                     std::to_string(image.width) + "x" + std::to_string(image.height) + ")");
+  }
+}
+
+/// Runs the network on a CPU batch and returns CPU float probabilities (N, K, h, w),
+/// contiguous.
+torch::Tensor run_batch(const torch::Tensor& cpu_batch, const ForwardFn& forward,
+                        const InferenceOptions& options, const RawImage& image,
+                        InferenceStats& stats) {
+  const auto start = Clock::now();
+  torch::Tensor input = cpu_batch.to(torch::Device(options.device()));
+  if (options.channels_last()) input = input.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor out = forward(input);
+  if (!out.defined() || out.dim() != 4 || out.size(0) != cpu_batch.size(0) ||
+      out.size(2) != cpu_batch.size(2) || out.size(3) != cpu_batch.size(3) || out.size(1) < 1) {
+    throw Error("cannot predict '" + image.source + "': the network mapped a batch " +
+                shape_text(cpu_batch) + " to " +
+                (out.defined() ? shape_text(out) : std::string("nothing")) + "; expected [" +
+                std::to_string(cpu_batch.size(0)) + ", K, " + std::to_string(cpu_batch.size(2)) +
+                ", " + std::to_string(cpu_batch.size(3)) + "]");
+  }
+  out = out.to(torch::kFloat);
+  Activation act = options.activation();
+  if (act == Activation::automatic) act = out.size(1) == 1 ? Activation::sigmoid : Activation::softmax;
+  if (act == Activation::sigmoid) out = torch::sigmoid(out);
+  if (act == Activation::softmax) out = torch::softmax(out, 1);
+  out = out.to(torch::kCPU).contiguous();
+  stats.forward_seconds += seconds_since(start);
+  stats.batches += 1;
+  stats.tiles += cpu_batch.size(0);
+  return out;
+}
+
+struct Tile {
+  int y0, x0;     // first pixel (may be negative for a reflection-padded axis)
+  int iy, ix;     // tile index along each axis
+};
+
+}  // namespace
+
+TilingMode parse_tiling_mode(const std::string& text) {
+  if (text == "tile") return TilingMode::tile;
+  if (text == "resize") return TilingMode::resize;
+  throw ConfigError("inference mode must be 'tile' or 'resize', found '" + text + "'");
+}
+
+Activation parse_activation(const std::string& text) {
+  if (text == "auto") return Activation::automatic;
+  if (text == "sigmoid") return Activation::sigmoid;
+  if (text == "softmax") return Activation::softmax;
+  if (text == "none") return Activation::none;
+  throw ConfigError("activation must be 'auto', 'sigmoid', 'softmax' or 'none', found '" + text +
+                    "'");
+}
+
+void validate(const InferenceOptions& o) {
+  auto fail = [](const std::string& what) { throw ConfigError("invalid inference option " + what); };
+  if (o.size_multiple() < 1) fail("size_multiple " + std::to_string(o.size_multiple()) + ": expected >= 1");
+  if (o.batch_size() < 1) fail("batch_size " + std::to_string(o.batch_size()) + ": expected >= 1");
+  if (o.mode() == TilingMode::tile) {
+    if (o.tile_size() < o.size_multiple() || o.tile_size() % o.size_multiple() != 0) {
+      fail("tile_size " + std::to_string(o.tile_size()) + ": expected a positive multiple of " +
+           std::to_string(o.size_multiple()));
+    }
+    if (o.overlap() < 0 || o.overlap() > o.tile_size() / 2) {
+      fail("overlap " + std::to_string(o.overlap()) + ": expected 0 to tile_size/2 = " +
+           std::to_string(o.tile_size() / 2));
+    }
+  } else {
+    for (int v : {o.resize_height(), o.resize_width()}) {
+      if (v < o.size_multiple() || v % o.size_multiple() != 0) {
+        fail("resize size " + std::to_string(o.resize_height()) + "x" +
+             std::to_string(o.resize_width()) + ": expected positive multiples of " +
+             std::to_string(o.size_multiple()) + " (the model's training size)");
+      }
+    }
+  }
+  if (!(o.min_weight() > 0.0f && o.min_weight() <= 1.0f)) {
+    fail("min_weight " + std::to_string(o.min_weight()) + ": expected (0, 1]");
+  }
+}
+
+int reflect_index(std::int64_t position, int length) {
+  if (length <= 1) return 0;
+  const std::int64_t period = 2 * static_cast<std::int64_t>(length) - 2;
+  std::int64_t m = position % period;
+  if (m < 0) m += period;
+  return static_cast<int>(m < length ? m : period - m);
+}
+
+std::vector<int> tile_starts(int length, int tile_size, int overlap) {
+  if (length <= tile_size) return {-((tile_size - length) / 2)};
+  const int stride = tile_size - overlap;
+  const std::int64_t span = length - tile_size;
+  const std::int64_t n = (span + stride - 1) / stride + 1;
+  std::vector<int> starts(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    starts[static_cast<std::size_t>(i)] = static_cast<int>((i * span + (n - 1) / 2) / (n - 1));
+  }
+  return starts;
+}
+
+std::vector<float> blend_window(int tile_size, int overlap, bool first, bool last,
+                                float min_weight) {
+  std::vector<float> w(static_cast<std::size_t>(tile_size), 1.0f);
+  const double half_pi = std::acos(0.0);
+  for (int t = 0; t < overlap && t < tile_size; ++t) {
+    const double s = std::sin(half_pi * (t + 0.5) / overlap);
+    const float ramp = static_cast<float>(s * s);
+    if (!first) w[static_cast<std::size_t>(t)] = std::min(w[static_cast<std::size_t>(t)], ramp);
+    if (!last) {
+      auto& v = w[static_cast<std::size_t>(tile_size - 1 - t)];
+      v = std::min(v, ramp);
+    }
+  }
+  for (auto& v : w) v = std::max(v, min_weight);
+  return w;
+}
+
+RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn& forward,
+                               const InferenceOptions& options, InferenceStats* stats) {
+  return options.mode() == TilingMode::tile
+             ? predict_tiled(normalized_image, forward, options, stats)
+             : predict_resized(normalized_image, forward, options, stats);
+}
+
+RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
+                       const InferenceOptions& options, InferenceStats* stats) {
+  const auto start = Clock::now();
+  validate(options);
+  check_image(image);
+  InferenceStats local;
+  InferenceStats& st = stats ? *stats : local;
+  torch::InferenceMode guard;
+
+  const int T = options.tile_size(), H = image.height, W = image.width, C = image.channels;
+  const auto ys = tile_starts(H, T, options.overlap());
+  const auto xs = tile_starts(W, T, options.overlap());
+  const auto window = [&](const std::vector<int>& starts, std::size_t i) {
+    return blend_window(T, options.overlap(), i == 0, i + 1 == starts.size(), options.min_weight());
+  };
+  std::vector<std::vector<float>> wy(ys.size()), wx(xs.size());
+  for (std::size_t i = 0; i < ys.size(); ++i) wy[i] = window(ys, i);
+  for (std::size_t i = 0; i < xs.size(); ++i) wx[i] = window(xs, i);
+  // The weight of tile (i, j) at a pixel is wy[i] * wx[j], so the per-pixel weight sum is
+  // the product of two 1-D sums: no image-sized weight buffer is needed.
+  std::vector<double> sum_y(static_cast<std::size_t>(H), 0.0), sum_x(static_cast<std::size_t>(W), 0.0);
+  auto add_sums = [T](std::vector<double>& sum, const std::vector<int>& starts,
+                      const std::vector<std::vector<float>>& w, int length) {
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      for (int t = 0; t < T; ++t) {
+        const int p = starts[i] + t;
+        if (p >= 0 && p < length) sum[static_cast<std::size_t>(p)] += w[i][static_cast<std::size_t>(t)];
+      }
+    }
+  };
+  add_sums(sum_y, ys, wy, H);
+  add_sums(sum_x, xs, wx, W);
+
+  std::vector<Tile> tiles;
+  tiles.reserve(ys.size() * xs.size());
+  for (std::size_t i = 0; i < ys.size(); ++i) {
+    for (std::size_t j = 0; j < xs.size(); ++j) {
+      tiles.push_back({ys[i], xs[j], static_cast<int>(i), static_cast<int>(j)});
+    }
+  }
+
+  RawImage out;
+  int K = 0;
+  std::vector<int> col_index(static_cast<std::size_t>(T));
+  const std::size_t batch = static_cast<std::size_t>(options.batch_size());
+  for (std::size_t b0 = 0; b0 < tiles.size(); b0 += batch) {
+    throw_if_interrupted("inference");
+    const std::size_t n = std::min(batch, tiles.size() - b0);
+    torch::Tensor cpu = torch::empty({static_cast<int64_t>(n), C, T, T}, torch::kFloat);
+    float* dst = cpu.data_ptr<float>();
+    for (std::size_t k = 0; k < n; ++k) {
+      const Tile& tile = tiles[b0 + k];
+      const bool inside_x = tile.x0 >= 0 && tile.x0 + T <= W;
+      for (int t = 0; t < T; ++t) col_index[static_cast<std::size_t>(t)] = reflect_index(tile.x0 + t, W);
+      for (int c = 0; c < C; ++c) {
+        const float* src = image.plane(c);
+        for (int r = 0; r < T; ++r) {
+          const float* row = src + static_cast<std::size_t>(reflect_index(tile.y0 + r, H)) * W;
+          float* d = dst + ((k * C + c) * T + r) * static_cast<std::size_t>(T);
+          if (inside_x) {
+            std::memcpy(d, row + tile.x0, sizeof(float) * static_cast<std::size_t>(T));
+          } else {
+            for (int t = 0; t < T; ++t) d[t] = row[col_index[static_cast<std::size_t>(t)]];
+          }
+        }
+      }
+    }
+    const torch::Tensor probs = run_batch(cpu, forward, options, image, st);
+    if (K == 0) {
+      K = static_cast<int>(probs.size(1));
+      out = RawImage(K, H, W);
+    } else if (probs.size(1) != K) {
+      throw Error("cannot predict '" + image.source + "': the network returned " +
+                  std::to_string(probs.size(1)) + " channels for one batch and " +
+                  std::to_string(K) + " for an earlier one");
+    }
+    const float* p = probs.data_ptr<float>();
+    for (std::size_t k = 0; k < n; ++k) {
+      const Tile& tile = tiles[b0 + k];
+      const auto& wyv = wy[static_cast<std::size_t>(tile.iy)];
+      const auto& wxv = wx[static_cast<std::size_t>(tile.ix)];
+      const int r0 = std::max(0, -tile.y0), r1 = std::min(T, H - tile.y0);
+      const int t0 = std::max(0, -tile.x0), t1 = std::min(T, W - tile.x0);
+      for (int c = 0; c < K; ++c) {
+        float* plane = out.plane(c);
+        const float* tp = p + (k * K + c) * static_cast<std::size_t>(T) * T;
+        for (int r = r0; r < r1; ++r) {
+          const float w_row = wyv[static_cast<std::size_t>(r)];
+          float* o = plane + static_cast<std::size_t>(tile.y0 + r) * W + tile.x0;
+          const float* s = tp + static_cast<std::size_t>(r) * T;
+          for (int t = t0; t < t1; ++t) o[t] += w_row * wxv[static_cast<std::size_t>(t)] * s[t];
+        }
+      }
+    }
+  }
+  for (int c = 0; c < K; ++c) {
+    float* plane = out.plane(c);
+    for (int y = 0; y < H; ++y) {
+      const double sy = sum_y[static_cast<std::size_t>(y)];
+      float* o = plane + static_cast<std::size_t>(y) * W;
+      for (int x = 0; x < W; ++x) {
+        o[x] = static_cast<float>(o[x] / (sy * sum_x[static_cast<std::size_t>(x)]));
+      }
+    }
+  }
+  out.pixel_size_y = image.pixel_size_y;
+  out.pixel_size_x = image.pixel_size_x;
+  out.source = image.source;
+  out.component_type = "float";
+  st.seconds += seconds_since(start);
+  log::debug("predicted '{}' ({}x{}) in {} tiles of {} px, {} batches, {:.2f} s", image.source,
+             W, H, tiles.size(), T, st.batches, seconds_since(start));
+  return out;
+}
+
+RawImage predict_resized(const RawImage& image, const ForwardFn& forward,
+                         const InferenceOptions& options, InferenceStats* stats) {
+  const auto start = Clock::now();
+  validate(options);
+  check_image(image);
+  InferenceStats local;
+  InferenceStats& st = stats ? *stats : local;
+  torch::InferenceMode guard;
+  const int h = options.resize_height(), w = options.resize_width();
+  const RawImage small = io::resize_image(image, h, w);
+  torch::Tensor cpu = torch::from_blob(const_cast<float*>(small.pixels.data()),
+                                       {1, small.channels, h, w}, torch::kFloat);
+  const torch::Tensor probs = run_batch(cpu, forward, options, image, st);
+  const int K = static_cast<int>(probs.size(1));
+  RawImage small_out(K, h, w);
+  std::memcpy(small_out.pixels.data(), probs.data_ptr<float>(), sizeof(float) * small_out.pixels.size());
+  RawImage out = io::resize_image(small_out, image.height, image.width);
+  out.pixel_size_y = image.pixel_size_y;
+  out.pixel_size_x = image.pixel_size_x;
+  out.source = image.source;
+  out.component_type = "float";
+  st.seconds += seconds_since(start);
+  return out;
+}
+
+}  // namespace nucseg::infer

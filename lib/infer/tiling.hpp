@@ -1,0 +1,106 @@
+#pragma once
+/// Full-image inference with any segmentation network: tiles with overlap, batched, blended
+/// with a smooth window into probability maps of the image's full size (mode `tile`), or
+/// the image scaled to the model's training size and the probabilities scaled back (mode
+/// `resize`). Tensors are N, C, Y, X. Memory is bounded by the input image, the output
+/// planes and one batch of tiles: no other buffer grows with the image area.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/options.hpp"
+#include "io/image.hpp"
+
+namespace nucseg::infer {
+
+/// Maps a batch of normalized tiles (N, C, h, w float, on the inference device) to logits
+/// (N, K, h, w). h and w are multiples of InferenceOptions::size_multiple. The input may be
+/// in channels-last memory format.
+using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
+
+enum class TilingMode { tile, resize };
+
+/// "tile" or "resize"; throws ConfigError naming the text otherwise.
+TilingMode parse_tiling_mode(const std::string& text);
+
+/// What turns logits into probabilities: automatic = sigmoid for K = 1, softmax over the
+/// K channels for K > 1; none = keep the network output as is.
+enum class Activation { automatic, sigmoid, softmax, none };
+
+/// "auto", "sigmoid", "softmax" or "none"; throws ConfigError otherwise.
+Activation parse_activation(const std::string& text);
+
+struct InferenceOptions {
+  NUCSEG_ARG(TilingMode, mode) = TilingMode::tile;
+  /// Square tile side in pixels (tile mode); a multiple of size_multiple.
+  NUCSEG_ARG(int, tile_size) = 256;
+  /// Minimum pixels shared by neighbouring tiles, 0 <= overlap <= tile_size / 2. The blend
+  /// window ramps over this width, so it should exceed the network's useful border.
+  NUCSEG_ARG(int, overlap) = 32;
+  /// Tiles per forward call.
+  NUCSEG_ARG(int, batch_size) = 4;
+  /// The network needs h, w divisible by this (2^depth for a U-Net of that depth).
+  NUCSEG_ARG(int, size_multiple) = 16;
+  /// Model input size for resize mode (the training size), multiples of size_multiple.
+  NUCSEG_ARG(int, resize_height) = 0;
+  NUCSEG_ARG(int, resize_width) = 0;
+  /// Torch device string ("cpu", "cuda", "cuda:1") that batches are sent to.
+  NUCSEG_ARG(std::string, device) = "cpu";
+  /// Hand batches to the network in channels-last memory format (faster oneDNN convs).
+  NUCSEG_ARG(bool, channels_last) = true;
+  NUCSEG_ARG(Activation, activation) = Activation::automatic;
+  /// Floor of the blend window: weights never reach zero.
+  NUCSEG_ARG(float, min_weight) = 1e-3f;
+};
+
+/// Throws ConfigError naming the first invalid option and its value.
+void validate(const InferenceOptions& options);
+
+/// Counters of one prediction, for logs and benchmarks.
+struct InferenceStats {
+  std::int64_t tiles = 0;
+  std::int64_t batches = 0;
+  double forward_seconds = 0.0;  ///< inside `forward` (and the activation)
+  double seconds = 0.0;          ///< whole call
+};
+
+/// Probability map of `normalized_image` (C, Y, X; values as the network was trained on):
+/// K planes of the image's height and width, in [0,1] with an activation; pixel sizes and
+/// source copied from the input. Dispatches on options.mode(). Runs under
+/// torch::InferenceMode. Throws ConfigError for invalid options, Error naming the image when
+/// the network returns an unexpected shape, Interrupted when a signal arrived.
+RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn& forward,
+                               const InferenceOptions& options,
+                               InferenceStats* stats = nullptr);
+
+/// Tile mode: square tiles of tile_size placed by tile_starts() on each axis (an axis
+/// shorter than a tile is centred in one tile, padded by reflection), batched, each tile's
+/// probabilities weighted by blend_window() and the sums normalized per pixel.
+RawImage predict_tiled(const RawImage& normalized_image, const ForwardFn& forward,
+                       const InferenceOptions& options, InferenceStats* stats = nullptr);
+
+/// Resize mode: bilinear scaling to resize_height x resize_width, one forward call, the
+/// probabilities scaled back bilinearly to the image size.
+RawImage predict_resized(const RawImage& normalized_image, const ForwardFn& forward,
+                         const InferenceOptions& options, InferenceStats* stats = nullptr);
+
+/// First pixel of each tile along an axis of `length` pixels. length <= tile: one tile
+/// starting at -(tile - length) / 2 (centred, reflection-padded). Otherwise the fewest tiles
+/// whose neighbours share at least `overlap` pixels, spread evenly, the first starting at 0
+/// and the last ending at `length`.
+std::vector<int> tile_starts(int length, int tile_size, int overlap);
+
+/// Blend weights of one tile along one axis (tile_size values): a sin^2 ramp from near
+/// zero to 1 over `overlap` pixels on each side that has a neighbouring tile, flat 1 on a
+/// side at the image border (`first` / `last` tile), never below `min_weight`.
+std::vector<float> blend_window(int tile_size, int overlap, bool first, bool last,
+                                float min_weight);
+
+/// Index into [0, length) for any integer position, mirrored at the borders without
+/// repeating the edge pixel (numpy's "reflect"); length 1 always gives 0.
+int reflect_index(std::int64_t position, int length);
+
+}  // namespace nucseg::infer

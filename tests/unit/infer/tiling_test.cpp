@@ -1,0 +1,245 @@
+#include "infer/tiling.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <iostream>
+#include <random>
+
+#include "common/error.hpp"
+
+namespace nucseg::infer {
+namespace {
+
+RawImage random_image(int channels, int height, int width, std::uint64_t seed) {
+  RawImage img(channels, height, width);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (auto& v : img.pixels) v = u(rng);
+  img.source = "synthetic.tif";
+  return img;
+}
+
+torch::Tensor to_tensor(const RawImage& img) {
+  return torch::from_blob(const_cast<float*>(img.pixels.data()),
+                          {1, img.channels, img.height, img.width}, torch::kFloat)
+      .clone();
+}
+
+float max_abs_diff(const RawImage& a, const torch::Tensor& b) {
+  const torch::Tensor ta = to_tensor(a);
+  return (ta - b.reshape(ta.sizes())).abs().max().item<float>();
+}
+
+InferenceOptions small_tiles() {
+  return InferenceOptions().tile_size(32).overlap(8).batch_size(3).size_multiple(16);
+}
+
+TEST(Tiling, TileStartsCoverTheAxisWithAtLeastTheOverlap) {
+  for (int length : {1, 5, 31, 32, 33, 63, 64, 100, 257, 1000}) {
+    for (int overlap : {0, 4, 16}) {
+      const auto starts = tile_starts(length, 32, overlap);
+      ASSERT_FALSE(starts.empty());
+      if (length <= 32) {
+        ASSERT_EQ(starts.size(), 1u);
+        EXPECT_EQ(starts[0], -((32 - length) / 2));
+        continue;
+      }
+      EXPECT_EQ(starts.front(), 0);
+      EXPECT_EQ(starts.back() + 32, length);
+      for (std::size_t i = 1; i < starts.size(); ++i) {
+        EXPECT_GE(starts[i - 1] + 32 - starts[i], overlap) << length << " " << overlap;
+        EXPECT_GT(starts[i], starts[i - 1]);
+      }
+      // The fewest tiles: one less would not keep the overlap.
+      const auto n = static_cast<int>(starts.size());
+      if (n > 2) {
+        EXPECT_GT(static_cast<double>(length - 32) / (n - 2), 32 - overlap) << length;
+      }
+    }
+  }
+}
+
+TEST(Tiling, ReflectIndexMirrorsWithoutRepeatingTheEdge) {
+  const std::vector<int> expected = {3, 2, 1, 0, 1, 2, 3, 2, 1, 0};
+  for (int p = -3; p <= 6; ++p) EXPECT_EQ(reflect_index(p, 4), expected[p + 3]) << p;
+  EXPECT_EQ(reflect_index(-7, 1), 0);
+  EXPECT_EQ(reflect_index(100, 2), 0);
+  EXPECT_EQ(reflect_index(101, 2), 1);
+}
+
+TEST(Tiling, BlendWindowIsFlatAtImageBordersAndNeverZero) {
+  const auto inner = blend_window(32, 8, false, false, 1e-3f);
+  const auto first = blend_window(32, 8, true, false, 1e-3f);
+  const auto single = blend_window(32, 8, true, true, 1e-3f);
+  for (int t = 0; t < 32; ++t) {
+    EXPECT_GE(inner[t], 1e-3f);
+    EXPECT_EQ(single[t], 1.0f);
+    EXPECT_FLOAT_EQ(inner[t], inner[31 - t]);  // symmetric
+  }
+  EXPECT_LT(inner[0], 0.01f);
+  EXPECT_EQ(inner[16], 1.0f);
+  EXPECT_EQ(first[0], 1.0f);
+  EXPECT_LT(first[31], 0.01f);
+  for (int t = 1; t < 8; ++t) EXPECT_GT(inner[t], inner[t - 1]);
+}
+
+// A per-pixel function: every tile computes exactly the untiled result, so any difference
+// is a coverage or blending error.
+TEST(Tiling, PointwiseFunctionIsReproducedExactlyForAnySize) {
+  const ForwardFn forward = [](const torch::Tensor& x) {
+    return torch::cat({x.sum(1, true) * 3.0 - 1.0, x.select(1, 0).unsqueeze(1) * -2.0}, 1);
+  };
+  for (auto [h, w] : std::vector<std::pair<int, int>>{{32, 32}, {45, 77}, {100, 33}, {7, 13},
+                                                      {1, 1}, {31, 200}}) {
+    const RawImage img = random_image(2, h, w, static_cast<std::uint64_t>(h * 1000 + w));
+    InferenceStats stats;
+    const RawImage probs =
+        predict_tiled(img, forward, small_tiles().activation(Activation::none), &stats);
+    ASSERT_EQ(probs.channels, 2);
+    ASSERT_EQ(probs.height, h);
+    ASSERT_EQ(probs.width, w);
+    const torch::Tensor expected = forward(to_tensor(img));
+    EXPECT_LT(max_abs_diff(probs, expected), 2e-6f) << h << "x" << w;
+    const auto ny = tile_starts(h, 32, 8).size(), nx = tile_starts(w, 32, 8).size();
+    EXPECT_EQ(stats.tiles, static_cast<std::int64_t>(ny * nx));
+    EXPECT_EQ(stats.batches, static_cast<std::int64_t>((ny * nx + 2) / 3));
+  }
+}
+
+// A translation-equivariant conv net with zero padding: tiles see wrong values only within
+// its receptive field (2 px) of a tile edge, where the blend window is close to zero.
+TEST(Tiling, ConvNetTiledMatchesUntiledWithinTolerance) {
+  torch::manual_seed(0);
+  torch::nn::Sequential net(torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 4, 3).padding(1)),
+                            torch::nn::ReLU(),
+                            torch::nn::Conv2d(torch::nn::Conv2dOptions(4, 1, 3).padding(1)));
+  const ForwardFn forward = [&](const torch::Tensor& x) { return net->forward(x); };
+  const RawImage img = random_image(1, 150, 97, 7);
+  const RawImage tiled = predict_tiled(img, forward, small_tiles());
+  torch::Tensor untiled;
+  {
+    torch::NoGradGuard no_grad;
+    untiled = torch::sigmoid(net->forward(to_tensor(img)));
+  }
+  EXPECT_LT(max_abs_diff(tiled, untiled), 5e-3f);
+  // A wider ramp puts less weight on the pixels near tile edges.
+  const RawImage wider = predict_tiled(img, forward, small_tiles().overlap(16));
+  EXPECT_LT(max_abs_diff(wider, untiled), 1e-3f);
+  std::cerr << "tiled vs untiled, overlap 8: " << max_abs_diff(tiled, untiled)
+            << ", overlap 16: " << max_abs_diff(wider, untiled) << "\n";
+  // Without overlap the seams show: the blend is what makes the result seamless.
+  const RawImage seams = predict_tiled(img, forward, small_tiles().overlap(0));
+  EXPECT_GT(max_abs_diff(seams, untiled), 1e-2f);
+}
+
+TEST(Tiling, SmallImageIsCentredInOneReflectionPaddedTile) {
+  const RawImage img = random_image(1, 5, 9, 3);
+  torch::Tensor seen;
+  const ForwardFn forward = [&](const torch::Tensor& x) {
+    seen = x.clone();
+    return x;
+  };
+  const RawImage probs = predict_tiled(img, forward, small_tiles().activation(Activation::none));
+  ASSERT_EQ(seen.sizes(), (std::vector<int64_t>{1, 1, 32, 32}));
+  const int y0 = -((32 - 5) / 2), x0 = -((32 - 9) / 2);
+  for (int r = 0; r < 32; ++r) {
+    for (int t = 0; t < 32; ++t) {
+      ASSERT_EQ(seen[0][0][r][t].item<float>(),
+                img.at(0, reflect_index(y0 + r, 5), reflect_index(x0 + t, 9)));
+    }
+  }
+  EXPECT_EQ(probs.pixels, img.pixels);
+}
+
+TEST(Tiling, SoftmaxPlanesSumToOneAndSigmoidIsInUnitRange) {
+  const RawImage img = random_image(1, 40, 50, 5);
+  const ForwardFn three = [](const torch::Tensor& x) {
+    return torch::cat({x * 4.0, 1.0 - x, x * x}, 1);
+  };
+  const RawImage p3 = predict_tiled(img, three, small_tiles());
+  ASSERT_EQ(p3.channels, 3);
+  for (std::size_t i = 0; i < p3.plane_size(); ++i) {
+    EXPECT_NEAR(p3.plane(0)[i] + p3.plane(1)[i] + p3.plane(2)[i], 1.0f, 1e-5f);
+  }
+  const ForwardFn one = [](const torch::Tensor& x) { return (x - 0.5) * 20.0; };
+  const RawImage p1 = predict_tiled(img, one, small_tiles());
+  for (std::size_t i = 0; i < p1.plane_size(); ++i) {
+    EXPECT_NEAR(p1.pixels[i], 1.0f / (1.0f + std::exp(-(img.pixels[i] - 0.5f) * 20.0f)), 1e-5f);
+  }
+}
+
+TEST(Tiling, ChannelsLastOnOrOffGivesTheSameResult) {
+  torch::manual_seed(1);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(3, 2, 3).padding(1));
+  const ForwardFn forward = [&](const torch::Tensor& x) { return conv->forward(x); };
+  const RawImage img = random_image(3, 70, 45, 9);
+  const RawImage a = predict_tiled(img, forward, small_tiles().channels_last(true));
+  const RawImage b = predict_tiled(img, forward, small_tiles().channels_last(false));
+  for (std::size_t i = 0; i < a.pixels.size(); ++i) ASSERT_NEAR(a.pixels[i], b.pixels[i], 1e-5f);
+}
+
+TEST(Tiling, ResizeModeScalesToTheModelSizeAndBack) {
+  RawImage img(1, 50, 70);
+  for (int y = 0; y < 50; ++y) {
+    for (int x = 0; x < 70; ++x) img.at(0, y, x) = 0.01f * x;  // linear: bilinear-exact
+  }
+  img.pixel_size_x = img.pixel_size_y = 0.65;
+  torch::Tensor seen;
+  const ForwardFn forward = [&](const torch::Tensor& x) {
+    seen = x;
+    return x.clone();
+  };
+  InferenceStats stats;
+  const RawImage probs = predict_probabilities(
+      img, forward,
+      InferenceOptions().mode(TilingMode::resize).resize_height(32).resize_width(48).activation(
+          Activation::none),
+      &stats);
+  EXPECT_EQ(seen.sizes(), (std::vector<int64_t>{1, 1, 32, 48}));
+  ASSERT_EQ(probs.height, 50);
+  ASSERT_EQ(probs.width, 70);
+  EXPECT_EQ(probs.pixel_size_x, 0.65);
+  EXPECT_EQ(stats.tiles, 1);
+  for (int x = 2; x < 68; ++x) EXPECT_NEAR(probs.at(0, 25, x), 0.01f * x, 1e-4f) << x;
+}
+
+TEST(Tiling, InvalidOptionsNameTheOption) {
+  const RawImage img = random_image(1, 20, 20, 1);
+  const ForwardFn id = [](const torch::Tensor& x) { return x; };
+  auto message = [&](const InferenceOptions& o) {
+    try {
+      predict_probabilities(img, id, o);
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(InferenceOptions().tile_size(100)).find("tile_size 100"), std::string::npos);
+  EXPECT_NE(message(InferenceOptions().overlap(200)).find("overlap 200"), std::string::npos);
+  EXPECT_NE(message(InferenceOptions().batch_size(0)).find("batch_size 0"), std::string::npos);
+  EXPECT_NE(message(InferenceOptions().mode(TilingMode::resize)).find("resize size"),
+            std::string::npos);
+  EXPECT_THROW(parse_tiling_mode("tiles"), ConfigError);
+  EXPECT_EQ(parse_tiling_mode("resize"), TilingMode::resize);
+  EXPECT_THROW(parse_activation("relu"), ConfigError);
+}
+
+TEST(Tiling, WrongNetworkOutputShapeNamesTheImageAndShapes) {
+  const RawImage img = random_image(1, 40, 40, 2);
+  const ForwardFn halves = [](const torch::Tensor& x) {
+    return torch::max_pool2d(x, 2);
+  };
+  try {
+    predict_tiled(img, halves, small_tiles());
+    FAIL() << "expected Error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("'synthetic.tif'"), std::string::npos) << m;
+    EXPECT_NE(m.find("[3, 1, 16, 16]"), std::string::npos) << m;
+  }
+}
+
+}  // namespace
+}  // namespace nucseg::infer
