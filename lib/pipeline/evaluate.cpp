@@ -74,6 +74,24 @@ std::vector<std::string> image_files(const stdfs::path& dir) {
   return out;
 }
 
+/// Image files anywhere below `dir` (predict mirrors the input tree in masks/), hidden
+/// entries skipped.
+std::vector<std::string> image_files_recursive(const stdfs::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = stdfs::recursive_directory_iterator(dir, ec); !ec && it != stdfs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.') {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && io::has_image_extension(it->path().string())) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void require_dir(const std::string& dir, const char* what) {
   std::error_code ec;
   if (!stdfs::is_directory(dir, ec))
@@ -112,16 +130,14 @@ std::vector<EvaluatePair> discover_pairs(const EvaluateOptions& o, std::size_t& 
   require_dir(o.pred(), "prediction");
   require_dir(o.truth(), "ground-truth");
   stdfs::path pred_dir(o.pred());
-  auto pred_files = image_files(pred_dir);
-  if (pred_files.empty()) {
-    for (const char* sub : {"labels", "masks"}) {
-      if (stdfs::is_directory(pred_dir / sub)) {
-        pred_dir /= sub;
-        pred_files = image_files(pred_dir);
-        break;
-      }
+  // A predict output folder: its masks/ (searched recursively, as predict mirrors the input tree).
+  for (const char* sub : {"masks", "labels"}) {
+    if (image_files(pred_dir).empty() && stdfs::is_directory(pred_dir / sub)) {
+      pred_dir /= sub;
+      break;
     }
   }
+  auto pred_files = image_files_recursive(pred_dir);
   if (pred_files.empty())
     throw InputError("no predicted label images in '" + o.pred() + "' (nor in its labels/ or masks/)");
   const auto preds = by_stem(pred_files, "prediction");

@@ -1,0 +1,628 @@
+#include "pipeline/predict.hpp"
+
+#include <itkMultiThreaderBase.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+#include "common/fs.hpp"
+#include "common/log.hpp"
+#include "common/mpi.hpp"
+#include "common/sha256.hpp"
+#include "common/signals.hpp"
+#include "common/version.hpp"
+#include "infer/tiling.hpp"
+#include "io/completion.hpp"
+#include "io/image_writer.hpp"
+#include "io/input_list.hpp"
+#include "io/preprocess.hpp"
+#include "measure/tables.hpp"
+#include "model/checkpoint.hpp"
+#include "model/device.hpp"
+#include "postprocess/postprocess.hpp"
+
+#ifndef NUCSEG_SOURCE_MODELS_DIR
+#define NUCSEG_SOURCE_MODELS_DIR ""
+#endif
+
+namespace nucseg {
+namespace stdfs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+constexpr const char* kDefaultModelName = "nucseg-default.pt";
+constexpr const char* kRunFormat = "nucseg-predict-run";
+
+std::string done_dir(const std::string& out) { return (stdfs::path(out) / ".nucseg" / "done").string(); }
+std::string fragment_rel(const std::string& id) { return ".nucseg/nuclei/" + id + ".csv"; }
+std::string failure_path(const std::string& out, const std::string& id) {
+  return (stdfs::path(out) / ".nucseg" / "failed" / (id + ".json")).string();
+}
+std::string rel_output(const std::string& kind, const std::string& id, const std::string& ext) {
+  return kind + "/" + id + ext;
+}
+std::string join(const std::string& out, const std::string& rel) {
+  return (stdfs::path(out) / rel).string();
+}
+
+void ensure_parent(const std::string& path) {
+  const auto parent = stdfs::path(path).parent_path();
+  if (!parent.empty()) fs::ensure_directory(parent.string());
+}
+
+/// Whether image `index` (0-based) of the run gets an overlay: an even spread of
+/// round(fraction * n) images, the same whatever the sharding.
+bool wants_overlay(std::size_t index, double fraction) {
+  if (fraction <= 0) return false;
+  if (fraction >= 1) return true;
+  return std::floor(static_cast<double>(index + 1) * fraction) >
+         std::floor(static_cast<double>(index) * fraction);
+}
+
+json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError("cannot read '" + path + "': " + fs::errno_text());
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw InputError("'" + path + "' is not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace
+
+PredictOptions PredictOptions::from_json(const json& c) {
+  PredictOptions o;
+  o.input(config::value_or<std::string>(c, "input", ""));
+  o.out(config::value_or<std::string>(c, "out", ""));
+  if (o.input().empty()) throw ConfigError("predict: no input: set --input or 'input'");
+  if (o.out().empty()) throw ConfigError("predict: no output folder: set --out or 'out'");
+  o.model(config::value_or<std::string>(c, "model", ""));
+  o.glob(config::value_or<std::string>(c, "glob", ""));
+  o.recursive(config::value_or(c, "recursive", true));
+  o.channel(config::value_or(c, "channel", -1));
+  o.pattern(config::value_or<std::string>(c, "pattern", "auto"));
+  o.mode(config::value_or<std::string>(c, "mode", "tile"));
+  o.tile_size(config::value_or(c, "tile_size", 256));
+  o.overlap(config::value_or(c, "overlap", 32));
+  o.batch_size(config::value_or(c, "batch_size", 4));
+  o.device(config::value_or<std::string>(c, "device", "auto"));
+  o.threads(config::value_or(c, "threads", 0));
+  o.threshold(config::value_or(c, "threshold", 0.5));
+  o.min_area(config::value_or(c, "min_area", 15));
+  o.fill_holes(config::value_or(c, "fill_holes", true));
+  o.split(config::value_or(c, "split", true));
+  o.h(config::value_or(c, "h", 1.5));
+  o.seed_threshold(config::value_or(c, "seed_threshold", 0.5));
+  o.overlays(config::value_or(c, "overlays", 0.1));
+  o.probabilities(config::value_or(c, "probabilities", false));
+  o.shard(config::value_or<std::string>(c, "shard", ""));
+  o.resume(config::value_or(c, "resume", true));
+  return o;
+}
+
+json PredictOptions::to_json() const {
+  return json{{"input", input()},       {"out", out()},
+              {"model", model()},       {"glob", glob()},
+              {"recursive", recursive()}, {"channel", channel()},
+              {"pattern", pattern()},   {"mode", mode()},
+              {"tile_size", tile_size()}, {"overlap", overlap()},
+              {"batch_size", batch_size()}, {"device", device()},
+              {"threads", threads()},   {"threshold", threshold()},
+              {"min_area", min_area()}, {"fill_holes", fill_holes()},
+              {"split", split()},       {"h", h()},
+              {"seed_threshold", seed_threshold()}, {"overlays", overlays()},
+              {"probabilities", probabilities()}, {"shard", shard()},
+              {"resume", resume()}};
+}
+
+std::string default_model_path() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("NUCSEG_MODEL"); env && *env) candidates.emplace_back(env);
+  std::error_code ec;
+  const auto exe = stdfs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto bin = exe.parent_path();
+    candidates.push_back((bin / ".." / "share" / "nucseg" / "models" / kDefaultModelName).string());
+    candidates.push_back((bin / ".." / "models" / kDefaultModelName).string());
+  }
+  if (std::string(NUCSEG_SOURCE_MODELS_DIR).size() > 0)
+    candidates.push_back((stdfs::path(NUCSEG_SOURCE_MODELS_DIR) / kDefaultModelName).string());
+  std::string searched;
+  for (const auto& c : candidates) {
+    if (stdfs::is_regular_file(c, ec)) return stdfs::weakly_canonical(c, ec).string();
+    searched += "\n  " + c;
+  }
+  throw ConfigError("predict: no --model given and no default model found; searched:" + searched);
+}
+
+namespace {
+
+/// Everything about the model and preprocessing that predict needs, from the checkpoint.
+struct ModelSetup {
+  model::LoadedModel loaded;
+  std::string path;
+  std::string sha256;
+  io::ChannelRule channel_rule;
+  io::NormalizeOptions normalize;
+  int input_height = 0, input_width = 0;  ///< training size of fixed-size data, else 0
+};
+
+ModelSetup load_model(const PredictOptions& o, const std::string& device) {
+  ModelSetup m;
+  m.path = o.model().empty() ? default_model_path() : o.model();
+  m.sha256 = sha256_file(m.path);
+  m.loaded = model::load_checkpoint(m.path, device);
+  const json& meta = m.loaded.meta;
+  const json data = meta.value("data", json::object());
+  // Channel rule and normalization as the training data was converted.
+  json convert = data.value("convert_config", json());
+  if (convert.is_string()) {
+    try {
+      convert = json::parse(convert.get<std::string>());
+    } catch (const json::exception&) {
+      convert = json::object();
+    }
+  }
+  if (!convert.is_object()) convert = json::object();
+  m.channel_rule.channel = convert.value("channel", -1);
+  m.channel_rule.out_channels = convert.value("channels", m.loaded.options.in_channels());
+  if (o.channel() >= 0) m.channel_rule.channel = o.channel();
+  if (m.channel_rule.out_channels != m.loaded.options.in_channels())
+    m.channel_rule.out_channels = m.loaded.options.in_channels();
+  const json norm = data.value("normalization", json::object());
+  m.normalize.method = norm.value("method", std::string("minmax"));
+  if (norm.contains("percentiles") && norm["percentiles"].is_array() && norm["percentiles"].size() == 2) {
+    m.normalize.low_percentile = norm["percentiles"][0].get<double>();
+    m.normalize.high_percentile = norm["percentiles"][1].get<double>();
+  }
+  if (data.value("fixed_size", false) && data.contains("input_size") && data["input_size"].is_array() &&
+      data["input_size"].size() == 2) {
+    m.input_height = data["input_size"][0].get<int>();
+    m.input_width = data["input_size"][1].get<int>();
+  }
+  return m;
+}
+
+/// Settings that change the outputs; their hash decides whether earlier outputs are reused.
+json output_settings(const PredictOptions& o, const ModelSetup& m) {
+  return json{{"channel", m.channel_rule.channel},     {"channels", m.channel_rule.out_channels},
+              {"normalize", m.normalize.method},       {"percentiles", {m.normalize.low_percentile, m.normalize.high_percentile}},
+              {"mode", o.mode()},                      {"tile_size", o.tile_size()},
+              {"overlap", o.overlap()},                {"threshold", o.threshold()},
+              {"min_area", o.min_area()},              {"fill_holes", o.fill_holes()},
+              {"split", o.split()},                    {"h", o.h()},
+              {"seed_threshold", o.seed_threshold()},  {"overlays", o.overlays()},
+              {"probabilities", o.probabilities()},    {"pattern", o.pattern()}};
+}
+
+measure::ImageInfo image_info(const io::InputItem& item, std::size_t index,
+                              const measure::FilenamePattern& pattern) {
+  measure::ImageInfo info;
+  info.image_number = static_cast<int>(index + 1);
+  if (item.from_dataset()) {
+    info.file_name = item.id;
+    info.path_name = item.path;
+  } else {
+    const stdfs::path p(item.path);
+    info.file_name = p.filename().string();
+    info.path_name = p.parent_path().string();
+  }
+  info.metadata = pattern.match(item.from_dataset() ? item.id : item.path);
+  return info;
+}
+
+json info_to_json(const measure::ImageInfo& i) {
+  auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  return json{{"image_number", i.image_number},
+              {"file_name", i.file_name},
+              {"path_name", i.path_name},
+              {"plate", i.metadata.plate},
+              {"well", i.metadata.well},
+              {"site", i.metadata.site},
+              {"channel", i.metadata.channel},
+              {"matched", i.metadata.matched},
+              {"width", i.width},
+              {"height", i.height},
+              {"pixel_size_x", num(i.pixel_size_x)},
+              {"pixel_size_y", num(i.pixel_size_y)}};
+}
+
+measure::ImageInfo info_from_json(const json& j) {
+  measure::ImageInfo i;
+  auto num = [&](const char* k) {
+    return j.contains(k) && j[k].is_number() ? j[k].get<double>() : std::numeric_limits<double>::quiet_NaN();
+  };
+  i.image_number = j.value("image_number", 0);
+  i.file_name = j.value("file_name", std::string());
+  i.path_name = j.value("path_name", std::string());
+  i.metadata.plate = j.value("plate", std::string());
+  i.metadata.well = j.value("well", std::string());
+  i.metadata.site = j.value("site", std::string());
+  i.metadata.channel = j.value("channel", std::string());
+  i.metadata.matched = j.value("matched", false);
+  i.width = j.value("width", 0);
+  i.height = j.value("height", 0);
+  i.pixel_size_x = num("pixel_size_x");
+  i.pixel_size_y = num("pixel_size_y");
+  return i;
+}
+
+json summary_to_json(const measure::ImageSummary& s) {
+  return json{{"count", s.count}, {"mean_area", s.mean_area}, {"median_area", s.median_area},
+              {"foreground_fraction", s.foreground_fraction}};
+}
+
+measure::ImageSummary summary_from_json(const json& j) {
+  measure::ImageSummary s;
+  s.count = j.value("count", std::size_t{0});
+  s.mean_area = j.value("mean_area", 0.0);
+  s.median_area = j.value("median_area", 0.0);
+  s.foreground_fraction = j.value("foreground_fraction", 0.0);
+  return s;
+}
+
+/// The run description every shard writes (identical content) and the merge reads.
+json run_document(const PredictOptions& o, const ModelSetup& m, const json& settings,
+                  const std::string& settings_hash, const std::vector<io::InputItem>& items) {
+  json inputs = json::array();
+  for (const auto& it : items) {
+    json j = {{"id", it.id}, {"path", it.path}};
+    if (it.from_dataset()) j["dataset_index"] = it.dataset_index;
+    inputs.push_back(std::move(j));
+  }
+  json config = o.to_json();
+  config["model"] = m.path;
+  config.erase("shard");
+  return json{{"format", kRunFormat},
+              {"version", 1},
+              {"model", {{"path", m.path}, {"sha256", m.sha256}, {"mode", m.loaded.mode() == model::OutputMode::contour ? "contour" : "binary"}}},
+              {"settings", settings},
+              {"settings_hash", settings_hash},
+              {"config", config},
+              {"inputs", inputs}};
+}
+
+/// One image read and preprocessed: the raw channel(s) for measurements and overlays, and
+/// the normalized network input.
+struct Prepared {
+  std::size_t index = 0;
+  RawImage raw;         ///< channel-selected, raw intensities
+  RawImage normalized;  ///< what the network sees
+  std::string error;    ///< non-empty: reading or preprocessing failed
+};
+
+Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t index,
+                 const ModelSetup& m) {
+  Prepared p;
+  p.index = index;
+  try {
+    RawImage img = reader.read(item);
+    if (io::InputReader::is_normalized(item)) {
+      if (img.channels != m.loaded.options.in_channels())
+        throw InputError("'" + item.path + "' sample " + item.id + " has " + std::to_string(img.channels) +
+                         " channel(s); the model takes " + std::to_string(m.loaded.options.in_channels()));
+      p.raw = img;
+      p.normalized = std::move(img);
+    } else {
+      p.raw = io::select_channels(img, m.channel_rule);
+      p.normalized = p.raw;
+      io::normalize(p.normalized, m.normalize);
+    }
+    if (p.raw.height < 1 || p.raw.width < 1) throw InputError("'" + item.path + "' is empty");
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const OutputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    p.error = e.what();
+  }
+  return p;
+}
+
+}  // namespace
+
+PredictReport run_predict(const PredictOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  PredictReport report;
+  // Options that are checked before any work.
+  if (o.overlays() < 0 || o.overlays() > 1)
+    throw ConfigError("predict: overlays must be a fraction in [0, 1], got " + std::to_string(o.overlays()));
+  infer::InferenceOptions inf;
+  inf.mode(infer::parse_tiling_mode(o.mode()));
+  postprocess::PostprocessOptions post;
+  post.threshold(o.threshold()).min_area(o.min_area()).fill_holes(o.fill_holes()).split(o.split())
+      .h(o.h()).seed_threshold(o.seed_threshold());
+  std::optional<io::Shard> shard;
+  if (!o.shard().empty()) shard = io::parse_shard(o.shard());
+  if (shard && mpi::size() > 1)
+    throw ConfigError("predict: --shard and an MPI launch both split the inputs; use one of them");
+  const auto pattern = measure::FilenamePattern::parse(o.pattern());
+
+  const int ranks = mpi::size(), rank = mpi::rank();
+  const int threads = o.threads() > 0 ? o.threads()
+                                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
+                                                        std::max(1, mpi::local_size()));
+  torch::set_num_threads(threads);
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(static_cast<unsigned>(threads));
+  std::string device = model::resolve_device(o.device());
+  if (device == "cuda" && ranks > 1) device = "cuda:" + std::to_string(mpi::local_rank());
+
+  // The input list: the same on every rank and shard, in a stable order.
+  io::InputListOptions list_options;
+  list_options.glob = o.glob();
+  list_options.recursive = o.recursive();
+  list_options.exclude.push_back(o.out());
+  auto items = io::collect_inputs(o.input(), list_options);
+  report.images = items.size();
+  const io::Shard part = shard ? *shard : io::Shard{rank, ranks};
+  if (part.count > 1) io::measure_sizes(items);
+  std::vector<std::size_t> mine;  // indices into items
+  {
+    const auto selected = io::select_shard(items, part);
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < items.size() && j < selected.size(); ++i)
+      if (items[i].id == selected[j].id) { mine.push_back(i); ++j; }
+  }
+
+  ModelSetup m = load_model(o, device);
+  const bool contour = m.loaded.mode() == model::OutputMode::contour;
+  post.mode(contour ? "contour" : "binary");
+  postprocess::validate(post);
+  inf.tile_size(o.tile_size()).overlap(o.overlap()).batch_size(o.batch_size())
+      .size_multiple(m.loaded.options.size_multiple()).device(device);
+  if (inf.mode() == infer::TilingMode::resize) {
+    if (m.input_height <= 0)
+      throw ConfigError("predict: resize mode needs the model's training size, but '" + m.path +
+                        "' was trained on native-size crops; use --mode tile");
+    inf.resize_height(m.input_height).resize_width(m.input_width);
+  }
+  infer::validate(inf);
+
+  const json settings = output_settings(o, m);
+  const std::string settings_hash = sha256_hex(settings.dump());
+  const std::string out = o.out();
+  fs::ensure_directory(out);
+  fs::ensure_directory(done_dir(out));
+  if (rank == 0)
+    fs::write_text_atomic(join(out, ".nucseg/inputs.json"),
+                          run_document(o, m, settings, settings_hash, items).dump(1) + "\n");
+
+  log::info("predict: {} image(s) in '{}', {} for this {}; model '{}' ({}, sha256 {}), {} mode, device {}, {} thread(s)",
+            items.size(), o.input(), mine.size(), shard ? "shard " + o.shard() : (ranks > 1 ? "rank" : "process"),
+            m.path, contour ? "contour" : "binary", m.sha256.substr(0, 12), o.mode(), device, threads);
+
+  // Skip what an earlier run finished.
+  std::vector<std::size_t> todo;
+  for (const auto i : mine) {
+    if (o.resume()) {
+      const auto check = io::check_completion(out, done_dir(out), items[i].id, m.sha256, settings_hash);
+      if (check.complete) { ++report.skipped; continue; }
+    }
+    todo.push_back(i);
+  }
+  if (report.skipped > 0)
+    log::info("predict: {} image(s) already complete from an earlier run; {} to do", report.skipped, todo.size());
+
+  model::UNetImpl* net = m.loaded.model.get();
+  const infer::ForwardFn forward = [net](const at::Tensor& x) { return net->forward(x); };
+
+  log::Progress progress("predict", todo.size(), "images");
+  io::InputReader reader;
+  // Reads and preprocesses the next image on a background thread while this one runs.
+  std::future<Prepared> next;
+  auto start_read = [&](std::size_t k) {
+    if (k < todo.size())
+      next = std::async(std::launch::async, [&, k] { return prepare(reader, items[todo[k]], todo[k], m); });
+  };
+  start_read(0);
+  double post_seconds = 0, forward_seconds = 0;
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    Prepared p = next.get();
+    start_read(k + 1);
+    const auto& item = items[p.index];
+    try {
+      throw_if_interrupted("predict");
+    } catch (...) {
+      if (next.valid()) next.wait();
+      throw;
+    }
+    io::remove_done_marker(done_dir(out), item.id);
+    auto info = image_info(item, p.index, pattern);
+    std::string error = p.error;
+    if (error.empty()) {
+      try {
+        info.width = p.raw.width;
+        info.height = p.raw.height;
+        info.pixel_size_x = p.raw.pixel_size_x;
+        info.pixel_size_y = p.raw.pixel_size_y;
+        infer::InferenceStats stats;
+        RawImage probs = infer::predict_probabilities(p.normalized, forward, inf, &stats);
+        forward_seconds += stats.seconds;
+        p.normalized = RawImage();
+        const auto tp = std::chrono::steady_clock::now();
+        probs.source = item.path;
+        const LabelImage labels = postprocess::labels_from_probabilities(probs, post);
+        const auto nuclei = measure::measure_nuclei(labels, p.raw, 0);
+        const auto summary = measure::summarize(labels, nuclei);
+        post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+
+        io::CompletionRecord rec;
+        rec.id = item.id;
+        rec.input = item.from_dataset() ? item.path + "#" + std::to_string(item.dataset_index) : item.path;
+        rec.model_hash = m.sha256;
+        rec.settings_hash = settings_hash;
+        const auto mask_rel = rel_output("masks", item.id, ".tif");
+        ensure_parent(join(out, mask_rel));
+        const int bits = io::write_label_tiff(labels, join(out, mask_rel));
+        rec.outputs.push_back({mask_rel, 0});
+        if (wants_overlay(p.index, o.overlays())) {
+          const auto rel = rel_output("overlays", item.id, ".png");
+          ensure_parent(join(out, rel));
+          io::write_rgb_png(io::make_overlay(p.raw, labels), join(out, rel));
+          rec.outputs.push_back({rel, 0});
+        }
+        if (o.probabilities()) {
+          const auto rel = rel_output("probabilities", item.id, ".tif");
+          ensure_parent(join(out, rel));
+          io::write_float_tiff(probs, join(out, rel));
+          rec.outputs.push_back({rel, 0});
+        }
+        auto table = measure::make_nuclei_table();
+        measure::append_nuclei_rows(table, info, nuclei);
+        const auto frag = fragment_rel(item.id);
+        ensure_parent(join(out, frag));
+        table.write(join(out, frag));
+        rec.outputs.push_back({frag, 0});
+        rec.result = json{{"info", info_to_json(info)}, {"summary", summary_to_json(summary)}, {"label_bits", bits}};
+        std::error_code ec;
+        stdfs::remove(failure_path(out, item.id), ec);
+        io::write_done_marker(out, done_dir(out), std::move(rec));
+        ++report.processed;
+        report.megapixels += static_cast<double>(info.width) * info.height / 1e6;
+      } catch (const Interrupted&) {
+        if (next.valid()) next.wait();
+        throw;
+      } catch (const OutputError&) {
+        if (next.valid()) next.wait();
+        throw;
+      } catch (const std::exception& e) {  // InputError, torch errors (e.g. out of memory)
+        error = e.what();
+      }
+    }
+    if (!error.empty()) {
+      ++report.failed;
+      log::warn("predict: '{}' failed: {}", item.path, error);
+      const auto fp = failure_path(out, item.id);
+      ensure_parent(fp);
+      fs::write_text_atomic(fp, json{{"id", item.id}, {"input", item.path}, {"info", info_to_json(info)},
+                                     {"error", error}}.dump(1) + "\n");
+    }
+    progress.update(k + 1);
+  }
+  progress.finish();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log::info("predict: {} segmented, {} skipped, {} failed here; {:.2f} MP in {:.1f} s (network {:.1f} s, post-processing + measurement {:.1f} s)",
+            report.processed, report.skipped, report.failed, report.megapixels, report.seconds,
+            forward_seconds, post_seconds);
+
+  // Tables: merged by rank 0 once every rank is done; a Slurm shard leaves it to `nucseg merge`.
+  if (shard && shard->count > 1) {
+    log::info("predict: shard {} done; run 'nucseg merge --out {}' after the last shard", o.shard(), out);
+    return report;
+  }
+  std::vector<std::int64_t> counts{static_cast<std::int64_t>(report.processed),
+                                   static_cast<std::int64_t>(report.skipped)};
+  mpi::allreduce_sum(counts);  // also waits for every rank to finish its images
+  if (rank == 0) {
+    const auto merged = merge_predictions(out);
+    // The run's wall time belongs in the provenance too (a merge alone does not know it).
+    const auto summary_path = join(out, "summary.json");
+    json summary = read_json_file(summary_path);
+    summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    summary["segmented_in_this_run"] = counts[0];
+    summary["reused_from_earlier_runs"] = counts[1];
+    fs::write_text_atomic(summary_path, summary.dump(2) + "\n");
+    report.failed = merged.failed;
+    report.nuclei = merged.nuclei;
+    report.merged = true;
+  }
+  // Every rank leaves with the same verdict on failures.
+  std::vector<std::int64_t> failed{static_cast<std::int64_t>(report.merged ? report.failed : 0)};
+  mpi::allreduce_sum(failed);
+  report.failed = static_cast<std::size_t>(failed[0]);
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+PredictReport merge_predictions(const std::string& out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto run_path = join(out, ".nucseg/inputs.json");
+  std::error_code ec;
+  if (!stdfs::is_regular_file(run_path, ec))
+    throw InputError("'" + out + "' holds no nucseg predict run (no .nucseg/inputs.json)");
+  const json run = read_json_file(run_path);
+  if (run.value("format", std::string()) != kRunFormat)
+    throw InputError("'" + run_path + "' is not a nucseg predict run description");
+  const std::string model_hash = run["model"].value("sha256", std::string());
+  const std::string settings_hash = run.value("settings_hash", std::string());
+
+  PredictReport report;
+  auto nuclei = measure::make_nuclei_table();
+  measure::CsvTable failures({"ImageNumber", "FileName", "Input", "Error"});
+  std::vector<measure::ImageRecord> records;
+  std::vector<std::string> missing;
+  json failure_list = json::array();
+  const auto& inputs = run.at("inputs");
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string id = inputs[i].at("id").get<std::string>();
+    const std::string path = inputs[i].at("path").get<std::string>();
+    const auto check = io::check_completion(out, done_dir(out), id, model_hash, settings_hash);
+    measure::ImageRecord rec;
+    if (check.complete) {
+      rec.info = info_from_json(check.record.result.at("info"));
+      rec.summary = summary_from_json(check.record.result.at("summary"));
+      nuclei.append(measure::read_csv(join(out, fragment_rel(id))));
+      records.push_back(std::move(rec));
+      continue;
+    }
+    const auto fp = failure_path(out, id);
+    if (stdfs::is_regular_file(fp, ec)) {
+      const json f = read_json_file(fp);
+      rec.info = info_from_json(f.value("info", json::object()));
+      rec.info.image_number = static_cast<int>(i + 1);
+      rec.error = f.value("error", std::string("unknown error"));
+      failures.add_row({std::to_string(i + 1), rec.info.file_name, path, rec.error});
+      failure_list.push_back({{"image_number", i + 1}, {"input", path}, {"error", rec.error}});
+      records.push_back(std::move(rec));
+      continue;
+    }
+    missing.push_back(path + " (" + check.reason + ")");
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (std::size_t i = 0; i < missing.size() && i < 10; ++i) list += "\n  " + missing[i];
+    if (missing.size() > 10) list += "\n  … and " + std::to_string(missing.size() - 10) + " more";
+    throw InputError("merge: " + std::to_string(missing.size()) + " of " + std::to_string(inputs.size()) +
+                     " image(s) in '" + out + "' are not finished (run the missing shards or rerun predict):" + list);
+  }
+  nuclei.write(join(out, "nuclei.csv"));
+  measure::images_table(records).write(join(out, "images.csv"));
+  measure::wells_table(records).write(join(out, "wells.csv"));
+  failures.write(join(out, "failures.csv"));
+  report.images = inputs.size();
+  report.failed = failures.rows().size();
+  report.nuclei = nuclei.rows().size();
+  report.merged = true;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const json summary = {{"nucseg_version", kVersion},
+                        {"model", run.at("model")},
+                        {"config", run.value("config", json::object())},
+                        {"settings", run.value("settings", json::object())},
+                        {"images", report.images},
+                        {"succeeded", report.images - report.failed},
+                        {"failed", report.failed},
+                        {"nuclei", report.nuclei},
+                        {"failures", failure_list},
+                        {"ranks", mpi::size()},
+                        {"merged_at_unix", std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::system_clock::now().time_since_epoch()).count()},
+                        {"merge_seconds", report.seconds},
+                        {"outputs", {"nuclei.csv", "images.csv", "wells.csv", "failures.csv", "masks/", "overlays/"}}};
+  fs::write_text_atomic(join(out, "summary.json"), summary.dump(2) + "\n");
+  log::info("merge: {} image(s), {} nuclei, {} failed -> {}/nuclei.csv, images.csv, wells.csv, summary.json",
+            report.images, report.nuclei, report.failed, out);
+  return report;
+}
+
+}  // namespace nucseg

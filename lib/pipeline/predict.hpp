@@ -1,0 +1,81 @@
+#pragma once
+/// `nucseg predict`: images -> probability maps -> instance label masks -> per-nucleus,
+/// per-image and per-well tables. Runs as one process, sharded across MPI ranks (rank 0
+/// merges), or as one shard of a Slurm array (--shard i/n, then `nucseg merge`).
+///
+/// Output folder layout:
+///   masks/<id>.tif            16-bit (32-bit above 65535 nuclei) instance labels
+///   overlays/<id>.png         QC overlays (outlines on the input) for a fraction of images
+///   probabilities/<id>.tif    float probability maps (optional)
+///   nuclei.csv images.csv wells.csv failures.csv summary.json   (written by the merge)
+///   .nucseg/inputs.json       the run's input list and settings (same for every shard)
+///   .nucseg/done/<id>.done.json     completion markers (written last per image)
+///   .nucseg/nuclei/<id>.csv         per-image nucleus rows, concatenated by the merge
+///   .nucseg/failed/<id>.json        why an image failed (removed when it succeeds later)
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/options.hpp"
+
+namespace nucseg {
+
+struct PredictOptions {
+  /// Builds options from a validated "predict" config (schemas/predict.schema.json);
+  /// throws ConfigError for a missing input or output.
+  static PredictOptions from_json(const nlohmann::json& config);
+  /// The resolved configuration, every key present.
+  nlohmann::json to_json() const;
+
+  NUCSEG_ARG(std::string, input);      ///< folder, list file, image file or HDF5 dataset
+  NUCSEG_ARG(std::string, out);        ///< output folder
+  NUCSEG_ARG(std::string, model) = ""; ///< checkpoint; empty = the shipped default model
+  NUCSEG_ARG(std::string, glob) = "";  ///< file-name pattern for folder inputs
+  NUCSEG_ARG(bool, recursive) = true;
+  NUCSEG_ARG(int, channel) = -1;       ///< channel/page to segment; -1 = as in training
+  NUCSEG_ARG(std::string, pattern) = "auto";  ///< metadata preset or regex with named groups
+  NUCSEG_ARG(std::string, mode) = "tile";     ///< tile or resize
+  NUCSEG_ARG(int, tile_size) = 256;
+  NUCSEG_ARG(int, overlap) = 32;
+  NUCSEG_ARG(int, batch_size) = 4;
+  NUCSEG_ARG(std::string, device) = "auto";
+  NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
+  NUCSEG_ARG(double, threshold) = 0.5;
+  NUCSEG_ARG(int, min_area) = 15;
+  NUCSEG_ARG(bool, fill_holes) = true;
+  NUCSEG_ARG(bool, split) = true;
+  NUCSEG_ARG(double, h) = 1.5;
+  NUCSEG_ARG(double, seed_threshold) = 0.5;
+  NUCSEG_ARG(double, overlays) = 0.1;  ///< fraction of images with a QC overlay (0..1)
+  NUCSEG_ARG(bool, probabilities) = false;  ///< also write probability maps
+  NUCSEG_ARG(std::string, shard) = ""; ///< "i/n": only this part of the list, no merge
+  NUCSEG_ARG(bool, resume) = true;     ///< skip images whose outputs are complete
+};
+
+struct PredictReport {
+  std::size_t images = 0;     ///< images in the whole list
+  std::size_t processed = 0;  ///< segmented by this process
+  std::size_t skipped = 0;    ///< complete from an earlier run (this process's share)
+  std::size_t failed = 0;     ///< failed (whole run after a merge, else this process's share)
+  std::size_t nuclei = 0;     ///< nuclei in the merged tables (0 without a merge)
+  bool merged = false;        ///< this process wrote the final tables
+  double seconds = 0;
+  double megapixels = 0;      ///< pixels segmented by this process
+};
+
+/// The checkpoint `nucseg predict` uses when none is given: $NUCSEG_MODEL, else
+/// models/nucseg-default.pt next to the executable's install tree or source tree.
+/// Throws ConfigError listing the places searched when there is none.
+std::string default_model_path();
+
+/// Segments the inputs (this rank's or this shard's share) and, unless --shard is set,
+/// merges the tables on rank 0. Throws for fatal problems (no inputs, bad model, cannot
+/// write); a bad image only fails that image.
+PredictReport run_predict(const PredictOptions& options);
+
+/// Builds nuclei.csv, images.csv, wells.csv, failures.csv and summary.json in `out` from
+/// the per-image results of every shard. Throws InputError when images are not finished
+/// yet (listing them), or the folder holds no predict run.
+PredictReport merge_predictions(const std::string& out);
+
+}  // namespace nucseg

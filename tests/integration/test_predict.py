@@ -1,0 +1,197 @@
+"""nucseg predict + merge on a synthetic plate with the shipped default model (or $NUCSEG_TEST_MODEL):
+counts and measurements against the ground truth and the masks, MPI and --shard runs byte-identical
+to one process, resume after a kill, a corrupt image listed as a failure with exit code 5."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import tifffile
+
+from nucseg_testlib import BIN, check, run, skip, tempdir
+
+TABLES = ("nuclei.csv", "images.csv", "wells.csv", "failures.csv")
+
+
+def read_csv(path):
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def tables_of(out):
+    return {t: open(os.path.join(out, t), "rb").read() for t in TABLES}
+
+
+def model_args():
+    m = os.environ.get("NUCSEG_TEST_MODEL")
+    return ["--model", m] if m else []
+
+
+def check_outputs(plate, truth, out):
+    images = read_csv(os.path.join(out, "images.csv"))
+    nuclei = read_csv(os.path.join(out, "nuclei.csv"))
+    wells = read_csv(os.path.join(out, "wells.csv"))
+    check(all(r["Status"] == "ok" for r in images), "every image ok")
+    check([int(r["ImageNumber"]) for r in images] == list(range(1, len(images) + 1)), "ImageNumber 1..N")
+    found, expected, area_errors = 0, 0, []
+    for r in images:
+        stem = r["FileName"][:-4]
+        img = tifffile.imread(os.path.join(plate, r["FileName"]))
+        gt = tifffile.imread(os.path.join(truth, stem + "_labels.tif"))
+        mask = tifffile.imread(os.path.join(out, "masks", "plate1", stem + ".tif"))
+        check(mask.dtype == np.uint16 and mask.shape == img.shape, f"{stem}: 16-bit mask of the image size")
+        rows = [n for n in nuclei if n["ImageNumber"] == r["ImageNumber"]]
+        labels = np.unique(mask[mask > 0])
+        check(int(r["Count_Nuclei"]) == len(rows) == len(labels), f"{stem}: counts agree")
+        check(r["Metadata_Well"] == stem[:3] and r["Metadata_Site"] == stem[5], f"{stem}: metadata {r}")
+        for n in rows:  # measurements against the mask and the raw image
+            sel = mask == int(n["ObjectNumber"])
+            check(int(n["AreaShape_Area"]) == int(sel.sum()), f"{stem}: area of {n['ObjectNumber']}")
+            check(abs(float(n["Intensity_IntegratedIntensity"]) - float(img[sel].sum())) <= 1e-3 * img[sel].sum() + 1,
+                  f"{stem}: integrated intensity of {n['ObjectNumber']} on the raw image")
+            ys, xs = np.nonzero(sel)
+            check(abs(float(n["Location_Center_X"]) - xs.mean()) < 0.01 and
+                  abs(float(n["Location_Center_Y"]) - ys.mean()) < 0.01, f"{stem}: centroid")
+        found += len(labels)
+        expected += len(np.unique(gt[gt > 0]))
+        # Areas of the nuclei matched one to one (IoU > 0.5) against their true areas.
+        for t in np.unique(gt[gt > 0]):
+            tsel = gt == t
+            cand, overlap = np.unique(mask[tsel], return_counts=True)
+            if cand[np.argmax(overlap)] == 0:
+                continue
+            p = cand[np.argmax(overlap)]
+            psel = mask == p
+            iou = overlap.max() / np.logical_or(tsel, psel).sum()
+            if iou > 0.5:
+                area_errors.append(psel.sum() / tsel.sum() - 1)
+    check(abs(found - expected) <= 0.2 * expected, f"nuclei found {found} vs truth {expected}")
+    matched = len(area_errors) / expected
+    median_err = float(np.median(np.abs(area_errors)))
+    print(f"{matched:.0%} of true nuclei matched (IoU > 0.5); median |area error| {median_err:.1%}")
+    check(matched > 0.7 and median_err < 0.2, f"matched {matched}, median area error {median_err}")
+    by_well = {}
+    for r in images:
+        by_well.setdefault(r["Metadata_Well"], []).append(int(r["Count_Nuclei"]))
+    check(sorted(w["Metadata_Well"] for w in wells) == sorted(by_well), "one row per well")
+    for w in wells:
+        check(int(w["Count_Nuclei"]) == sum(by_well[w["Metadata_Well"]]), f"well total {w}")
+    return found, expected
+
+
+def main():
+    if shutil.which("mpiexec") is None:
+        skip("mpiexec not installed")
+    with tempdir() as root:
+        syn = os.path.join(root, "syn")
+        run("synth", "--out", syn, "--wells", 3, "--sites", 2, "--size", 200, 240, "--nuclei", 8, 20, "--seed", 11)
+        plate, truth = os.path.join(syn, "plate1"), os.path.join(syn, "ground_truth", "plate1")
+        inputs = os.path.join(root, "in")
+        os.makedirs(inputs)
+        shutil.copytree(plate, os.path.join(inputs, "plate1"))
+
+        # One process.
+        single = os.path.join(root, "single")
+        p = run("predict", "--input", inputs, "--out", single, "--overlays", 0.5, "-j", 2, *model_args())
+        found, expected = check_outputs(os.path.join(inputs, "plate1"), truth, single)
+        overlays = sorted(os.listdir(os.path.join(single, "overlays", "plate1")))
+        check(len(overlays) == 3, f"half of 6 images get an overlay: {overlays}")
+        summary = json.load(open(os.path.join(single, "summary.json")))
+        model_path = summary["model"]["path"]
+        check(summary["model"]["sha256"] == hashlib.sha256(open(model_path, "rb").read()).hexdigest(), "model hash")
+        check(summary["images"] == 6 and summary["failed"] == 0 and summary["nuclei"] == found, f"{summary}")
+        check("wall_seconds" in summary and summary["config"]["input"] == inputs, "provenance")
+        print(f"single process: {found} nuclei found, {expected} true")
+
+        # Evaluate the masks against the truth: most nuclei matched one to one.
+        ev = os.path.join(root, "eval")
+        run("evaluate", "--pred", os.path.join(single, "masks", "plate1"), "--truth", truth, "--out", ev)
+        ap50 = json.load(open(os.path.join(ev, "evaluation.json")))["summary"]["ap_0.50"]
+        print(f"AP@0.5 on the synthetic plate: {ap50:.3f}")
+        check(ap50 > 0.6, f"AP@0.5 {ap50}")
+
+        # A rerun finds everything complete and rewrites identical tables.
+        p = run("predict", "--input", inputs, "--out", single, "--overlays", 0.5, "-j", 2, *model_args())
+        check("6 already done" in p.stdout, p.stdout)
+        reference = tables_of(single)
+
+        # Two MPI ranks: byte-identical tables.
+        mpi_out = os.path.join(root, "mpi")
+        cmd = ["mpiexec", "-n", "2", "--oversubscribe", BIN, "predict", "--input", inputs, "--out", mpi_out,
+               "--overlays", 0.5, "-j", 1, *model_args()]
+        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+        r = subprocess.run(list(map(str, cmd)), capture_output=True, text=True, env=env, timeout=600)
+        check(r.returncode == 0, r.stdout + r.stderr)
+        check(tables_of(mpi_out) == reference, "mpiexec -n 2 gives the same tables as one process")
+        for stem in ("A01_s1", "C03_s2"):
+            a = tifffile.imread(os.path.join(single, "masks", "plate1", stem + ".tif"))
+            b = tifffile.imread(os.path.join(mpi_out, "masks", "plate1", stem + ".tif"))
+            check(np.array_equal(a, b), f"{stem}: same mask under MPI")
+
+        # Slurm-array style: two shards, then merge.
+        sharded = os.path.join(root, "sharded")
+        for i in range(2):
+            p = run("predict", "--input", inputs, "--out", sharded, "--shard", f"{i}/2", "--overlays", 0.5, "-j", 2,
+                    *model_args())
+            check("nucseg merge" in p.stdout, p.stdout)
+            if i == 0:
+                check(not os.path.exists(os.path.join(sharded, "nuclei.csv")), "a shard writes no tables")
+                p = run("merge", "--out", sharded, expect=3)
+                check("not finished" in p.stderr, p.stderr)
+        run("merge", "--out", sharded)
+        check(tables_of(sharded) == reference, "shards + merge give the same tables as one process")
+
+        # Killed mid-run, then rerun: the finished images are kept, the rest redone, same result.
+        many = os.path.join(root, "many")
+        for k in range(4):
+            shutil.copytree(plate, os.path.join(many, f"plate{k + 1}"))
+        killed = os.path.join(root, "killed")
+        proc = subprocess.Popen([BIN, "predict", "--input", many, "--out", killed, "-j", 1, *model_args()],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done_dir = os.path.join(killed, ".nucseg", "done")
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            n = sum(len(f) for _, _, f in os.walk(done_dir)) if os.path.isdir(done_dir) else 0
+            if n >= 3 or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        finished = sum(len(f) for _, _, f in os.walk(done_dir))
+        check(0 < finished < 24, f"killed mid-run after {finished} images")
+        check(not os.path.exists(os.path.join(killed, "nuclei.csv")), "no tables from a killed run")
+        p = run("predict", "--input", many, "--out", killed, "-j", 2, *model_args())
+        check(f"{finished} already done" in p.stdout, p.stdout)
+        leftovers = [f for _, _, fs in os.walk(killed) for f in fs if ".tmp-" in f]
+        check(not leftovers, f"no temporary files remain: {leftovers}")
+        rows = read_csv(os.path.join(killed, "images.csv"))
+        check(len(rows) == 24 and all(r["Status"] == "ok" for r in rows), "all 24 images done after the rerun")
+
+        # A corrupt image: listed with its reason, the rest segmented, exit code 5.
+        with open(os.path.join(inputs, "plate1", "B02_s9_w1.tif"), "wb") as f:
+            f.write(b"II*\x00 this is not a real TIFF")
+        bad = os.path.join(root, "bad")
+        p = run("predict", "--input", inputs, "--out", bad, "-j", 2, *model_args(), expect=5)
+        fails = read_csv(os.path.join(bad, "failures.csv"))
+        check(len(fails) == 1 and fails[0]["FileName"] == "B02_s9_w1.tif" and fails[0]["Error"], f"{fails}")
+        rows = read_csv(os.path.join(bad, "images.csv"))
+        check(sum(r["Status"] == "failed" for r in rows) == 1 and len(rows) == 7, "one failed row of 7")
+        check(json.load(open(os.path.join(bad, "summary.json")))["failed"] == 1, "summary counts the failure")
+
+        # Bad model and bad input: clear errors naming the file.
+        p = run("predict", "--input", inputs, "--out", os.path.join(root, "x"), "--model", os.path.join(root, "nope.pt"),
+                expect=3)
+        check("nope.pt" in p.stderr, p.stderr)
+        p = run("predict", "--input", os.path.join(root, "missing"), "--out", os.path.join(root, "y"), *model_args(),
+                expect=3)
+        check("missing" in p.stderr, p.stderr)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()

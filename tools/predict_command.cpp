@@ -1,0 +1,103 @@
+#include <iostream>
+#include <memory>
+
+#include "cli_config.hpp"
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "common/mpi.hpp"
+#include "pipeline/predict.hpp"
+
+namespace nucseg::tools {
+
+namespace {
+int exit_code_of(const PredictReport& report) {
+  return static_cast<int>(report.failed > 0 ? ExitCode::partial : ExitCode::ok);
+}
+}  // namespace
+
+void add_predict_command(CLI::App& app, Runner& run) {
+  auto* sub = app.add_subcommand(
+      "predict", "Segment nuclei in a folder, list or plate of images: label masks, overlays, per-nucleus/image/well CSV");
+  sub->footer(
+      "Outputs in --out:\n"
+      "  masks/<id>.tif          instance labels, 16-bit (32-bit above 65535 nuclei), 0 = background\n"
+      "  overlays/<id>.png       nucleus outlines on the input, for --overlays of the images\n"
+      "  probabilities/<id>.tif  probability maps (with --probabilities)\n"
+      "  nuclei.csv images.csv wells.csv   tables (columns: schemas/*-csv.schema.json)\n"
+      "  failures.csv            images that could not be read or segmented, with the reason\n"
+      "  summary.json            version, model sha256, resolved config, counts, failures\n"
+      "<id> is the input's path below --input without its extension.\n"
+      "Preprocessing (channel rule, normalization) is taken from the model's checkpoint.\n"
+      "Rerunning skips images finished with the same model and settings (--no-resume redoes all).\n"
+      "Cluster: 'mpirun -np N nucseg predict ...' shards images over ranks (balanced by size) and\n"
+      "rank 0 writes the tables; or '--shard i/n' per Slurm array task, then 'nucseg merge --out'.\n"
+      "Exit codes: 0 ok, 2 bad flags/config, 3 bad input, 4 cannot write, 5 some images failed,\n"
+      "130 interrupted (finished images are kept; rerun to go on).\n"
+      "Examples:\n"
+      "  nucseg predict --input plate1/ --out results/plate1\n"
+      "  nucseg predict --input scans/ --glob '*_w1.tif' --pattern metaxpress --out res --overlays 1\n"
+      "  mpirun -np 4 nucseg predict --model runs/contour/best.pt --input plate/ --out res");
+  auto flags = std::make_shared<ConfigFlags>(sub, "predict");
+  flags->option<std::string>("--input,-i", "input", "Folder, list file, image or HDF5 dataset");
+  flags->option<std::string>("--out,-o", "out", "Output folder");
+  flags->option<std::string>("--model,-m", "model", "Checkpoint (default: the shipped model)");
+  flags->option<std::string>("--glob", "glob", "File-name pattern in folders, e.g. '*_w1*.tif'");
+  flags->option<int>("--channel,-c", "channel", "Channel/page to segment (default: as trained)");
+  flags->option<std::string>("--pattern", "pattern",
+                             "Metadata from names: auto (default), metaxpress, opera, or a regex with "
+                             "named groups plate, well, site, channel");
+  flags->option<std::string>("--mode", "mode", "tile (default; native resolution) or resize (the seed)")
+      ->check(CLI::IsMember({"tile", "resize"}));
+  flags->option<int>("--tile-size", "tile_size", "Tile side in pixels (default 256)");
+  flags->option<int>("--overlap", "overlap", "Tile overlap in pixels (default 32)");
+  flags->option<int>("--batch-size,-b", "batch_size", "Tiles per forward pass (default 4)");
+  flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
+  flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
+  flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");
+  flags->option<int>("--min-area", "min_area", "Remove objects below this many pixels (default 15)");
+  flags->option<double>("--h", "h", "Binary models: h-maxima depth for splitting (default 1.5 px)");
+  flags->option<double>("--seed-threshold", "seed_threshold", "Contour models: interior seed threshold (default 0.5)");
+  flags->option<double>("--overlays", "overlays", "Fraction of images with a QC overlay, 0..1 (default 0.1)");
+  flags->flag("--probabilities", "probabilities", "Also write probability maps");
+  flags->option<std::string>("--shard", "shard", "i/n: only part i (0-based) of n; no tables until 'nucseg merge'");
+  auto no_resume = std::make_shared<bool>(false);
+  auto no_split = std::make_shared<bool>(false);
+  sub->add_flag("--no-resume", *no_resume, "Redo every image, even those finished earlier");
+  sub->add_flag("--no-split", *no_split, "Do not split touching nuclei (connected components only)");
+  sub->callback([&run, flags, no_resume, no_split] {
+    run = [flags, no_resume, no_split] {
+      auto config = flags->resolve();
+      if (*no_resume) config["resume"] = false;
+      if (*no_split) config["split"] = false;
+      const auto report = run_predict(PredictOptions::from_json(config));
+      if (mpi::rank() == 0) {
+        std::cout << "segmented " << report.processed << " image(s)";
+        if (report.skipped) std::cout << ", " << report.skipped << " already done";
+        if (report.merged)
+          std::cout << "; " << report.images << " image(s), " << report.nuclei << " nuclei, "
+                    << report.failed << " failed -> " << config.value("out", std::string()) << "\n";
+        else
+          std::cout << "; shard done, " << report.failed << " failed (tables: nucseg merge)\n";
+      }
+      return exit_code_of(report);
+    };
+  });
+
+  auto* merge = app.add_subcommand("merge", "Build the tables of a sharded predict run (after every --shard i/n task)");
+  merge->footer(
+      "Reads <out>/.nucseg and writes nuclei.csv, images.csv, wells.csv, failures.csv and summary.json.\n"
+      "Fails (exit 3), listing them, when images are still unfinished.\n"
+      "Example (Slurm): sbatch --dependency=afterany:<array job> --wrap 'nucseg merge --out res'");
+  auto out = std::make_shared<std::string>();
+  merge->add_option("--out,-o", *out, "Output folder of the predict shards")->required();
+  merge->callback([&run, out] {
+    run = [out] {
+      const auto report = merge_predictions(*out);
+      std::cout << report.images << " image(s), " << report.nuclei << " nuclei, " << report.failed
+                << " failed -> " << *out << "\n";
+      return exit_code_of(report);
+    };
+  });
+}
+
+}  // namespace nucseg::tools
