@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -25,7 +26,7 @@ PY = "/usr/bin/python3"
 
 
 def timed(cmd, env=None):
-    """Wall seconds and peak RSS (MiB) of a command run as a child process."""
+    """Wall seconds, peak RSS (MiB) and output (stdout, then stderr) of a child process."""
     e = dict(os.environ)
     e.update(env or {})
     t0 = time.perf_counter()
@@ -34,8 +35,9 @@ def timed(cmd, env=None):
     if p.returncode != 0:
         sys.stderr.write(p.stdout + p.stderr)
         raise SystemExit(f"benchmark command failed: {' '.join(cmd)}")
-    rss_kb = int(p.stderr.strip().splitlines()[-1])
-    return dt, rss_kb / 1024.0, p.stdout
+    err = p.stderr.strip().splitlines()
+    rss_kb = int(err[-1])
+    return dt, rss_kb / 1024.0, p.stdout + "\n".join(err[:-1])
 
 
 def alternate(a, b, repeats):
@@ -83,6 +85,130 @@ def row_convert(args, tmp):
             "note": "peer: skimage/Pillow + skimage.transform.resize + h5py, 1 process"}
 
 
+def dsb128(args, tmp):
+    """A 128x128 DSB training set for the training row (converted once per run)."""
+    out = os.path.join(tmp, "train128.h5")
+    src = os.path.join(args.data, "dsb2018_stage1_train")
+    if os.path.exists(out):
+        return out
+    if os.path.isdir(src):
+        sub = os.path.join(tmp, "dsb-train")
+        os.makedirs(sub, exist_ok=True)
+        for i in sorted(os.listdir(src))[: max(args.train_steps * 16 * 10 // 8, 40)]:
+            os.symlink(os.path.join(src, i), os.path.join(sub, i))
+        cmd = ["convert", "--images", sub]
+    else:  # no real data: a synthetic plate with its ground truth
+        syn = os.path.join(tmp, "syn-train")
+        subprocess.run([args.nucseg, "--log-level", "warn", "synth", "--out", syn, "--wells", "4", "--sites", "4",
+                        "--size", "128", "128"], check=True)
+        cmd = ["convert", "--images", os.path.join(syn, "plate1"), "--masks", os.path.join(syn, "ground_truth", "plate1")]
+    subprocess.run([args.nucseg, "--log-level", "warn", *cmd, "--out", out, "--size", "128", "--overwrite"], check=True)
+    return out
+
+
+def row_train(args, tmp):
+    """Seed U-Net, 128x128, batch 16: images/s of training steps (nucseg's own figure over its
+    training loop, data loading included; the peer times steps on in-memory tensors)."""
+    data = dsb128(args, tmp)
+    env = {"OMP_NUM_THREADS": str(args.threads)}
+
+    def ours():
+        run_dir = os.path.join(tmp, "train-run")
+        dt, rss, out = timed([args.nucseg, "train", "--data", data, "--out", run_dir, "--epochs", "1",
+                              "--steps-per-epoch", str(args.train_steps), "--batch-size", "16", "-j",
+                              str(args.threads), "--overwrite", "--patience", "0"], env)
+        return float(re.search(r"\(([0-9.]+) images/s", out).group(1))
+
+    def peer():
+        _, _, out = timed([PY, os.path.join(HERE, "peers", "train_peer.py"), "--threads", str(args.threads),
+                           "--steps", str(args.train_steps)], env)
+        return json.loads(out)
+
+    rn, rp = alternate(ours, peer, args.repeats)
+    n_ips, p_ips = statistics.median(rn), statistics.median(r["images_per_s"] for r in rp)
+    fwd = rp[0]["forward_gflop_per_image"]
+    conv = conv_throughput(args)
+    gf = 3 * fwd * n_ips
+    note = f"nucseg {gf:.1f} GFLOP/s = {100 * gf / conv:.0f}% of measured 3x3 conv {conv:.1f} GFLOP/s" if conv else ""
+    return {"row": "train step, seed U-Net 128x128, batch 16", "unit": "images/s", "nucseg": n_ips,
+            "peer": p_ips, "ratio": n_ips / p_ips, "threads": args.threads, "note": note}
+
+
+def conv_throughput(args):
+    exe = os.path.join(os.path.dirname(args.nucseg), "..", "bench", "nucseg_bench_conv")
+    if not os.path.exists(exe):
+        return 0.0
+    p = subprocess.run([exe, str(args.threads), "128", "16", "3" if args.smoke else "10"], capture_output=True,
+                       text=True, check=True)
+    j = json.loads(p.stdout.strip().splitlines()[-1])
+    return max(v for k, v in j.items() if k.startswith("gflops"))
+
+
+def predict_inputs(args, tmp):
+    """The real TIFFs of ../shared/data/tiff_samples, else a synthetic plate."""
+    src = os.path.join(args.data, "tiff_samples")
+    if os.path.isdir(src) and not args.smoke:
+        return src, "*.tif", "tiff_samples (3 x 1006x1000 uint8 + 512x512 uint16)"
+    syn = os.path.join(tmp, "syn-predict")
+    if not os.path.isdir(syn):
+        subprocess.run([args.nucseg, "--log-level", "warn", "synth", "--out", syn, "--wells", "1", "--sites", "2",
+                        "--size", "256", "256"], check=True)
+    return os.path.join(syn, "plate1"), "*.tif", "synthetic 2 x 256x256"
+
+
+def row_predict(args, tmp):
+    """Read -> tiles -> network -> watershed -> measurements -> CSV, megapixels/s."""
+    if not args.model:
+        return None
+    src, pattern, what = predict_inputs(args, tmp)
+    env = {"OMP_NUM_THREADS": str(args.threads)}
+    post_share = []
+
+    def ours():
+        out = os.path.join(tmp, "pred-n")
+        shutil.rmtree(out, ignore_errors=True)
+        dt, rss, log = timed([args.nucseg, "predict", "--model", args.model, "--input", src, "--glob", pattern,
+                              "--out", out, "-j", str(args.threads), "--overlays", "0", *args.predict_args], env)
+        m = re.search(r"([0-9.]+) MP in ([0-9.]+) s \(network ([0-9.]+) s, post-processing \+ measurement ([0-9.]+) s", log)
+        post_share.append(float(m.group(4)) / dt)
+        return dt, float(m.group(1))
+
+    def peer():
+        out = os.path.join(tmp, "pred-p")
+        shutil.rmtree(out, ignore_errors=True)
+        dt, rss, o = timed([PY, os.path.join(HERE, "peers", "predict_peer.py"), "--model", args.model, "--input", src,
+                            "--glob", pattern, "--out", out, "--threads", str(args.threads)], env)
+        j = json.loads(o)
+        return dt, j["megapixels"], j["post_seconds"] / dt
+
+    rn, rp = alternate(ours, peer, args.repeats)
+    mp = rn[0][1]
+    tn, tp = statistics.median(r[0] for r in rn), statistics.median(r[0] for r in rp)
+    return {"row": f"predict end to end, {what}", "unit": "MP/s", "nucseg": mp / tn, "peer": mp / tp,
+            "ratio": tp / tn, "threads": args.threads,
+            "note": f"after the network: nucseg {100 * statistics.median(post_share):.0f}% of wall, peer "
+                    f"{100 * statistics.median(r[2] for r in rp):.0f}%; peer: PyTorch + scikit-image watershed/regionprops"}
+
+
+def row_memory(args, tmp):
+    """Peak RSS of nucseg predict on one large synthetic image (10k x 10k by default)."""
+    if not args.model or args.big_size <= 0:
+        return None
+    syn = os.path.join(tmp, "big")
+    n = max(10, args.big_size * args.big_size // 2500)
+    subprocess.run([args.nucseg, "--log-level", "warn", "synth", "--out", syn, "--wells", "1", "--sites", "1",
+                    "--size", str(args.big_size), str(args.big_size), "--nuclei", str(n), str(n)], check=True)
+    out = os.path.join(tmp, "big-out")
+    dt, rss, _ = timed([args.nucseg, "predict", "--model", args.model, "--input", os.path.join(syn, "plate1"),
+                        "--out", out, "-j", str(args.threads), "--overlays", "0", *args.predict_args])
+    shutil.rmtree(syn, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    mp = args.big_size * args.big_size / 1e6
+    return {"row": f"predict peak memory, one {args.big_size}x{args.big_size} image", "unit": "MiB peak RSS",
+            "nucseg": rss, "peer": float("nan"), "ratio": float("nan"), "threads": args.threads,
+            "note": f"target <= 3072 MiB; {mp / dt:.2f} MP/s, {dt:.0f} s"}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nucseg", default=os.path.join(ROOT, "build", "tools", "nucseg"))
@@ -90,15 +216,25 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="threads for nucseg and the peer")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--convert-images", type=int, default=664)
+    ap.add_argument("--train-steps", type=int, default=10, help="timed training steps per run")
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "nucseg-default.pt"),
+                    help="checkpoint for the predict rows")
+    ap.add_argument("--big-size", type=int, default=10000, help="side of the peak-memory image; 0 skips the row")
+    ap.add_argument("--predict-args", nargs="*", default=[], help="extra nucseg predict flags")
+    ap.add_argument("--rows", default="convert,train,predict,memory", help="rows to run")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat: checks the harness")
     ap.add_argument("--json", help="also write the rows as JSON here")
     args = ap.parse_args()
     if args.smoke:
-        args.repeats, args.convert_images = 1, 4
+        args.repeats, args.convert_images, args.train_steps, args.big_size = 1, 4, 2, 256
+    if not os.path.exists(args.model):
+        print(f"# no model at {args.model}: predict rows skipped")
+        args.model = ""
     tmp = tempfile.mkdtemp(prefix="nucseg-bench-")
     rows = []
     try:
-        for fn in (row_convert,):
+        wanted = set(args.rows.split(","))
+        for fn in (f for f in (row_convert, row_train, row_predict, row_memory) if f.__name__[4:] in wanted):
             r = fn(args, tmp)
             if r is None:
                 print(f"# {fn.__name__}: skipped (inputs missing)")
@@ -111,7 +247,9 @@ def main():
     print(f"| benchmark | unit | nucseg | peer | ratio (nucseg/peer speed) | threads | notes |")
     print(f"| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['row']} | {r['unit']} | {r['nucseg']:.2f} | {r['peer']:.2f} | {r['ratio']:.2f}x | "
+        peer = "-" if r["peer"] != r["peer"] else f"{r['peer']:.2f}"
+        ratio = "-" if r["ratio"] != r["ratio"] else f"{r['ratio']:.2f}x"
+        print(f"| {r['row']} | {r['unit']} | {r['nucseg']:.2f} | {peer} | {ratio} | "
               f"{r['threads']} | {r['note']} |")
     if args.json:
         with open(args.json, "w") as fh:

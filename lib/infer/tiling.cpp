@@ -134,6 +134,15 @@ std::vector<int> tile_starts(int length, int tile_size, int overlap) {
   return starts;
 }
 
+int fitted_tile_side(int length, const InferenceOptions& o) {
+  const int m = o.size_multiple(), T = o.tile_size(), ov = o.overlap();
+  auto round_up = [m](std::int64_t v) { return static_cast<int>((v + m - 1) / m * m); };
+  if (length <= T) return std::max(m, round_up(length));
+  const std::int64_t n = static_cast<std::int64_t>(tile_starts(length, T, ov).size());
+  const int side = round_up((length + (n - 1) * ov + n - 1) / n);
+  return std::min(T, std::max(side, round_up(2 * ov)));
+}
+
 std::vector<float> blend_window(int tile_size, int overlap, bool first, bool last,
                                 float min_weight) {
   std::vector<float> w(static_cast<std::size_t>(tile_size), 1.0f);
@@ -167,20 +176,24 @@ RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
   InferenceStats& st = stats ? *stats : local;
   torch::InferenceMode guard;
 
-  const int T = options.tile_size(), H = image.height, W = image.width, C = image.channels;
-  const auto ys = tile_starts(H, T, options.overlap());
-  const auto xs = tile_starts(W, T, options.overlap());
-  const auto window = [&](const std::vector<int>& starts, std::size_t i) {
-    return blend_window(T, options.overlap(), i == 0, i + 1 == starts.size(), options.min_weight());
+  const int H = image.height, W = image.width, C = image.channels;
+  // Tile sides per axis: tile_size, or (fit_tiles) the smallest side that covers the axis
+  // with as many tiles, so that little of the network's work is spent on padding.
+  const int TY = options.fit_tiles() ? fitted_tile_side(H, options) : options.tile_size();
+  const int TX = options.fit_tiles() ? fitted_tile_side(W, options) : options.tile_size();
+  const auto ys = tile_starts(H, TY, options.overlap());
+  const auto xs = tile_starts(W, TX, options.overlap());
+  const auto window = [&](const std::vector<int>& starts, std::size_t i, int side) {
+    return blend_window(side, options.overlap(), i == 0, i + 1 == starts.size(), options.min_weight());
   };
   std::vector<std::vector<float>> wy(ys.size()), wx(xs.size());
-  for (std::size_t i = 0; i < ys.size(); ++i) wy[i] = window(ys, i);
-  for (std::size_t i = 0; i < xs.size(); ++i) wx[i] = window(xs, i);
+  for (std::size_t i = 0; i < ys.size(); ++i) wy[i] = window(ys, i, TY);
+  for (std::size_t i = 0; i < xs.size(); ++i) wx[i] = window(xs, i, TX);
   // The weight of tile (i, j) at a pixel is wy[i] * wx[j], so the per-pixel weight sum is
   // the product of two 1-D sums: no image-sized weight buffer is needed.
   std::vector<double> sum_y(static_cast<std::size_t>(H), 0.0), sum_x(static_cast<std::size_t>(W), 0.0);
-  auto add_sums = [T](std::vector<double>& sum, const std::vector<int>& starts,
-                      const std::vector<std::vector<float>>& w, int length) {
+  auto add_sums = [](std::vector<double>& sum, const std::vector<int>& starts,
+                     const std::vector<std::vector<float>>& w, int length, int T) {
     for (std::size_t i = 0; i < starts.size(); ++i) {
       for (int t = 0; t < T; ++t) {
         const int p = starts[i] + t;
@@ -188,8 +201,8 @@ RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
       }
     }
   };
-  add_sums(sum_y, ys, wy, H);
-  add_sums(sum_x, xs, wx, W);
+  add_sums(sum_y, ys, wy, H, TY);
+  add_sums(sum_x, xs, wx, W, TX);
 
   std::vector<Tile> tiles;
   tiles.reserve(ys.size() * xs.size());
@@ -201,26 +214,26 @@ RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
 
   RawImage out;
   int K = 0;
-  std::vector<int> col_index(static_cast<std::size_t>(T));
+  std::vector<int> col_index(static_cast<std::size_t>(TX));
   const std::size_t batch = static_cast<std::size_t>(options.batch_size());
   for (std::size_t b0 = 0; b0 < tiles.size(); b0 += batch) {
     throw_if_interrupted("inference");
     const std::size_t n = std::min(batch, tiles.size() - b0);
-    torch::Tensor cpu = torch::empty({static_cast<int64_t>(n), C, T, T}, torch::kFloat);
+    torch::Tensor cpu = torch::empty({static_cast<int64_t>(n), C, TY, TX}, torch::kFloat);
     float* dst = cpu.data_ptr<float>();
     for (std::size_t k = 0; k < n; ++k) {
       const Tile& tile = tiles[b0 + k];
-      const bool inside_x = tile.x0 >= 0 && tile.x0 + T <= W;
-      for (int t = 0; t < T; ++t) col_index[static_cast<std::size_t>(t)] = reflect_index(tile.x0 + t, W);
+      const bool inside_x = tile.x0 >= 0 && tile.x0 + TX <= W;
+      for (int t = 0; t < TX; ++t) col_index[static_cast<std::size_t>(t)] = reflect_index(tile.x0 + t, W);
       for (int c = 0; c < C; ++c) {
         const float* src = image.plane(c);
-        for (int r = 0; r < T; ++r) {
+        for (int r = 0; r < TY; ++r) {
           const float* row = src + static_cast<std::size_t>(reflect_index(tile.y0 + r, H)) * W;
-          float* d = dst + ((k * C + c) * T + r) * static_cast<std::size_t>(T);
+          float* d = dst + ((k * C + c) * TY + r) * static_cast<std::size_t>(TX);
           if (inside_x) {
-            std::memcpy(d, row + tile.x0, sizeof(float) * static_cast<std::size_t>(T));
+            std::memcpy(d, row + tile.x0, sizeof(float) * static_cast<std::size_t>(TX));
           } else {
-            for (int t = 0; t < T; ++t) d[t] = row[col_index[static_cast<std::size_t>(t)]];
+            for (int t = 0; t < TX; ++t) d[t] = row[col_index[static_cast<std::size_t>(t)]];
           }
         }
       }
@@ -239,15 +252,15 @@ RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
       const Tile& tile = tiles[b0 + k];
       const auto& wyv = wy[static_cast<std::size_t>(tile.iy)];
       const auto& wxv = wx[static_cast<std::size_t>(tile.ix)];
-      const int r0 = std::max(0, -tile.y0), r1 = std::min(T, H - tile.y0);
-      const int t0 = std::max(0, -tile.x0), t1 = std::min(T, W - tile.x0);
+      const int r0 = std::max(0, -tile.y0), r1 = std::min(TY, H - tile.y0);
+      const int t0 = std::max(0, -tile.x0), t1 = std::min(TX, W - tile.x0);
       for (int c = 0; c < K; ++c) {
         float* plane = out.plane(c);
-        const float* tp = p + (k * K + c) * static_cast<std::size_t>(T) * T;
+        const float* tp = p + (k * K + c) * static_cast<std::size_t>(TY) * TX;
         for (int r = r0; r < r1; ++r) {
           const float w_row = wyv[static_cast<std::size_t>(r)];
           float* o = plane + static_cast<std::size_t>(tile.y0 + r) * W + tile.x0;
-          const float* s = tp + static_cast<std::size_t>(r) * T;
+          const float* s = tp + static_cast<std::size_t>(r) * TX;
           for (int t = t0; t < t1; ++t) o[t] += w_row * wxv[static_cast<std::size_t>(t)] * s[t];
         }
       }
@@ -268,8 +281,8 @@ RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
   out.source = image.source;
   out.component_type = "float";
   st.seconds += seconds_since(start);
-  log::debug("predicted '{}' ({}x{}) in {} tiles of {} px, {} batches, {:.2f} s", image.source,
-             W, H, tiles.size(), T, st.batches, seconds_since(start));
+  log::debug("predicted '{}' ({}x{}) in {} tiles of {}x{} px, {} batches, {:.2f} s", image.source,
+             W, H, tiles.size(), TX, TY, st.batches, seconds_since(start));
   return out;
 }
 

@@ -40,6 +40,11 @@ struct InferenceOptions {
   /// Minimum pixels shared by neighbouring tiles, 0 <= overlap <= tile_size / 2. The blend
   /// window ramps over this width, so it should exceed the network's useful border.
   NUCSEG_ARG(int, overlap) = 32;
+  /// Shrink the tiles of each axis to the smallest side (a multiple of size_multiple, at
+  /// most tile_size) that covers the axis with as few tiles as tile_size would: an image of
+  /// 1000 px is one 1008-px tile rather than five 256-px tiles. Cuts the padding and overlap
+  /// the network computes for nothing; tile_size still bounds the memory.
+  NUCSEG_ARG(bool, fit_tiles) = true;
   /// Tiles per forward call.
   NUCSEG_ARG(int, batch_size) = 4;
   /// The network needs h, w divisible by this (2^depth for a U-Net of that depth).
@@ -86,6 +91,9 @@ RawImage predict_tiled(const RawImage& normalized_image, const ForwardFn& forwar
 /// probabilities scaled back bilinearly to the image size.
 RawImage predict_resized(const RawImage& normalized_image, const ForwardFn& forward,
                          const InferenceOptions& options, InferenceStats* stats = nullptr);
+
+/// Tile side used along an axis of `length` pixels when options.fit_tiles() is set.
+int fitted_tile_side(int length, const InferenceOptions& options);
 
 /// First pixel of each tile along an axis of `length` pixels. length <= tile: one tile
 /// starting at -(tile - length) / 2 (centred, reflection-padded). Otherwise the fewest tiles

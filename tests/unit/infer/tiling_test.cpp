@@ -141,7 +141,8 @@ TEST(Tiling, SmallImageIsCentredInOneReflectionPaddedTile) {
     seen = x.clone();
     return x;
   };
-  const RawImage probs = predict_tiled(img, forward, small_tiles().activation(Activation::none));
+  const RawImage probs =
+      predict_tiled(img, forward, small_tiles().fit_tiles(false).activation(Activation::none));
   ASSERT_EQ(seen.sizes(), (std::vector<int64_t>{1, 1, 32, 32}));
   const int y0 = -((32 - 5) / 2), x0 = -((32 - 9) / 2);
   for (int r = 0; r < 32; ++r) {
@@ -151,6 +152,50 @@ TEST(Tiling, SmallImageIsCentredInOneReflectionPaddedTile) {
     }
   }
   EXPECT_EQ(probs.pixels, img.pixels);
+}
+
+TEST(Tiling, FittedTilesShrinkToTheImageAndGiveTheSameResult) {
+  // 70 px at tile 64 / overlap 8 needs two tiles either way; fitted, each is 48 px (two
+  // tiles of 48 overlapping by >= 8 cover 70). 40 px fits one tile of 48 (a multiple of 16).
+  const auto o = InferenceOptions().tile_size(64).overlap(8).batch_size(8).size_multiple(16);
+  EXPECT_EQ(fitted_tile_side(70, o), 48);
+  EXPECT_EQ(fitted_tile_side(40, o), 48);
+  EXPECT_EQ(fitted_tile_side(5, o), 16);
+  EXPECT_EQ(fitted_tile_side(64, o), 64);
+  EXPECT_EQ(fitted_tile_side(1006, InferenceOptions(o).tile_size(512).overlap(32)), 368);  // 3 x 368, not 3 x 512
+  for (const int length : {17, 70, 100, 333, 1006}) {  // the fitted tiles still cover the axis
+    const int side = fitted_tile_side(length, o);
+    const auto starts = tile_starts(length, side, o.overlap());
+    EXPECT_LE(side, o.tile_size());
+    EXPECT_EQ(side % 16, 0);
+    if (length > side) {
+      EXPECT_EQ(starts.back() + side, length) << length;
+    }
+  }
+  torch::manual_seed(0);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(1, 1, 3).padding(1));
+  std::vector<std::vector<int64_t>> shapes;
+  const ForwardFn forward = [&](const torch::Tensor& x) {
+    shapes.push_back(x.sizes().vec());
+    return conv->forward(x);
+  };
+  const RawImage img = random_image(1, 70, 40, 9);
+  const RawImage fitted = predict_tiled(img, forward, o);
+  ASSERT_EQ(shapes.size(), 1u);
+  EXPECT_EQ(shapes[0], (std::vector<int64_t>{2, 1, 48, 48}));
+  const RawImage fixed = predict_tiled(img, forward, InferenceOptions(o).fit_tiles(false));
+  EXPECT_EQ(shapes.back(), (std::vector<int64_t>{2, 1, 64, 64}));
+  torch::Tensor untiled;
+  {
+    torch::NoGradGuard no_grad;
+    untiled = torch::sigmoid(conv->forward(to_tensor(img)));
+  }
+  // Away from the image border (where tiles see reflection padding, the whole image zeros)
+  // the blended tiles reproduce the whole-image result, fitted or not.
+  auto interior = [](const torch::Tensor& t) { return t.reshape({70, 40}).slice(0, 2, 68).slice(1, 2, 38); };
+  const auto u = interior(untiled);
+  EXPECT_LT((interior(to_tensor(fitted)) - u).abs().max().item<float>(), 1e-3f);
+  EXPECT_LT((interior(to_tensor(fixed)) - u).abs().max().item<float>(), 1e-3f);
 }
 
 TEST(Tiling, SoftmaxPlanesSumToOneAndSigmoidIsInUnitRange) {
