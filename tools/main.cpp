@@ -1,6 +1,7 @@
 // nucseg: one executable, CLI11 subcommands, and the single catch site that maps errors to
 // exit codes.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.hpp"
@@ -51,6 +52,11 @@ int main(int argc, char** argv) {
     log_setup.rank = mpi::rank();
     log_setup.world_size = mpi::size();
     log::setup_logging(log_setup);
+    // srun without an MPI plugin starts N independent copies that each do the whole job.
+    if (const char* ntasks = std::getenv("SLURM_NTASKS"); ntasks && std::atoi(ntasks) > 1 && mpi::size() == 1)
+      spdlog::warn("SLURM_NTASKS={} but this process is not part of an MPI job (world size 1): every task "
+                   "will do the whole job. Launch with 'srun --mpi=pmix' (or mpirun) to share the work.",
+                   ntasks);
     install_interrupt_handlers();
     return run ? run() : 0;
   } catch (const Error& e) {

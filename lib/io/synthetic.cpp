@@ -55,11 +55,41 @@ void blur_plane(std::vector<float>& p, int h, int w, double sigma) {
     }
 }
 
+/// Placed ellipses bucketed by a coarse grid, so that a point is tested only against the
+/// ellipses whose bounding box touches its cell (large fields have tens of thousands).
+class EllipseGrid {
+ public:
+  EllipseGrid(int height, int width, double cell)
+      : cell_(std::max(cell, 1.0)),
+        rows_(static_cast<int>(height / cell_) + 1),
+        cols_(static_cast<int>(width / cell_) + 1),
+        cells_(static_cast<std::size_t>(rows_) * cols_) {}
+
+  void add(const std::vector<Ellipse>& all, std::size_t k) {
+    const Ellipse& e = all[k];
+    for (int r = row(e.cy - e.a); r <= row(e.cy + e.a); ++r)
+      for (int c = col(e.cx - e.a); c <= col(e.cx + e.a); ++c)
+        cells_[static_cast<std::size_t>(r) * cols_ + c].push_back(k);
+  }
+  /// Indices of the ellipses that may contain (y, x), in placement order.
+  const std::vector<std::size_t>& near(double y, double x) const {
+    return cells_[static_cast<std::size_t>(row(y)) * cols_ + col(x)];
+  }
+
+ private:
+  int row(double y) const { return std::clamp(static_cast<int>(std::floor(y / cell_)), 0, rows_ - 1); }
+  int col(double x) const { return std::clamp(static_cast<int>(std::floor(x / cell_)), 0, cols_ - 1); }
+  double cell_;
+  int rows_, cols_;
+  std::vector<std::vector<std::size_t>> cells_;
+};
+
 }  // namespace
 
 SyntheticField synthesize_field(const SyntheticOptions& o) {
   store::SplitMix64 rng(o.seed);
   std::vector<Ellipse> placed;
+  EllipseGrid grid(o.height, o.width, 2 * o.max_radius);
   for (int attempt = 0; attempt < o.nuclei * 100 && static_cast<int>(placed.size()) < o.nuclei; ++attempt) {
     Ellipse e;
     e.a = uniform(rng, o.min_radius, o.max_radius);
@@ -84,27 +114,32 @@ SyntheticField synthesize_field(const SyntheticOptions& o) {
       for (double x = e.cx - e.a; x <= e.cx + e.a; x += 1.0) {
         if (!inside(e, y, x)) continue;
         ++total;
-        for (const auto& p : placed) overlap += inside(p, y, x) ? 1 : 0;
+        for (const auto k : grid.near(y, x)) overlap += inside(placed[k], y, x) ? 1 : 0;
       }
     if (overlap > total / 20) continue;
     placed.push_back(e);
+    grid.add(placed, placed.size() - 1);
   }
   SyntheticField f;
   f.image = RawImage(1, o.height, o.width);
   f.labels = LabelImage(o.height, o.width);
   std::vector<float> signal(static_cast<std::size_t>(o.height) * o.width, 0.0f);
   const double fy = uniform(rng, 0.02, 0.08), fx = uniform(rng, 0.02, 0.08);
-  for (int y = 0; y < o.height; ++y)
-    for (int x = 0; x < o.width; ++x)
-      for (std::size_t k = 0; k < placed.size(); ++k) {
+  // Each pixel belongs to the first placed ellipse that contains it.
+  for (std::size_t k = 0; k < placed.size(); ++k) {
+    const Ellipse& e = placed[k];
+    const int y0 = std::max(0, static_cast<int>(std::floor(e.cy - e.a))), y1 = std::min(o.height - 1, static_cast<int>(std::ceil(e.cy + e.a)));
+    const int x0 = std::max(0, static_cast<int>(std::floor(e.cx - e.a))), x1 = std::min(o.width - 1, static_cast<int>(std::ceil(e.cx + e.a)));
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
         double r2;
-        if (!inside(placed[k], y, x, &r2)) continue;
-        if (f.labels.at(y, x) == 0) f.labels.at(y, x) = static_cast<std::uint32_t>(k + 1);
-        const double texture = 1.0 + 0.15 * std::sin(fy * y * 7 + k) * std::cos(fx * x * 7 - k);
+        if (f.labels.at(y, x) != 0 || !inside(e, y, x, &r2)) continue;
+        f.labels.at(y, x) = static_cast<std::uint32_t>(k + 1);
+        const double texture = 1.0 + 0.15 * std::sin(fy * y * 7 + static_cast<double>(k)) * std::cos(fx * x * 7 - static_cast<double>(k));
         signal[static_cast<std::size_t>(y) * o.width + x] = static_cast<float>(
-            o.brightness * placed[k].gain * texture * (1.0 - 0.3 * r2));
-        break;
+            o.brightness * e.gain * texture * (1.0 - 0.3 * r2));
       }
+  }
   blur_plane(signal, o.height, o.width, o.blur);
   for (int y = 0; y < o.height; ++y)
     for (int x = 0; x < o.width; ++x) {

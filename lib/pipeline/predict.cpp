@@ -69,6 +69,17 @@ bool wants_overlay(std::size_t index, double fraction) {
          std::floor(static_cast<double>(index) * fraction);
 }
 
+/// Size and modification time of an input file: an image replaced under the same name is
+/// redone on a rerun, not taken from the earlier run's outputs.
+std::string input_signature(const std::string& path) {
+  std::error_code ec;
+  const auto size = stdfs::file_size(path, ec);
+  if (ec) return "unreadable";
+  const auto mtime = stdfs::last_write_time(path, ec);
+  if (ec) return "unreadable";
+  return std::to_string(size) + ":" + std::to_string(mtime.time_since_epoch().count());
+}
+
 json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError("cannot read '" + path + "': " + fs::errno_text());
@@ -108,6 +119,8 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.probabilities(config::value_or(c, "probabilities", false));
   o.shard(config::value_or<std::string>(c, "shard", ""));
   o.resume(config::value_or(c, "resume", true));
+  o.strip_rows(config::value_or(c, "strip_rows", 0));
+  o.strip_margin(config::value_or(c, "strip_margin", 128));
   return o;
 }
 
@@ -123,7 +136,8 @@ json PredictOptions::to_json() const {
               {"split", split()},       {"h", h()},
               {"seed_threshold", seed_threshold()}, {"overlays", overlays()},
               {"probabilities", probabilities()}, {"shard", shard()},
-              {"resume", resume()}};
+              {"resume", resume()},     {"strip_rows", strip_rows()},
+              {"strip_margin", strip_margin()}};
 }
 
 std::string default_model_path() {
@@ -203,7 +217,8 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
               {"min_area", o.min_area()},              {"fill_holes", o.fill_holes()},
               {"split", o.split()},                    {"h", o.h()},
               {"seed_threshold", o.seed_threshold()},  {"overlays", o.overlays()},
-              {"probabilities", o.probabilities()},    {"pattern", o.pattern()}};
+              {"probabilities", o.probabilities()},    {"pattern", o.pattern()},
+              {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};
 }
 
 measure::ImageInfo image_info(const io::InputItem& item, std::size_t index,
@@ -330,6 +345,61 @@ Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t
   return p;
 }
 
+/// Segments a tall image strip by strip: each band of `strip_rows` rows is predicted and
+/// post-processed with `margin` rows of context above and below, and keeps the nuclei whose
+/// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
+/// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
+/// their first pixel, as for whole images. Memory beyond the label image: one strip.
+LabelImage segment_in_strips(const RawImage& normalized, const infer::ForwardFn& forward,
+                             const infer::InferenceOptions& inf, const postprocess::PostprocessOptions& post,
+                             int strip_rows, int margin, double& forward_seconds, double& post_seconds) {
+  const int H = normalized.height, W = normalized.width, C = normalized.channels;
+  LabelImage out(H, W);
+  out.source = normalized.source;
+  std::uint32_t next = 0;
+  for (int y0 = 0; y0 < H; y0 += strip_rows) {
+    throw_if_interrupted("predict");
+    const int y1 = std::min(H, y0 + strip_rows);
+    const int c0 = std::max(0, y0 - margin), c1 = std::min(H, y1 + margin);
+    RawImage band(C, c1 - c0, W);
+    for (int c = 0; c < C; ++c)
+      std::copy_n(normalized.plane(c) + static_cast<std::size_t>(c0) * W, band.plane_size(), band.plane(c));
+    band.source = normalized.source;
+    band.pixel_size_x = normalized.pixel_size_x;
+    band.pixel_size_y = normalized.pixel_size_y;
+    infer::InferenceStats stats;
+    RawImage probs = infer::predict_probabilities(band, forward, inf, &stats);
+    forward_seconds += stats.seconds;
+    band = RawImage();
+    const auto t0 = std::chrono::steady_clock::now();
+    const LabelImage part = postprocess::labels_from_probabilities(probs, post);
+    probs = RawImage();
+    std::vector<std::uint32_t> global(static_cast<std::size_t>(part.max_label()) + 1, 0);
+    std::vector<bool> seen(global.size(), false);
+    for (int r = 0; r < part.height; ++r) {
+      const int row = r + c0;
+      for (int x = 0; x < W; ++x) {
+        const std::uint32_t l = part.at(r, x);
+        if (l == 0) continue;
+        if (!seen[l]) {  // first pixel of this nucleus: owned here when it lies in the band
+          seen[l] = true;
+          if (row >= y0 && row < y1) global[l] = ++next;
+        }
+        if (global[l] != 0 && out.at(row, x) == 0) out.at(row, x) = global[l];
+      }
+    }
+    post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::vector<std::uint32_t> order(static_cast<std::size_t>(next) + 1, 0);
+  std::uint32_t k = 0;
+  for (auto& v : out.labels) {
+    if (v == 0) continue;
+    if (order[v] == 0) order[v] = ++k;
+    v = order[v];
+  }
+  return out;
+}
+
 }  // namespace
 
 PredictReport run_predict(const PredictOptions& o) {
@@ -407,7 +477,11 @@ PredictReport run_predict(const PredictOptions& o) {
   for (const auto i : mine) {
     if (o.resume()) {
       const auto check = io::check_completion(out, done_dir(out), items[i].id, m.sha256, settings_hash);
-      if (check.complete) { ++report.skipped; continue; }
+      if (check.complete && check.record.result.value("input_signature", std::string()) ==
+                                input_signature(items[i].path)) {
+        ++report.skipped;
+        continue;
+      }
     }
     todo.push_back(i);
   }
@@ -446,16 +520,34 @@ PredictReport run_predict(const PredictOptions& o) {
         info.height = p.raw.height;
         info.pixel_size_x = p.raw.pixel_size_x;
         info.pixel_size_y = p.raw.pixel_size_y;
-        infer::InferenceStats stats;
-        RawImage probs = infer::predict_probabilities(p.normalized, forward, inf, &stats);
-        forward_seconds += stats.seconds;
-        p.normalized = RawImage();
-        const auto tp = std::chrono::steady_clock::now();
-        probs.source = item.path;
-        const LabelImage labels = postprocess::labels_from_probabilities(probs, post);
+        p.normalized.source = item.path;
+        RawImage probs;
+        LabelImage labels;
+        // Bands of about 8 megapixels unless strip_rows is set.
+        const int band_rows = o.strip_rows() > 0 ? o.strip_rows()
+                                                 : std::max(256, static_cast<int>(8'000'000 / std::max(1, p.normalized.width)));
+        if (inf.mode() == infer::TilingMode::tile && !o.probabilities() &&
+            p.normalized.height > band_rows + 2 * o.strip_margin()) {
+          // Large images: strips keep the probability maps and post-processing buffers
+          // bounded; only the image, its normalized copy and the label image are whole.
+          labels = segment_in_strips(p.normalized, forward, inf, post, band_rows, o.strip_margin(),
+                                     forward_seconds, post_seconds);
+          p.normalized = RawImage();
+        } else {
+          infer::InferenceStats stats;
+          probs = infer::predict_probabilities(p.normalized, forward, inf, &stats);
+          forward_seconds += stats.seconds;
+          p.normalized = RawImage();
+          const auto tp = std::chrono::steady_clock::now();
+          probs.source = item.path;
+          labels = postprocess::labels_from_probabilities(probs, post);
+          post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+        }
+        if (!o.probabilities()) probs = RawImage();
+        const auto tm = std::chrono::steady_clock::now();
         const auto nuclei = measure::measure_nuclei(labels, p.raw, 0);
         const auto summary = measure::summarize(labels, nuclei);
-        post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+        post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tm).count();
 
         io::CompletionRecord rec;
         rec.id = item.id;
@@ -484,7 +576,10 @@ PredictReport run_predict(const PredictOptions& o) {
         ensure_parent(join(out, frag));
         table.write(join(out, frag));
         rec.outputs.push_back({frag, 0});
-        rec.result = json{{"info", info_to_json(info)}, {"summary", summary_to_json(summary)}, {"label_bits", bits}};
+        rec.result = json{{"info", info_to_json(info)},
+                          {"summary", summary_to_json(summary)},
+                          {"label_bits", bits},
+                          {"input_signature", input_signature(item.path)}};
         std::error_code ec;
         stdfs::remove(failure_path(out, item.id), ec);
         io::write_done_marker(out, done_dir(out), std::move(rec));

@@ -50,6 +50,12 @@ struct PredictOptions {
   NUCSEG_ARG(bool, probabilities) = false;  ///< also write probability maps
   NUCSEG_ARG(std::string, shard) = ""; ///< "i/n": only this part of the list, no merge
   NUCSEG_ARG(bool, resume) = true;     ///< skip images whose outputs are complete
+  /// Images taller than strip_rows + 2 * strip_margin are segmented in bands of strip_rows
+  /// rows with strip_margin rows of context (tile mode, no probability output), so memory
+  /// beyond the image and its labels is bounded by a band, not the image area.
+  /// 0 = automatic: bands of about 8 megapixels (at least 256 rows).
+  NUCSEG_ARG(int, strip_rows) = 0;
+  NUCSEG_ARG(int, strip_margin) = 128;
 };
 
 struct PredictReport {
