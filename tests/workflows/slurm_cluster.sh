@@ -2,7 +2,10 @@
 # A throw-away single-node Slurm cluster on this machine, for the workflow tests.
 #   slurm_cluster.sh start DIR   configure and start munge, slurmctld and slurmd under DIR;
 #                                prints the SLURM_CONF to export; exit 77 if it cannot start
-#   slurm_cluster.sh stop DIR    stop the daemons started under DIR
+#   slurm_cluster.sh stop DIR    cancel its jobs and stop the daemons started under DIR
+# No accounting database (no slurmdbd, so no sacct): job states come from `scontrol show job`
+# (kept MinJobAge=600 s after the end) and from the jobcomp/filetxt log DIR/log/jobcomp.log.
+# NUCSEG_SLURMCTLD_PORT / NUCSEG_SLURMD_PORT choose the ports (default 6817 / 6818).
 set -uo pipefail
 cmd=${1:?start|stop}
 dir=$(realpath -m "${2:?state directory}")
@@ -10,11 +13,29 @@ conf=$dir/slurm.conf
 
 skip() { echo "SKIPPED: $*" >&2; exit 77; }
 
+# The pid in DIR/NAME.pid when that process is still this cluster's daemon (not a reused pid).
+ours() {
+  local pid
+  pid=$(cat "$dir/$1.pid" 2>/dev/null) || return 1
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$conf" && echo "$pid"
+}
+
 stop() {
+  # Jobs first (their slurmstepd would outlive slurmd), then the daemons of this cluster only.
+  if [ -n "$(ours slurmctld)" ]; then
+    SLURM_CONF=$conf timeout 10 scancel --partition=debug >/dev/null 2>&1
+    for _ in $(seq 1 20); do
+      [ -z "$(SLURM_CONF=$conf timeout 5 squeue -h -o %i 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+  fi
+  local pids=()
   for d in slurmd slurmctld; do
-    [ -f "$dir/$d.pid" ] && kill "$(cat "$dir/$d.pid")" 2>/dev/null
+    pid=$(ours "$d") && kill "$pid" 2>/dev/null && pids+=("$pid")
   done
-  sleep 1
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  done
   return 0
 }
 
