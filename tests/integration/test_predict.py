@@ -74,7 +74,7 @@ def check_outputs(plate, truth, out):
     matched = len(area_errors) / expected
     median_err = float(np.median(np.abs(area_errors)))
     print(f"{matched:.0%} of true nuclei matched (IoU > 0.5); median |area error| {median_err:.1%}")
-    check(matched > 0.7 and median_err < 0.2, f"matched {matched}, median area error {median_err}")
+    check(matched > 0.75 and median_err < 0.15, f"matched {matched}, median area error {median_err}")
     by_well = {}
     for r in images:
         by_well.setdefault(r["Metadata_Well"], []).append(int(r["Count_Nuclei"]))
@@ -113,7 +113,7 @@ def main():
         run("evaluate", "--pred", os.path.join(single, "masks", "plate1"), "--truth", truth, "--out", ev)
         ap50 = json.load(open(os.path.join(ev, "evaluation.json")))["summary"]["ap_0.50"]
         print(f"AP@0.5 on the synthetic plate: {ap50:.3f}")
-        check(ap50 > 0.6, f"AP@0.5 {ap50}")
+        check(ap50 > 0.75, f"AP@0.5 {ap50}")
 
         # A rerun finds everything complete and rewrites identical tables.
         p = run("predict", "--input", inputs, "--out", single, "--overlays", 0.5, "-j", 2, *model_args())

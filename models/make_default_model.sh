@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Reproduces models/nucseg-default.pt and its numbers in models/README.md:
+#   1. convert the DSB 2018 stage-1 training set at native size, percentile-normalized,
+#      with the deterministic 80/10/10 split (seed 42): 532 train / 66 val / 66 test images;
+#   2. train the contour U-Net (examples/train-contour.json) on 128x128 random crops;
+#   3. segment the 66 held-out test images at native resolution (tiles + watershed) and
+#      score them against their hand-made masks with nucseg evaluate.
+# Also trains and scores the seed recipe (128x128 resize, binary, BCE) for comparison.
+# Usage: bash models/make_default_model.sh [WORKDIR]   (needs ../shared/data and a built nucseg)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NUCSEG=${NUCSEG:-build/tools/nucseg}
+DSB=${DSB:-../shared/data/dsb2018_stage1_train}
+WORK=${1:-runs/default-model}
+THREADS=${THREADS:-2}
+mkdir -p "$WORK"
+
+# The held-out test images: the samples of the dataset's test split, as paths to the PNGs.
+test_list() {  # $1 = dataset, $2 = list file
+  /usr/bin/python3 - "$1" "$DSB" > "$2" <<'PY'
+import os, sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    ids = [x.decode() if isinstance(x, bytes) else x for x in f["meta/id"][()]]
+    for i in f["split/test"][()]:
+        print(os.path.join(sys.argv[2], ids[i], "images", ids[i] + ".png"))
+PY
+}
+
+# (b) the shipped model: native-size crops, contour mode, BCE + Dice, augmentation.
+"$NUCSEG" convert --images "$DSB" --out "$WORK/dsb-native.h5" --native-size \
+  --normalize percentile --percentiles 1 99.8 --seed 42 -j "$THREADS" --overwrite
+"$NUCSEG" train --config examples/train-contour.json --data "$WORK/dsb-native.h5" --out "$WORK/contour" \
+  -j "$THREADS" --overwrite
+test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
+"$NUCSEG" predict --model "$WORK/contour/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
+  --overlays 0 -j "$THREADS" --no-resume
+"$NUCSEG" evaluate --pred "$WORK/pred-contour/masks" --truth "$DSB" --out "$WORK/eval-contour"
+
+# (a) the seed recipe: 128x128, min-max, binary, BCE; predicted in resize mode.
+"$NUCSEG" convert --config examples/convert.json --images "$DSB" --out "$WORK/dsb128.h5" \
+  -j "$THREADS" --overwrite
+"$NUCSEG" train --data "$WORK/dsb128.h5" --out "$WORK/seed" --epochs "${SEED_EPOCHS:-20}" -j "$THREADS" --overwrite
+"$NUCSEG" predict --model "$WORK/seed/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-seed" \
+  --mode resize --overlays 0 -j "$THREADS" --no-resume
+"$NUCSEG" evaluate --pred "$WORK/pred-seed/masks" --truth "$DSB" --out "$WORK/eval-seed"
+
+echo "shipped candidate: $WORK/contour/best.pt -> copy to models/nucseg-default.pt"
