@@ -148,7 +148,12 @@ def predict_inputs(args, tmp):
     """The real TIFFs of ../shared/data/tiff_samples, else a synthetic plate."""
     src = os.path.join(args.data, "tiff_samples")
     if os.path.isdir(src) and not args.smoke:
-        return src, "*.tif", "tiff_samples (3 x 1006x1000 uint8 + 512x512 uint16)"
+        real = os.path.join(tmp, "tiff_samples")  # the images, not the label file beside them
+        os.makedirs(real, exist_ok=True)
+        for f in sorted(os.listdir(src)):
+            if f.endswith(".tif") and "_labels" not in f and not os.path.exists(os.path.join(real, f)):
+                os.symlink(os.path.join(src, f), os.path.join(real, f))
+        return real, "*.tif", "tiff_samples (3 x 1006x1000 uint8 + 512x512 uint16)"
     syn = os.path.join(tmp, "syn-predict")
     if not os.path.isdir(syn):
         subprocess.run([args.nucseg, "--log-level", "warn", "synth", "--out", syn, "--wells", "1", "--sites", "2",

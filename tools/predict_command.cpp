@@ -48,9 +48,9 @@ void add_predict_command(CLI::App& app, Runner& run) {
                              "named groups plate, well, site, channel");
   flags->option<std::string>("--mode", "mode", "tile (default; native resolution) or resize (the seed)")
       ->check(CLI::IsMember({"tile", "resize"}));
-  flags->option<int>("--tile-size", "tile_size", "Tile side in pixels (default 256)");
+  flags->option<int>("--tile-size", "tile_size", "Largest tile side in pixels, fitted to the image (default 512)");
   flags->option<int>("--overlap", "overlap", "Tile overlap in pixels (default 32)");
-  flags->option<int>("--batch-size,-b", "batch_size", "Tiles per forward pass (default 4)");
+  flags->option<int>("--batch-size,-b", "batch_size", "Tiles per forward pass (default 1)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");

@@ -104,9 +104,9 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.channel(config::value_or(c, "channel", -1));
   o.pattern(config::value_or<std::string>(c, "pattern", "auto"));
   o.mode(config::value_or<std::string>(c, "mode", "tile"));
-  o.tile_size(config::value_or(c, "tile_size", 256));
+  o.tile_size(config::value_or(c, "tile_size", 512));
   o.overlap(config::value_or(c, "overlap", 32));
-  o.batch_size(config::value_or(c, "batch_size", 4));
+  o.batch_size(config::value_or(c, "batch_size", 1));
   o.device(config::value_or<std::string>(c, "device", "auto"));
   o.threads(config::value_or(c, "threads", 0));
   o.threshold(config::value_or(c, "threshold", 0.5));

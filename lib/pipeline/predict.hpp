@@ -35,9 +35,9 @@ struct PredictOptions {
   NUCSEG_ARG(int, channel) = -1;       ///< channel/page to segment; -1 = as in training
   NUCSEG_ARG(std::string, pattern) = "auto";  ///< metadata preset or regex with named groups
   NUCSEG_ARG(std::string, mode) = "tile";     ///< tile or resize
-  NUCSEG_ARG(int, tile_size) = 256;
+  NUCSEG_ARG(int, tile_size) = 512;  ///< largest tile side; sides are fitted to the image
   NUCSEG_ARG(int, overlap) = 32;
-  NUCSEG_ARG(int, batch_size) = 4;
+  NUCSEG_ARG(int, batch_size) = 1;  ///< tiles per forward pass
   NUCSEG_ARG(std::string, device) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
   NUCSEG_ARG(double, threshold) = 0.5;
