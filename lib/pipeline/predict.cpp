@@ -109,12 +109,14 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.batch_size(config::value_or(c, "batch_size", 1));
   o.device(config::value_or<std::string>(c, "device", "auto"));
   o.threads(config::value_or(c, "threads", 0));
-  o.threshold(config::value_or(c, "threshold", 0.5));
-  o.min_area(config::value_or(c, "min_area", 15));
-  o.fill_holes(config::value_or(c, "fill_holes", true));
-  o.split(config::value_or(c, "split", true));
-  o.h(config::value_or(c, "h", 1.5));
-  o.seed_threshold(config::value_or(c, "seed_threshold", 0.5));
+  const postprocess::PostprocessOptions d;
+  o.post()
+      .threshold(config::value_or(c, "threshold", d.threshold()))
+      .min_area(config::value_or(c, "min_area", d.min_area()))
+      .fill_holes(config::value_or(c, "fill_holes", d.fill_holes()))
+      .split(config::value_or(c, "split", d.split()))
+      .h(config::value_or(c, "h", d.h()))
+      .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()));
   o.overlays(config::value_or(c, "overlays", 0.1));
   o.probabilities(config::value_or(c, "probabilities", false));
   o.shard(config::value_or<std::string>(c, "shard", ""));
@@ -131,10 +133,10 @@ json PredictOptions::to_json() const {
               {"pattern", pattern()},   {"mode", mode()},
               {"tile_size", tile_size()}, {"overlap", overlap()},
               {"batch_size", batch_size()}, {"device", device()},
-              {"threads", threads()},   {"threshold", threshold()},
-              {"min_area", min_area()}, {"fill_holes", fill_holes()},
-              {"split", split()},       {"h", h()},
-              {"seed_threshold", seed_threshold()}, {"overlays", overlays()},
+              {"threads", threads()},   {"threshold", post().threshold()},
+              {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
+              {"split", post().split()}, {"h", post().h()},
+              {"seed_threshold", post().seed_threshold()}, {"overlays", overlays()},
               {"probabilities", probabilities()}, {"shard", shard()},
               {"resume", resume()},     {"strip_rows", strip_rows()},
               {"strip_margin", strip_margin()}};
@@ -213,10 +215,10 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   return json{{"channel", m.channel_rule.channel},     {"channels", m.channel_rule.out_channels},
               {"normalize", m.normalize.method},       {"percentiles", {m.normalize.low_percentile, m.normalize.high_percentile}},
               {"mode", o.mode()},                      {"tile_size", o.tile_size()},
-              {"overlap", o.overlap()},                {"threshold", o.threshold()},
-              {"min_area", o.min_area()},              {"fill_holes", o.fill_holes()},
-              {"split", o.split()},                    {"h", o.h()},
-              {"seed_threshold", o.seed_threshold()},  {"overlays", o.overlays()},
+              {"overlap", o.overlap()},                {"threshold", o.post().threshold()},
+              {"min_area", o.post().min_area()},       {"fill_holes", o.post().fill_holes()},
+              {"split", o.post().split()},             {"h", o.post().h()},
+              {"seed_threshold", o.post().seed_threshold()}, {"overlays", o.overlays()},
               {"probabilities", o.probabilities()},    {"pattern", o.pattern()},
               {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};
 }
@@ -410,9 +412,7 @@ PredictReport run_predict(const PredictOptions& o) {
     throw ConfigError("predict: overlays must be a fraction in [0, 1], got " + std::to_string(o.overlays()));
   infer::InferenceOptions inf;
   inf.mode(infer::parse_tiling_mode(o.mode()));
-  postprocess::PostprocessOptions post;
-  post.threshold(o.threshold()).min_area(o.min_area()).fill_holes(o.fill_holes()).split(o.split())
-      .h(o.h()).seed_threshold(o.seed_threshold());
+  postprocess::PostprocessOptions post = o.post();
   std::optional<io::Shard> shard;
   if (!o.shard().empty()) shard = io::parse_shard(o.shard());
   if (shard && mpi::size() > 1)

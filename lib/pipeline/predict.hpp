@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "postprocess/postprocess.hpp"
 
 namespace nucseg {
 
@@ -40,12 +41,9 @@ struct PredictOptions {
   NUCSEG_ARG(int, batch_size) = 1;  ///< tiles per forward pass
   NUCSEG_ARG(std::string, device) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
-  NUCSEG_ARG(double, threshold) = 0.5;
-  NUCSEG_ARG(int, min_area) = 15;
-  NUCSEG_ARG(bool, fill_holes) = true;
-  NUCSEG_ARG(bool, split) = true;
-  NUCSEG_ARG(double, h) = 1.5;
-  NUCSEG_ARG(double, seed_threshold) = 0.5;
+  /// From probabilities to nuclei (threshold, min_area, fill_holes, split, h,
+  /// seed_threshold); the mode comes from the model.
+  NUCSEG_ARG(postprocess::PostprocessOptions, post);
   NUCSEG_ARG(double, overlays) = 0.1;  ///< fraction of images with a QC overlay (0..1)
   NUCSEG_ARG(bool, probabilities) = false;  ///< also write probability maps
   NUCSEG_ARG(std::string, shard) = ""; ///< "i/n": only this part of the list, no merge
