@@ -127,6 +127,24 @@ UNetImpl::UNetImpl(const UNetOptions& options) : options_(options) {
                                       filters(0), output_channels(options_.mode()), 1)));
 }
 
+namespace {
+
+/// The decoder's 2x2, stride-2 transposed convolution computed as a 1x1 convolution to four
+/// times the channels followed by a 2x pixel shuffle: the same sums of the same products
+/// (out[co, 2h+a, 2w+b] = sum_ci x[ci, h, w] W[ci, co, a, b] + bias[co]), but run by oneDNN's
+/// convolution kernels instead of ATen's im2col + BLAS path for transposed convolutions,
+/// which was the largest cost of a training step and of inference. Same parameters, so
+/// checkpoints are unchanged; gradients flow through the weight reshape.
+torch::Tensor transposed_2x2_as_conv(torch::nn::ConvTranspose2dImpl& t, const torch::Tensor& x) {
+  const auto& w = t.weight;  // Ci x Co x 2 x 2
+  const auto ci = w.size(0), co = w.size(1);
+  const auto w1 = w.permute({1, 2, 3, 0}).reshape({co * 4, ci, 1, 1});
+  const torch::Tensor b = t.bias.defined() ? t.bias.repeat_interleave(4) : torch::Tensor();
+  return torch::pixel_shuffle(torch::conv2d(x, w1, b), 2);
+}
+
+}  // namespace
+
 torch::Tensor UNetImpl::forward(torch::Tensor x) {
   const int m = size_multiple();
   if (x.dim() != 4 || x.size(1) != options_.in_channels() || x.size(2) % m != 0 ||
@@ -144,7 +162,7 @@ torch::Tensor UNetImpl::forward(torch::Tensor x) {
   x = bottleneck_->forward(x);
   for (std::size_t i = 0; i < ups_->size(); ++i) {
     const auto& up = (*ups_)[i];
-    if (auto* t = up->as<torch::nn::ConvTranspose2dImpl>()) x = t->forward(x);
+    if (auto* t = up->as<torch::nn::ConvTranspose2dImpl>()) x = transposed_2x2_as_conv(*t, x);
     else x = up->as<torch::nn::SequentialImpl>()->forward(x);
     x = torch::cat({x, skips[skips.size() - 1 - i]}, 1);
     x = (*decoders_)[i]->as<ConvBlockImpl>()->forward(x);

@@ -81,3 +81,51 @@ TEST(UNet, ForwardFlopsMatchTheSeedFigure) {
 
 }  // namespace
 }  // namespace nucseg::model
+
+namespace nucseg::model {
+namespace {
+
+// The decoder computes its transposed convolutions as 1x1 convolutions + pixel shuffle; the
+// network's output and weight gradients must be those of the same network evaluated with
+// torch::nn::ConvTranspose2d's own forward.
+TEST(UNet, TransposedUpsamplingEqualsConvTranspose2d) {
+  torch::manual_seed(3);
+  UNetOptions o(1);
+  o.mode(OutputMode::contour).depth(3).base_filters(4).dropout({0, 0, 0, 0});
+  UNet net(o);
+  net->train();
+  const auto x = torch::rand({2, 1, 32, 48});
+  const auto children = net->named_children();
+  auto reference = [&](torch::Tensor t) {
+    std::vector<torch::Tensor> skips;
+    for (const auto& m : *children["encoders"]->as<torch::nn::ModuleListImpl>()) {
+      t = m->as<ConvBlockImpl>()->forward(t);
+      skips.push_back(t);
+      t = torch::max_pool2d(t, 2);
+    }
+    t = children["bottleneck"]->as<ConvBlockImpl>()->forward(t);
+    const auto& ups = *children["ups"]->as<torch::nn::ModuleListImpl>();
+    const auto& decs = *children["decoders"]->as<torch::nn::ModuleListImpl>();
+    for (std::size_t i = 0; i < ups.size(); ++i) {
+      t = ups[i]->as<torch::nn::ConvTranspose2dImpl>()->forward(t);
+      t = decs[i]->as<ConvBlockImpl>()->forward(torch::cat({t, skips[skips.size() - 1 - i]}, 1));
+    }
+    return children["head"]->as<torch::nn::Conv2dImpl>()->forward(t);
+  };
+  const auto g = torch::rand({2, 3, 32, 48});
+  const auto fast = net->forward(x);
+  (fast * g).sum().backward();
+  std::vector<torch::Tensor> fast_grads;
+  for (const auto& p : net->parameters()) fast_grads.push_back(p.grad().clone());
+  net->zero_grad();
+  const auto ref = reference(x);
+  (ref * g).sum().backward();
+  ASSERT_EQ(fast.sizes(), ref.sizes());
+  EXPECT_LT((fast - ref).abs().max().item<float>(), 1e-5f);
+  const auto params = net->parameters();
+  for (std::size_t i = 0; i < params.size(); ++i)
+    EXPECT_LT((fast_grads[i] - params[i].grad()).abs().max().item<float>(), 1e-3f) << i;
+}
+
+}  // namespace
+}  // namespace nucseg::model
