@@ -7,6 +7,7 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(Torch REQUIRED)
 # libtiff directly: ITK 5.2 neither writes 32-bit integer TIFFs nor reads them correctly.
 find_package(TIFF REQUIRED)
+find_package(PNG REQUIRED)
 
 # ITK: components we read and process with. IO factories are registered explicitly in
 # lib/io/itk_setup.cpp, so ITK_USE_FILE (which adds non-system include paths) is not used.

@@ -1,8 +1,7 @@
 #include "io/image_reader.hpp"
 
-#include <itkImageFileReader.h>
 #include <itkImageIOFactory.h>
-#include <itkVectorImage.h>
+#include <itkImageIOBase.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "io/itk_setup.hpp"
+#include "io/png_reader.hpp"
 #include "io/tiff_int32.hpp"
 #include "io/tiff_tags.hpp"
 
@@ -53,17 +53,55 @@ unsigned effective_dims(const itk::ImageIOBase& io) {
   return n;
 }
 
-template <class Pixel, unsigned Dim>
-typename itk::VectorImage<Pixel, Dim>::Pointer read_vector(const std::string& path) {
-  using Image = itk::VectorImage<Pixel, Dim>;
-  auto reader = itk::ImageFileReader<Image>::New();
-  reader->SetFileName(path);
-  try {
-    reader->Update();
-  } catch (const itk::ExceptionObject& e) {
-    throw InputError("cannot read '" + path + "': " + e.GetDescription());
+/// Every pixel of the file `io` has opened, components interleaved and x fastest (ITK's
+/// buffer order), converted to T. One decode straight from the ImageIO into a buffer of the
+/// file's own component type: no second format probe and no ITK pipeline per file.
+template <class T>
+std::vector<T> read_all(itk::ImageIOBase& io, const std::string& path) {
+  const unsigned n = io.GetNumberOfDimensions();
+  itk::ImageIORegion region(n);
+  std::size_t count = io.GetNumberOfComponents();
+  for (unsigned d = 0; d < n; ++d) {
+    region.SetIndex(d, 0);
+    region.SetSize(d, io.GetDimensions(d));
+    count *= io.GetDimensions(d);
   }
-  return reader->GetOutput();
+  io.SetIORegion(region);
+  std::vector<T> out(count);
+  const auto decode = [&](auto tag) {
+    using Stored = decltype(tag);
+    try {
+      if constexpr (std::is_same_v<Stored, T>) {
+        io.Read(out.data());
+      } else {
+        std::vector<Stored> raw(count);
+        io.Read(raw.data());
+        std::transform(raw.begin(), raw.end(), out.begin(),
+                       [](Stored v) { return static_cast<T>(v); });
+      }
+    } catch (const itk::ExceptionObject& e) {
+      throw InputError("cannot read '" + path + "': " + e.GetDescription());
+    }
+  };
+  using C = itk::IOComponentEnum;
+  switch (io.GetComponentType()) {
+    case C::UCHAR: decode(std::uint8_t{}); break;
+    case C::CHAR: decode(std::int8_t{}); break;
+    case C::USHORT: decode(std::uint16_t{}); break;
+    case C::SHORT: decode(std::int16_t{}); break;
+    case C::UINT: decode(std::uint32_t{}); break;
+    case C::INT: decode(std::int32_t{}); break;
+    case C::ULONG: decode(static_cast<unsigned long>(0)); break;
+    case C::LONG: decode(static_cast<long>(0)); break;
+    case C::ULONGLONG: decode(static_cast<unsigned long long>(0)); break;
+    case C::LONGLONG: decode(static_cast<long long>(0)); break;
+    case C::FLOAT: decode(float{}); break;
+    case C::DOUBLE: decode(double{}); break;
+    default:
+      throw InputError("cannot read '" + path + "': unsupported pixel component type " +
+                       itk::ImageIOBase::GetComponentTypeAsString(io.GetComponentType()));
+  }
+  return out;
 }
 
 void check_finite(const RawImage& img) {
@@ -138,24 +176,20 @@ RawImage read_image(const std::string& path) {
                                        : static_cast<float>(v);
     }
   } else if (dims == 3) {
-    auto image = read_vector<float, 3>(path);
-    const auto size = image->GetLargestPossibleRegion().GetSize();
-    img = RawImage(static_cast<int>(size[2]), static_cast<int>(size[1]),
-                   static_cast<int>(size[0]));
-    const float* buf = image->GetBufferPointer();
-    std::copy(buf, buf + img.pixels.size(), img.pixels.begin());  // pages are planes: C,Y,X
+    img = RawImage(static_cast<int>(io->GetDimensions(2)), static_cast<int>(io->GetDimensions(1)),
+                   static_cast<int>(io->GetDimensions(0)));
+    img.pixels = read_all<float>(*io, path);  // pages are planes: C,Y,X
   } else {
-    auto image = read_vector<float, 2>(path);
-    const auto size = image->GetLargestPossibleRegion().GetSize();
-    const int c = static_cast<int>(image->GetNumberOfComponentsPerPixel());
-    img = RawImage(c, static_cast<int>(size[1]), static_cast<int>(size[0]));
+    const int c = static_cast<int>(comps);
+    img = RawImage(c, static_cast<int>(io->GetDimensions(1)), static_cast<int>(io->GetDimensions(0)));
     img.color = (c == 3 || c == 4) &&
                 (io->GetPixelType() == itk::IOPixelEnum::RGB ||
                  io->GetPixelType() == itk::IOPixelEnum::RGBA ||
                  io->GetPixelType() == itk::IOPixelEnum::VECTOR);
-    const float* buf = image->GetBufferPointer();  // interleaved Y,X,C
+    std::vector<float> buf = read_all<float>(*io, path);  // interleaved Y,X,C
     const std::size_t plane = img.plane_size();
-    for (std::size_t p = 0; p < plane; ++p) {
+    if (c == 1) img.pixels = std::move(buf);
+    else for (std::size_t p = 0; p < plane; ++p) {
       for (int k = 0; k < c; ++k) img.pixels[plane * k + p] = buf[p * c + k];
     }
   }
@@ -181,6 +215,22 @@ RawImage read_image(const std::string& path) {
 
 
 LabelImage read_labels(const std::string& path) {
+  if (is_png_path(path)) {  // 8/16-bit unsigned: no range checks needed
+    const PngPixels png = read_png(path);
+    LabelImage out(png.height, png.width);
+    out.source = path;
+    const int c = png.channels, used = c >= 3 ? 3 : 1;
+    const auto fill = [&](const auto* samples) {
+      for (std::size_t p = 0; p < out.labels.size(); ++p) {
+        std::uint32_t v = samples[p * c];
+        for (int k = 1; k < used; ++k) v = std::max<std::uint32_t>(v, samples[p * c + k]);
+        out.labels[p] = v;
+      }
+    };
+    if (png.bit_depth == 16) fill(png.samples16.data());
+    else fill(png.samples8.data());
+    return out;
+  }
   auto io = open_io(path);
   const unsigned dims = effective_dims(*io);
   if (dims != 2) {
@@ -205,12 +255,30 @@ LabelImage read_labels(const std::string& path) {
       return out;
     }
   }
-  auto image = read_vector<double, 2>(path);
-  const auto size = image->GetLargestPossibleRegion().GetSize();
-  LabelImage out(static_cast<int>(size[1]), static_cast<int>(size[0]));
+  const auto type = io->GetComponentType();
+  if (type == itk::IOComponentEnum::UCHAR || type == itk::IOComponentEnum::USHORT ||
+      type == itk::IOComponentEnum::UINT) {  // the usual masks: no range checks needed
+    const std::vector<std::uint32_t> pixels = read_all<std::uint32_t>(*io, path);
+    LabelImage out(static_cast<int>(io->GetDimensions(1)), static_cast<int>(io->GetDimensions(0)));
+    out.source = path;
+    const unsigned c = io->GetNumberOfComponents();
+    if (c == 1) {
+      std::copy(pixels.begin(), pixels.begin() + static_cast<std::ptrdiff_t>(out.labels.size()),
+                out.labels.begin());
+    } else {
+      for (std::size_t p = 0; p < out.labels.size(); ++p) {
+        std::uint32_t v = pixels[p * c];
+        for (unsigned k = 1; k < c && k < 3; ++k) v = std::max(v, pixels[p * c + k]);
+        out.labels[p] = v;
+      }
+    }
+    return out;
+  }
+  const std::vector<double> pixels = read_all<double>(*io, path);
+  LabelImage out(static_cast<int>(io->GetDimensions(1)), static_cast<int>(io->GetDimensions(0)));
   out.source = path;
-  const unsigned c = image->GetNumberOfComponentsPerPixel();
-  const double* buf = image->GetBufferPointer();
+  const unsigned c = io->GetNumberOfComponents();
+  const double* buf = pixels.data();
   for (std::size_t p = 0; p < out.labels.size(); ++p) {
     double v = buf[p * c];
     for (unsigned k = 1; k < c && k < 3; ++k) v = std::max(v, buf[p * c + k]);

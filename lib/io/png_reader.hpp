@@ -1,0 +1,34 @@
+#pragma once
+/// Direct libpng decoding for the file type that dominates nuclei training sets: the DSB
+/// layout stores every nucleus as its own full-size PNG, so a data set means tens of
+/// thousands of PNG decodes. ITK's reader is used for everything else.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nucseg::io {
+
+/// Pixels of one PNG: palette images expanded to RGB, gray below 8 bits expanded to 8 bits,
+/// transparency chunks to an alpha channel (as ITK's PNG reader does); 16-bit samples kept.
+struct PngPixels {
+  int height = 0;
+  int width = 0;
+  int channels = 0;   ///< interleaved samples per pixel (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA)
+  int bit_depth = 8;  ///< 8: samples8 holds the data, 16: samples16
+  std::vector<std::uint8_t> samples8;
+  std::vector<std::uint16_t> samples16;
+};
+
+/// True when `path` ends in .png (any case).
+bool is_png_path(const std::string& path);
+
+/// Decodes a PNG file. Chunk CRCs are checked; zlib's Adler-32 over the inflated data is
+/// skipped (the CRC-32 of every IDAT chunk already guards the data against corruption).
+/// Throws InputError naming the file: unreadable, not a PNG, truncated or corrupt.
+PngPixels read_png(const std::string& path);
+
+/// Foreground of a mask: 1 where any of the first three samples of a pixel is non-zero
+/// (alpha ignored), else 0; one byte per pixel, row-major.
+std::vector<std::uint8_t> png_foreground(const PngPixels& png);
+
+}  // namespace nucseg::io
