@@ -39,6 +39,36 @@ void remap(Sample& s, int out_h, int out_w, const Map& map) {
   s.labels = std::move(lab);
 }
 
+/// Resamples the window (y0, x0, src_h, src_w) of the sample to out_h x out_w: bilinear for
+/// the image, nearest for the labels (pixel centres aligned, coordinates clamped).
+void zoom_window(Sample& s, double y0, double x0, double src_h, double src_w, int out_h, int out_w) {
+  const int h = s.image.height, w = s.image.width;
+  RawImage img(s.image.channels, out_h, out_w);
+  LabelImage lab(out_h, out_w);
+  const double fy = src_h / out_h, fx = src_w / out_w;
+  for (int y = 0; y < out_h; ++y) {
+    const double sy = std::clamp(y0 + (y + 0.5) * fy - 0.5, 0.0, h - 1.0);
+    const int y_lo = static_cast<int>(sy), y_hi = std::min(y_lo + 1, h - 1);
+    const double wy = sy - y_lo;
+    const int ny = std::min(static_cast<int>(sy + 0.5), h - 1);
+    for (int x = 0; x < out_w; ++x) {
+      const double sx = std::clamp(x0 + (x + 0.5) * fx - 0.5, 0.0, w - 1.0);
+      const int x_lo = static_cast<int>(sx), x_hi = std::min(x_lo + 1, w - 1);
+      const double wx = sx - x_lo;
+      for (int c = 0; c < s.image.channels; ++c) {
+        const double top = s.image.at(c, y_lo, x_lo) * (1 - wx) + s.image.at(c, y_lo, x_hi) * wx;
+        const double bottom = s.image.at(c, y_hi, x_lo) * (1 - wx) + s.image.at(c, y_hi, x_hi) * wx;
+        img.at(c, y, x) = static_cast<float>(top * (1 - wy) + bottom * wy);
+      }
+      lab.at(y, x) = s.labels.at(ny, std::min(static_cast<int>(sx + 0.5), w - 1));
+    }
+  }
+  img.source = s.image.source;
+  lab.source = s.labels.source;
+  s.image = std::move(img);
+  s.labels = std::move(lab);
+}
+
 }  // namespace
 
 std::uint64_t augment_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index) {
@@ -58,7 +88,18 @@ void pad_to_at_least(Sample& s, int height, int width) {
 
 void augment(Sample& s, const AugmentOptions& o, std::uint64_t sample_seed) {
   store::SplitMix64 rng(sample_seed);
-  if (o.crop_height > 0 && o.crop_width > 0) {
+  const bool zoom = o.enabled && (o.scale_min != 1.0 || o.scale_max != 1.0);
+  if (zoom) {
+    const double factor = std::exp(uniform(rng, std::log(o.scale_min), std::log(o.scale_max)));
+    const bool crop = o.crop_height > 0 && o.crop_width > 0;
+    const int out_h = crop ? o.crop_height : s.image.height;
+    const int out_w = crop ? o.crop_width : s.image.width;
+    const double src_h = out_h / factor, src_w = out_w / factor;
+    pad_to_at_least(s, static_cast<int>(std::ceil(src_h)), static_cast<int>(std::ceil(src_w)));
+    const double y0 = uniform(rng, 0, s.image.height - src_h);
+    const double x0 = uniform(rng, 0, s.image.width - src_w);
+    zoom_window(s, y0, x0, src_h, src_w, out_h, out_w);
+  } else if (o.crop_height > 0 && o.crop_width > 0) {
     pad_to_at_least(s, o.crop_height, o.crop_width);
     const int h = s.image.height, w = s.image.width;
     const int y0 = o.enabled ? static_cast<int>(rng.below(static_cast<std::uint64_t>(h - o.crop_height + 1)))

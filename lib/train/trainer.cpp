@@ -71,6 +71,14 @@ TrainOptions TrainOptions::from_json(const json& c) {
     ao.intensity_scale = config::value_or(a, "intensity_scale", ao.intensity_scale);
     ao.intensity_shift = config::value_or(a, "intensity_shift", ao.intensity_shift);
     ao.noise = config::value_or(a, "noise", ao.noise);
+    if (a.contains("scale")) {
+      ao.scale_min = a["scale"][0].get<double>();
+      ao.scale_max = a["scale"][1].get<double>();
+      if (!(ao.scale_min > 0 && ao.scale_min <= ao.scale_max)) {
+        throw ConfigError("train: augment.scale must be [min, max] with 0 < min <= max, found [" +
+                          std::to_string(ao.scale_min) + ", " + std::to_string(ao.scale_max) + "]");
+      }
+    }
     o.augment(ao);
   }
   if (c.contains("crop")) o.crop({c["crop"][0].get<int>(), c["crop"][1].get<int>()});
@@ -107,7 +115,7 @@ json TrainOptions::to_json() const {
                                   {"min_delta", early_stopping().min_delta}}},
               {"augment", {{"enabled", a.enabled}, {"flips", a.flips}, {"rotations", a.rotations},
                            {"intensity_scale", a.intensity_scale}, {"intensity_shift", a.intensity_shift},
-                           {"noise", a.noise}}},
+                           {"noise", a.noise}, {"scale", {a.scale_min, a.scale_max}}}},
               {"crop", {crop()[0], crop()[1]}},
               {"steps_per_epoch", steps_per_epoch()},
               {"seed", seed()},

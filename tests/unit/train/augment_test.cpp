@@ -73,5 +73,50 @@ TEST(Augment, IntensityChangesStayNearTheOriginal) {
   EXPECT_LT(max_diff, 0.3);
 }
 
+TEST(Augment, ZoomOutShrinksNucleiAroundTheCentre) {
+  AugmentOptions o;
+  o.flips = o.rotations = false;
+  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  o.scale_min = o.scale_max = 0.5;  // a 128-px window (64 px + reflection) resampled to 64 px
+  auto s = Sample{nucseg::testing::draw_scene(64, 64, {{32, 32, 10}}, 0.1f, 0.9f).image,
+                  nucseg::testing::draw_scene(64, 64, {{32, 32, 10}}, 0.1f, 0.9f).labels};
+  augment(s, o, 3);
+  ASSERT_EQ(s.image.height, 64);
+  ASSERT_EQ(s.labels.width, 64);
+  int centre = 0;
+  for (int y = 0; y < 64; ++y) {
+    for (int x = 0; x < 64; ++x) {
+      if ((y - 32) * (y - 32) + (x - 32) * (x - 32) <= 64 && s.labels.at(y, x) != 0) ++centre;
+    }
+  }
+  // Radius 10 -> 5: area pi * 25 = 78.5 (314 before).
+  EXPECT_GT(centre, 60);
+  EXPECT_LT(centre, 100);
+}
+
+TEST(Augment, RandomZoomKeepsImageAndLabelsAligned) {
+  AugmentOptions o;
+  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  o.scale_min = 0.7;
+  o.scale_max = 1.4;
+  o.crop_height = o.crop_width = 32;
+  std::set<int> areas;
+  for (std::uint64_t seed = 0; seed < 16; ++seed) {
+    auto s = scene(40, 48);
+    augment(s, o, seed);
+    ASSERT_EQ(s.image.height, 32);
+    ASSERT_EQ(s.image.width, 32);
+    int labelled = 0, mismatched = 0;
+    for (std::size_t i = 0; i < s.labels.labels.size(); ++i) {
+      const bool in = s.labels.labels[i] != 0;
+      labelled += in;
+      mismatched += in != (s.image.pixels[i] > 0.5f);
+    }
+    areas.insert(labelled);
+    EXPECT_LE(mismatched, std::max(4, labelled / 8)) << "seed " << seed;
+  }
+  EXPECT_GT(areas.size(), 8u) << "the zoom factor and window vary with the seed";
+}
+
 }  // namespace
 }  // namespace nucseg::train
