@@ -51,6 +51,12 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<int>("--tile-size", "tile_size", "Largest tile side in pixels, fitted to the image (default 512)");
   flags->option<int>("--overlap", "overlap", "Tile overlap in pixels (default 32)");
   flags->option<int>("--batch-size,-b", "batch_size", "Tiles per forward pass (default 1)");
+  flags->option<int>("--tta", "tta",
+                     "Test-time augmentation: 1 off (default), 4 flips, 8 flips and quarter turns "
+                     "(4x / 8x the network time)");
+  flags->option<double>("--scale", "scale",
+                        "Resample images by this factor before the network, masks stay at full size "
+                        "(default 1; 0.5 when nuclei are twice as large in pixels as in training)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");

@@ -112,6 +112,32 @@ void validate(const InferenceOptions& o) {
   if (!(o.min_weight() > 0.0f && o.min_weight() <= 1.0f)) {
     fail("min_weight " + std::to_string(o.min_weight()) + ": expected (0, 1]");
   }
+  if (o.tta() != 1 && o.tta() != 4 && o.tta() != 8) {
+    fail("tta " + std::to_string(o.tta()) + ": expected 1 (off), 4 (flips) or 8 (flips and quarter turns)");
+  }
+  if (!(o.scale() >= 0.1 && o.scale() <= 10.0)) {
+    fail("scale " + std::to_string(o.scale()) + ": expected 0.1 to 10");
+  }
+}
+
+ForwardFn with_tta(const ForwardFn& forward, int tta) {
+  if (tta <= 1) return forward;
+  return [forward, tta](const at::Tensor& x) {
+    // Each view's output is mapped back by the inverse view before summing.
+    const auto run = [&](const at::Tensor& view) { return forward(view.contiguous(x.suggest_memory_format())); };
+    at::Tensor sum = forward(x).to(torch::kFloat32);
+    sum += run(x.flip({3})).flip({3});
+    sum += run(x.flip({2})).flip({2});
+    sum += run(x.flip({2, 3})).flip({2, 3});
+    if (tta == 8) {
+      const at::Tensor t = x.transpose(2, 3);
+      sum += run(t).transpose(2, 3);
+      sum += run(t.flip({3})).flip({3}).transpose(2, 3);
+      sum += run(t.flip({2})).flip({2}).transpose(2, 3);
+      sum += run(t.flip({2, 3})).flip({2, 3}).transpose(2, 3);
+    }
+    return sum / static_cast<double>(tta);
+  };
 }
 
 int reflect_index(std::int64_t position, int length) {
@@ -162,9 +188,31 @@ std::vector<float> blend_window(int tile_size, int overlap, bool first, bool las
 
 RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn& forward,
                                const InferenceOptions& options, InferenceStats* stats) {
+  if (options.scale() != 1.0) {
+    validate(options);
+    check_image(normalized_image);
+    const auto start = Clock::now();
+    const int h = std::max(1, static_cast<int>(std::lround(normalized_image.height * options.scale())));
+    const int w = std::max(1, static_cast<int>(std::lround(normalized_image.width * options.scale())));
+    InferenceOptions inner = options;
+    inner.scale(1.0);
+    RawImage scaled = io::resize_image(normalized_image, h, w);
+    scaled.source = normalized_image.source;
+    InferenceStats local;
+    InferenceStats& st = stats ? *stats : local;
+    RawImage probs = predict_probabilities(scaled, forward, inner, &st);
+    scaled = RawImage();
+    RawImage out = io::resize_image(probs, normalized_image.height, normalized_image.width);
+    out.source = normalized_image.source;
+    out.pixel_size_x = normalized_image.pixel_size_x;
+    out.pixel_size_y = normalized_image.pixel_size_y;
+    st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return out;
+  }
+  const ForwardFn f = with_tta(forward, options.tta());
   return options.mode() == TilingMode::tile
-             ? predict_tiled(normalized_image, forward, options, stats)
-             : predict_resized(normalized_image, forward, options, stats);
+             ? predict_tiled(normalized_image, f, options, stats)
+             : predict_resized(normalized_image, f, options, stats);
 }
 
 RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,

@@ -107,6 +107,8 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.tile_size(config::value_or(c, "tile_size", 512));
   o.overlap(config::value_or(c, "overlap", 32));
   o.batch_size(config::value_or(c, "batch_size", 1));
+  o.tta(config::value_or(c, "tta", 1));
+  o.scale(config::value_or(c, "scale", 1.0));
   o.device(config::value_or<std::string>(c, "device", "auto"));
   o.threads(config::value_or(c, "threads", 0));
   const postprocess::PostprocessOptions d;
@@ -132,7 +134,8 @@ json PredictOptions::to_json() const {
               {"recursive", recursive()}, {"channel", channel()},
               {"pattern", pattern()},   {"mode", mode()},
               {"tile_size", tile_size()}, {"overlap", overlap()},
-              {"batch_size", batch_size()}, {"device", device()},
+              {"batch_size", batch_size()}, {"tta", tta()}, {"scale", scale()},
+              {"device", device()},
               {"threads", threads()},   {"threshold", post().threshold()},
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
               {"split", post().split()}, {"h", post().h()},
@@ -212,7 +215,7 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
 
 /// Settings that change the outputs; their hash decides whether earlier outputs are reused.
 json output_settings(const PredictOptions& o, const ModelSetup& m) {
-  return json{{"channel", m.channel_rule.channel},     {"channels", m.channel_rule.out_channels},
+  json s{{"channel", m.channel_rule.channel},     {"channels", m.channel_rule.out_channels},
               {"normalize", m.normalize.method},       {"percentiles", {m.normalize.low_percentile, m.normalize.high_percentile}},
               {"mode", o.mode()},                      {"tile_size", o.tile_size()},
               {"overlap", o.overlap()},                {"threshold", o.post().threshold()},
@@ -221,6 +224,10 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
               {"seed_threshold", o.post().seed_threshold()}, {"overlays", o.overlays()},
               {"probabilities", o.probabilities()},    {"pattern", o.pattern()},
               {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};
+  // Only when set, so that runs from before these options existed stay resumable.
+  if (o.tta() != 1) s["tta"] = o.tta();
+  if (o.scale() != 1.0) s["scale"] = o.scale();
+  return s;
 }
 
 measure::ImageInfo image_info(const io::InputItem& item, std::size_t index,
@@ -449,7 +456,7 @@ PredictReport run_predict(const PredictOptions& o) {
   const bool contour = m.loaded.mode() == model::OutputMode::contour;
   post.mode(contour ? "contour" : "binary");
   postprocess::validate(post);
-  inf.tile_size(o.tile_size()).overlap(o.overlap()).batch_size(o.batch_size())
+  inf.tile_size(o.tile_size()).overlap(o.overlap()).batch_size(o.batch_size()).tta(o.tta()).scale(o.scale())
       .size_multiple(m.loaded.options.size_multiple()).device(device);
   if (inf.mode() == infer::TilingMode::resize) {
     if (m.input_height <= 0)

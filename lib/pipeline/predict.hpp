@@ -39,6 +39,8 @@ struct PredictOptions {
   NUCSEG_ARG(int, tile_size) = 512;  ///< largest tile side; sides are fitted to the image
   NUCSEG_ARG(int, overlap) = 32;
   NUCSEG_ARG(int, batch_size) = 1;  ///< tiles per forward pass
+  NUCSEG_ARG(int, tta) = 1;         ///< test-time augmentation: 1 off, 4 flips, 8 flips + turns
+  NUCSEG_ARG(double, scale) = 1.0;  ///< image resampling factor before the network
   NUCSEG_ARG(std::string, device) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
   /// From probabilities to nuclei (threshold, min_area, fill_holes, split, h,

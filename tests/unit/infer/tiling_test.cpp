@@ -250,6 +250,56 @@ TEST(Tiling, ResizeModeScalesToTheModelSizeAndBack) {
   for (int x = 2; x < 68; ++x) EXPECT_NEAR(probs.at(0, 25, x), 0.01f * x, 1e-4f) << x;
 }
 
+TEST(Tiling, TestTimeAugmentationAveragesTheMappedBackViews) {
+  // A pointwise function is unchanged by flips and turns: every TTA gives the same map.
+  const ForwardFn pointwise = [](const torch::Tensor& x) { return x * 2.0 - 0.5; };
+  const RawImage img = random_image(1, 40, 56, 11);
+  const auto opts = InferenceOptions().tile_size(64).overlap(8).activation(Activation::none);
+  const RawImage plain = predict_probabilities(img, pointwise, opts);
+  for (int tta : {4, 8}) {
+    const RawImage aug = predict_probabilities(img, pointwise, InferenceOptions(opts).tta(tta));
+    EXPECT_LT(max_abs_diff(aug, to_tensor(plain)), 1e-6f) << "tta " << tta;
+  }
+  // A network that looks at its right-hand neighbour: flips make the average symmetric,
+  // the mean of the left and right (and, with turns, upper and lower) neighbours.
+  const ForwardFn right = [](const torch::Tensor& x) {
+    return torch::nn::functional::pad(x, torch::nn::functional::PadFuncOptions({0, 1, 0, 0}).mode(torch::kReplicate))
+        .slice(3, 1);
+  };
+  RawImage ramp(1, 32, 32);
+  for (int y = 0; y < 32; ++y) {
+    for (int x = 0; x < 32; ++x) ramp.at(0, y, x) = static_cast<float>(x * x);
+  }
+  const auto o1 = InferenceOptions().tile_size(32).overlap(0).activation(Activation::none);
+  const RawImage four = predict_probabilities(ramp, right, InferenceOptions(o1).tta(4));
+  const RawImage eight = predict_probabilities(ramp, right, InferenceOptions(o1).tta(8));
+  for (int x = 1; x < 31; ++x) {
+    // tta 4: half of the views see x+1, half x-1. tta 8: the turned views see (y +- 1, x).
+    EXPECT_NEAR(four.at(0, 10, x), ((x + 1) * (x + 1) + (x - 1) * (x - 1)) / 2.0f, 1e-3f) << x;
+    EXPECT_NEAR(eight.at(0, 10, x), ((x + 1) * (x + 1) + (x - 1) * (x - 1) + 2.0f * x * x) / 4.0f, 1e-3f) << x;
+  }
+}
+
+TEST(Tiling, ScaleResamplesBeforeTheNetworkAndBack) {
+  RawImage img(1, 60, 80);
+  for (int y = 0; y < 60; ++y) {
+    for (int x = 0; x < 80; ++x) img.at(0, y, x) = 0.01f * x + 0.002f * y;  // bilinear-exact
+  }
+  img.pixel_size_x = img.pixel_size_y = 0.5;
+  torch::Tensor seen;
+  const ForwardFn forward = [&](const torch::Tensor& x) {
+    seen = x;
+    return x.clone();
+  };
+  const RawImage probs = predict_probabilities(
+      img, forward, InferenceOptions().tile_size(256).scale(0.5).activation(Activation::none));
+  EXPECT_EQ(seen.size(2), 32) << "30 rows fit one 32-row fitted tile";
+  ASSERT_EQ(probs.height, 60);
+  ASSERT_EQ(probs.width, 80);
+  EXPECT_EQ(probs.pixel_size_x, 0.5);
+  for (int x = 3; x < 77; ++x) EXPECT_NEAR(probs.at(0, 30, x), 0.01f * x + 0.06f, 2e-3f) << x;
+}
+
 TEST(Tiling, InvalidOptionsNameTheOption) {
   const RawImage img = random_image(1, 20, 20, 1);
   const ForwardFn id = [](const torch::Tensor& x) { return x; };
@@ -266,6 +316,8 @@ TEST(Tiling, InvalidOptionsNameTheOption) {
   EXPECT_NE(message(InferenceOptions().batch_size(0)).find("batch_size 0"), std::string::npos);
   EXPECT_NE(message(InferenceOptions().mode(TilingMode::resize)).find("resize size"),
             std::string::npos);
+  EXPECT_NE(message(InferenceOptions().tta(3)).find("tta 3"), std::string::npos);
+  EXPECT_NE(message(InferenceOptions().scale(0.0)).find("scale 0"), std::string::npos);
   EXPECT_THROW(parse_tiling_mode("tiles"), ConfigError);
   EXPECT_EQ(parse_tiling_mode("resize"), TilingMode::resize);
   EXPECT_THROW(parse_activation("relu"), ConfigError);
