@@ -8,6 +8,11 @@ find_package(Torch REQUIRED)
 # libtiff directly: ITK 5.2 neither writes 32-bit integer TIFFs nor reads them correctly.
 find_package(TIFF REQUIRED)
 find_package(PNG REQUIRED)
+find_path(LIBDEFLATE_INCLUDE_DIR libdeflate.h REQUIRED)
+find_library(LIBDEFLATE_LIBRARY deflate REQUIRED)
+add_library(nucseg_libdeflate INTERFACE)
+target_include_directories(nucseg_libdeflate INTERFACE ${LIBDEFLATE_INCLUDE_DIR})
+target_link_libraries(nucseg_libdeflate INTERFACE ${LIBDEFLATE_LIBRARY})
 
 # ITK: components we read and process with. IO factories are registered explicitly in
 # lib/io/itk_setup.cpp, so ITK_USE_FILE (which adds non-system include paths) is not used.

@@ -17,15 +17,19 @@ struct PngPixels {
   int bit_depth = 8;  ///< 8: samples8 holds the data, 16: samples16
   std::vector<std::uint8_t> samples8;
   std::vector<std::uint16_t> samples16;
+  bool builtin_decoder = false;  ///< decoded by the built-in decoder rather than libpng
 };
 
 /// True when `path` ends in .png (any case).
 bool is_png_path(const std::string& path);
 
-/// Decodes a PNG file. Chunk CRCs are checked; zlib's Adler-32 over the inflated data is
-/// skipped (the CRC-32 of every IDAT chunk already guards the data against corruption).
-/// Throws InputError naming the file: unreadable, not a PNG, truncated or corrupt.
-PngPixels read_png(const std::string& path);
+/// automatic: the built-in decoder (libdeflate) for non-interlaced 8/16-bit gray, gray+alpha,
+/// RGB and RGBA without transparency chunk, libpng for every other PNG; libpng: always libpng.
+enum class PngDecoder { automatic, libpng };
+
+/// Decodes a PNG file. Chunk CRC-32s and the zlib Adler-32 are checked. Throws InputError
+/// naming the file: unreadable, not a PNG, truncated or corrupt.
+PngPixels read_png(const std::string& path, PngDecoder decoder = PngDecoder::automatic);
 
 /// Foreground of a mask: 1 where any of the first three samples of a pixel is non-zero
 /// (alpha ignored), else 0; one byte per pixel, row-major.
