@@ -154,6 +154,22 @@ static std::optional<TiffMetadata> tiff_metadata_of(const std::string& path) {
 }
 
 RawImage read_image(const std::string& path) {
+  if (is_png_path(path)) {
+    const PngPixels png = read_png(path);
+    RawImage img(png.channels, png.height, png.width);
+    img.source = path;
+    img.component_type = png.bit_depth == 16 ? "unsigned_short" : "unsigned_char";
+    img.color = png.channels == 3 || png.channels == 4;
+    const std::size_t plane = img.plane_size();
+    const int c = png.channels;
+    const auto planar = [&](const auto* samples) {  // interleaved Y,X,C -> planes C,Y,X
+      for (std::size_t p = 0; p < plane; ++p)
+        for (int k = 0; k < c; ++k) img.pixels[plane * k + p] = static_cast<float>(samples[p * c + k]);
+    };
+    if (png.bit_depth == 16) planar(png.samples16.data());
+    else planar(png.samples8.data());
+    return img;
+  }
   const auto tiff = tiff_metadata_of(path);
   auto io = open_io(path);
   const unsigned dims = effective_dims(*io);
