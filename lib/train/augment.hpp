@@ -16,13 +16,13 @@ struct AugmentOptions {
   double intensity_scale = 0.1; ///< multiply by U(1 - s, 1 + s)
   double intensity_shift = 0.1; ///< add U(-s, s)
   double noise = 0.02;          ///< Gaussian noise of sigma U(0, noise)
+  bool enabled = true;          ///< false: only the crop (centre crop) is applied
   /// Random zoom by a factor drawn log-uniformly from [scale_min, scale_max] (1, 1 = off):
   /// a window of (output size / factor) is resampled to the output size (the crop, or the
   /// sample's own size), bilinear for the image, nearest for the labels. Teaches the model
   /// nuclei of other sizes than the training images show (other objectives, binning).
   double scale_min = 1.0;
   double scale_max = 1.0;
-  bool enabled = true;          ///< false: only the crop (centre crop) is applied
 };
 
 struct Sample {

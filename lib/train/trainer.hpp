@@ -45,7 +45,13 @@ struct TrainOptions {
   NUCSEG_ARG(std::string, loss) = "bce";   ///< bce, dice, bce+dice (contour: CE for bce)
   NUCSEG_ARG(ScheduleOptions, schedule) = {};
   NUCSEG_ARG(EarlyStopOptions, early_stopping) = {};
-  NUCSEG_ARG(AugmentOptions, augment) = AugmentOptions{true, true, 0, 0, 0.0, 0.0, 0.0, false};
+  /// Off unless configured (the seed's recipe has no augmentation).
+  NUCSEG_ARG(AugmentOptions, augment) = [] {
+    AugmentOptions a;
+    a.intensity_scale = a.intensity_shift = a.noise = 0.0;
+    a.enabled = false;
+    return a;
+  }();
   NUCSEG_ARG(CropSize, crop) = {{256, 256}};  ///< training crop for native-size datasets
   NUCSEG_ARG(int, steps_per_epoch) = 0;    ///< 0 = the whole training split each epoch
   NUCSEG_ARG(std::uint64_t, seed) = 42;

@@ -11,10 +11,15 @@ def interrupt(root, images, sig):
     out = os.path.join(root, f"out-{sig}.h5")
     p = subprocess.Popen([BIN, "convert", "--images", images, "--out", out, "--native-size", "-j", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.8)
+    # Signal only once convert has started its work (its first log line comes after the
+    # handlers are installed): a loaded machine can take over a second to start the binary.
+    first = p.stderr.readline()
+    check("convert:" in first, f"unexpected first line: {first!r}")
+    time.sleep(0.3)
     check(p.poll() is None, "convert finished too early to be interrupted; use more images")
     p.send_signal(sig)
-    _, err = p.communicate(timeout=60)
+    _, rest = p.communicate(timeout=60)
+    err = first + rest
     check(p.returncode == 130, f"exit code {p.returncode}, expected 130: {err}")
     check("interrupted" in err, err)
     left = [n for n in os.listdir(root) if n.startswith(f"out-{sig}")]
