@@ -57,6 +57,12 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<double>("--scale", "scale",
                         "Resample images by this factor before the network, masks stay at full size "
                         "(default 1; 0.5 when nuclei are twice as large in pixels as in training)");
+  flags->option<double>("--diameter", "diameter",
+                        "Typical nucleus diameter of the inputs in pixels: images are scaled so that it "
+                        "matches the model's training nuclei (instead of --scale)");
+  flags->flag("--auto-diameter", "auto_diameter",
+              "Per image: segment, measure the median nucleus diameter, and segment again at the "
+              "model's training size when it differs by more than 25 % (up to 2x the time)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");

@@ -195,4 +195,24 @@ ImageSummary summarize(const LabelImage& labels, const std::vector<NucleusMeasur
   return s;
 }
 
+std::vector<double> equivalent_diameters(const LabelImage& labels) {
+  std::vector<std::size_t> area(static_cast<std::size_t>(labels.max_label()) + 1, 0);
+  for (const auto v : labels.labels) ++area[v];
+  std::vector<double> out;
+  for (std::size_t l = 1; l < area.size(); ++l) {
+    if (area[l] > 0) out.push_back(2.0 * std::sqrt(static_cast<double>(area[l]) / 3.141592653589793));
+  }
+  return out;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  const std::size_t mid = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
+  const double upper = values[mid];
+  if (values.size() % 2 == 1) return upper;
+  const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
+  return 0.5 * (lower + upper);
+}
+
 }  // namespace nucseg::measure

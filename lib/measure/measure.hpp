@@ -51,4 +51,10 @@ struct ImageSummary {
 
 ImageSummary summarize(const LabelImage& labels, const std::vector<NucleusMeasurement>& nuclei);
 
+/// Equivalent diameter 2 sqrt(area / pi), in pixels, of every non-empty label.
+std::vector<double> equivalent_diameters(const LabelImage& labels);
+
+/// Median (mean of the two middle values for an even count); 0 for no values.
+double median(std::vector<double> values);
+
 }  // namespace nucseg::measure

@@ -26,6 +26,7 @@
 #include "io/image_writer.hpp"
 #include "io/input_list.hpp"
 #include "io/preprocess.hpp"
+#include "measure/measure.hpp"
 #include "measure/tables.hpp"
 #include "model/checkpoint.hpp"
 #include "model/device.hpp"
@@ -109,6 +110,10 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.batch_size(config::value_or(c, "batch_size", 1));
   o.tta(config::value_or(c, "tta", 1));
   o.scale(config::value_or(c, "scale", 1.0));
+  o.diameter(config::value_or(c, "diameter", 0.0));
+  o.auto_diameter(config::value_or(c, "auto_diameter", false));
+  if ((o.scale() != 1.0) + (o.diameter() > 0) + o.auto_diameter() > 1)
+    throw ConfigError("predict: give at most one of scale, diameter and auto_diameter");
   o.device(config::value_or<std::string>(c, "device", "auto"));
   o.threads(config::value_or(c, "threads", 0));
   const postprocess::PostprocessOptions d;
@@ -135,6 +140,7 @@ json PredictOptions::to_json() const {
               {"pattern", pattern()},   {"mode", mode()},
               {"tile_size", tile_size()}, {"overlap", overlap()},
               {"batch_size", batch_size()}, {"tta", tta()}, {"scale", scale()},
+              {"diameter", diameter()}, {"auto_diameter", auto_diameter()},
               {"device", device()},
               {"threads", threads()},   {"threshold", post().threshold()},
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
@@ -175,6 +181,7 @@ struct ModelSetup {
   io::ChannelRule channel_rule;
   io::NormalizeOptions normalize;
   int input_height = 0, input_width = 0;  ///< training size of fixed-size data, else 0
+  double nucleus_diameter = 0;  ///< median nucleus diameter of the training data (px), 0 = unknown
 };
 
 ModelSetup load_model(const PredictOptions& o, const std::string& device) {
@@ -205,6 +212,8 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
     m.normalize.low_percentile = norm["percentiles"][0].get<double>();
     m.normalize.high_percentile = norm["percentiles"][1].get<double>();
   }
+  if (data.contains("nucleus_diameter_px") && data["nucleus_diameter_px"].is_number())
+    m.nucleus_diameter = data["nucleus_diameter_px"].get<double>();
   if (data.value("fixed_size", false) && data.contains("input_size") && data["input_size"].is_array() &&
       data["input_size"].size() == 2) {
     m.input_height = data["input_size"][0].get<int>();
@@ -227,6 +236,8 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   // Only when set, so that runs from before these options existed stay resumable.
   if (o.tta() != 1) s["tta"] = o.tta();
   if (o.scale() != 1.0) s["scale"] = o.scale();
+  if (o.diameter() > 0) s["diameter"] = o.diameter();
+  if (o.auto_diameter()) s["auto_diameter"] = true;
   return s;
 }
 
@@ -464,6 +475,15 @@ PredictReport run_predict(const PredictOptions& o) {
                         "' was trained on native-size crops; use --mode tile");
     inf.resize_height(m.input_height).resize_width(m.input_width);
   }
+  if (o.diameter() > 0 || o.auto_diameter()) {
+    const std::string what = o.auto_diameter() ? "auto_diameter" : "diameter";
+    if (inf.mode() != infer::TilingMode::tile)
+      throw ConfigError("predict: " + what + " needs tile mode (resize mode sets the size itself)");
+    if (!(m.nucleus_diameter > 0))
+      throw ConfigError("predict: " + what + " needs the model's training nucleus diameter, which '" + m.path +
+                        "' does not record (trained before nucseg recorded it): use --scale instead");
+    if (o.diameter() > 0) inf.scale(m.nucleus_diameter / o.diameter());
+  }
   infer::validate(inf);
 
   const json settings = output_settings(o, m);
@@ -529,27 +549,44 @@ PredictReport run_predict(const PredictOptions& o) {
         info.pixel_size_y = p.raw.pixel_size_y;
         p.normalized.source = item.path;
         RawImage probs;
-        LabelImage labels;
         // Bands of about 8 megapixels unless strip_rows is set.
         const int band_rows = o.strip_rows() > 0 ? o.strip_rows()
                                                  : std::max(256, static_cast<int>(8'000'000 / std::max(1, p.normalized.width)));
-        if (inf.mode() == infer::TilingMode::tile && !o.probabilities() &&
-            p.normalized.height > band_rows + 2 * o.strip_margin()) {
-          // Large images: strips keep the probability maps and post-processing buffers
-          // bounded; only the image, its normalized copy and the label image are whole.
-          labels = segment_in_strips(p.normalized, forward, inf, post, band_rows, o.strip_margin(),
+        const auto segment = [&](const infer::InferenceOptions& opts) {
+          if (opts.mode() == infer::TilingMode::tile && !o.probabilities() &&
+              p.normalized.height > band_rows + 2 * o.strip_margin()) {
+            // Large images: strips keep the probability maps and post-processing buffers
+            // bounded; only the image, its normalized copy and the label image are whole.
+            return segment_in_strips(p.normalized, forward, opts, post, band_rows, o.strip_margin(),
                                      forward_seconds, post_seconds);
-          p.normalized = RawImage();
-        } else {
+          }
           infer::InferenceStats stats;
-          probs = infer::predict_probabilities(p.normalized, forward, inf, &stats);
+          probs = infer::predict_probabilities(p.normalized, forward, opts, &stats);
           forward_seconds += stats.seconds;
-          p.normalized = RawImage();
           const auto tp = std::chrono::steady_clock::now();
           probs.source = item.path;
-          labels = postprocess::labels_from_probabilities(probs, post);
+          LabelImage l = postprocess::labels_from_probabilities(probs, post);
           post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+          return l;
+        };
+        LabelImage labels = segment(inf);
+        double scale_used = inf.scale();
+        if (o.auto_diameter()) {
+          const auto diameters = measure::equivalent_diameters(labels);
+          if (diameters.size() >= 5) {
+            const double d = measure::median(diameters);
+            const double factor = std::clamp(m.nucleus_diameter / d, 0.2, 5.0);
+            if (factor < 0.8 || factor > 1.25) {
+              log::info("predict: '{}': median nucleus diameter {:.1f} px vs {:.1f} px in training: segmenting again at scale {:.2f}",
+                        item.path, d, m.nucleus_diameter, factor);
+              infer::InferenceOptions again = inf;
+              again.scale(factor);
+              labels = segment(again);
+              scale_used = factor;
+            }
+          }
         }
+        p.normalized = RawImage();
         if (!o.probabilities()) probs = RawImage();
         const auto tm = std::chrono::steady_clock::now();
         const auto nuclei = measure::measure_nuclei(labels, p.raw, 0);
@@ -586,6 +623,7 @@ PredictReport run_predict(const PredictOptions& o) {
         rec.result = json{{"info", info_to_json(info)},
                           {"summary", summary_to_json(summary)},
                           {"label_bits", bits},
+                          {"scale", scale_used},
                           {"input_signature", input_signature(item.path)}};
         std::error_code ec;
         stdfs::remove(failure_path(out, item.id), ec);

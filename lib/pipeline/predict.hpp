@@ -41,6 +41,13 @@ struct PredictOptions {
   NUCSEG_ARG(int, batch_size) = 1;  ///< tiles per forward pass
   NUCSEG_ARG(int, tta) = 1;         ///< test-time augmentation: 1 off, 4 flips, 8 flips + turns
   NUCSEG_ARG(double, scale) = 1.0;  ///< image resampling factor before the network
+  /// Typical nucleus diameter (pixels) of the inputs: scale = the model's training
+  /// diameter / this. 0 = not given.
+  NUCSEG_ARG(double, diameter) = 0.0;
+  /// Per image: segment at scale 1, measure the median nucleus diameter, and segment again
+  /// at the scale that brings it to the model's training diameter when they differ by more
+  /// than 25 % (at least 5 nuclei needed; factor kept within 0.2..5).
+  NUCSEG_ARG(bool, auto_diameter) = false;
   NUCSEG_ARG(std::string, device) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
   /// From probabilities to nuclei (threshold, min_area, fill_holes, split, h,

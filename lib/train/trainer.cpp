@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/config.hpp"
+#include "measure/measure.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
@@ -404,6 +405,16 @@ TrainReport run_training(const TrainOptions& o_in) {
   try {
     data_meta["convert_config"] = reader.config();
   } catch (const InputError&) {
+  }
+  {
+    // Size of the nuclei the model learns from (predict --diameter / --auto-diameter scale
+    // other images to it): median equivalent diameter over (up to 2000) training images.
+    std::vector<double> diameters;
+    for (std::size_t k = 0; k < train_idx.size() && k < 2000; ++k) {
+      const auto d = measure::equivalent_diameters(reader.mask(static_cast<std::size_t>(train_idx[k])));
+      diameters.insert(diameters.end(), d.begin(), d.end());
+    }
+    if (!diameters.empty()) data_meta["nucleus_diameter_px"] = measure::median(std::move(diameters));
   }
 
   const DistributedSampler sampler(train_idx, o.batch_size(), world, rank, o.seed());

@@ -142,5 +142,18 @@ TEST(Measure, MatchesScikitImageRegionprops) {
   std::cout << "regionprops comparison: " << report.dump() << "\n";
 }
 
+TEST(Measure, EquivalentDiametersAndMedian) {
+  LabelImage l(10, 10);
+  for (int i = 0; i < 4; ++i) l.labels[static_cast<std::size_t>(i)] = 1;        // area 4
+  for (int i = 20; i < 29; ++i) l.labels[static_cast<std::size_t>(i)] = 3;      // area 9, label 2 absent
+  const auto d = equivalent_diameters(l);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_NEAR(d[0], 2 * std::sqrt(4 / M_PI), 1e-12);
+  EXPECT_NEAR(d[1], 2 * std::sqrt(9 / M_PI), 1e-12);
+  EXPECT_EQ(median({}), 0.0);
+  EXPECT_EQ(median({5, 1, 3}), 3.0);
+  EXPECT_EQ(median({4, 1, 3, 10}), 3.5);
+}
+
 }  // namespace
 }  // namespace nucseg::measure
