@@ -2,7 +2,7 @@
 # Reproduces models/nucseg-default.pt and its numbers in models/README.md:
 #   1. convert the DSB 2018 stage-1 training set at native size, percentile-normalized,
 #      with the deterministic 80/10/10 split (seed 42): 532 train / 66 val / 66 test images;
-#   2. train the contour U-Net (examples/train-contour.json) on 128x128 random crops;
+#   2. train the contour U-Net (examples/train-contour-scale.json) on 128x128 random crops;
 #   3. segment the 66 held-out test images at native resolution (tiles + watershed) and
 #      score them against their hand-made masks with nucseg evaluate.
 # Also trains and scores the seed recipe (128x128 resize, binary, BCE) for comparison.
@@ -26,10 +26,10 @@ with h5py.File(sys.argv[1], "r") as f:
 PY
 }
 
-# (b) the shipped model: native-size crops, contour mode, BCE + Dice, augmentation.
+# (b) the shipped model: native-size crops, contour mode, BCE + Dice, augmentation incl. random zoom.
 "$NUCSEG" convert --images "$DSB" --out "$WORK/dsb-native.h5" --native-size \
   --normalize percentile --percentiles 1 99.8 --seed 42 -j "$THREADS" --overwrite
-"$NUCSEG" train --config examples/train-contour.json --data "$WORK/dsb-native.h5" --out "$WORK/contour" \
+"$NUCSEG" train --config examples/train-contour-scale.json --data "$WORK/dsb-native.h5" --out "$WORK/contour" \
   -j "$THREADS" --overwrite
 test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
 "$NUCSEG" predict --model "$WORK/contour/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \

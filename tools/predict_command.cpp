@@ -62,7 +62,7 @@ void add_predict_command(CLI::App& app, Runner& run) {
                         "matches the model's training nuclei (instead of --scale)");
   flags->flag("--auto-diameter", "auto_diameter",
               "Per image: segment, measure the median nucleus diameter, and segment again at the "
-              "model's training size when it differs by more than 25 % (up to 2x the time)");
+              "model's training size when it differs by more than a factor of 2 (up to 2x the time)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");

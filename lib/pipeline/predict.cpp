@@ -321,7 +321,8 @@ json run_document(const PredictOptions& o, const ModelSetup& m, const json& sett
   config.erase("shard");
   return json{{"format", kRunFormat},
               {"version", 1},
-              {"model", {{"path", m.path}, {"sha256", m.sha256}, {"mode", m.loaded.mode() == model::OutputMode::contour ? "contour" : "binary"}}},
+              {"model", {{"path", m.path}, {"sha256", m.sha256}, {"mode", m.loaded.mode() == model::OutputMode::contour ? "contour" : "binary"},
+                         {"nucleus_diameter_px", m.nucleus_diameter}}},
               {"settings", settings},
               {"settings_hash", settings_hash},
               {"config", config},
@@ -576,7 +577,7 @@ PredictReport run_predict(const PredictOptions& o) {
           if (diameters.size() >= 5) {
             const double d = measure::median(diameters);
             const double factor = std::clamp(m.nucleus_diameter / d, 0.2, 5.0);
-            if (factor < 0.8 || factor > 1.25) {
+            if (factor < 0.5 || factor > 2.0) {
               log::info("predict: '{}': median nucleus diameter {:.1f} px vs {:.1f} px in training: segmenting again at scale {:.2f}",
                         item.path, d, m.nucleus_diameter, factor);
               infer::InferenceOptions again = inf;

@@ -46,7 +46,8 @@ struct PredictOptions {
   NUCSEG_ARG(double, diameter) = 0.0;
   /// Per image: segment at scale 1, measure the median nucleus diameter, and segment again
   /// at the scale that brings it to the model's training diameter when they differ by more
-  /// than 25 % (at least 5 nuclei needed; factor kept within 0.2..5).
+  /// than a factor of 2 (at least 5 nuclei needed; factor kept within 0.2..5). Within a
+  /// factor of 2 the model has seen such sizes (training spread + scale augmentation).
   NUCSEG_ARG(bool, auto_diameter) = false;
   NUCSEG_ARG(std::string, device) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks

@@ -1,0 +1,86 @@
+"""Nuclei of another size than the model's training nuclei (a higher-magnification objective,
+simulated by enlarging a synthetic plate 4x): --diameter and --auto-diameter segment them at
+the matching scale, as well as the model does on the plate at its own size and better than at
+scale 1; masks stay at full resolution; conflicting scale settings are refused with a message."""
+import glob
+import json
+import os
+
+import numpy as np
+import tifffile
+
+from nucseg_testlib import check, run, tempdir
+
+FACTOR = 4
+
+
+def ap50(root, masks, truth, name):
+    ev = os.path.join(root, "eval-" + name)
+    run("evaluate", "--pred", masks, "--truth", truth, "--out", ev)
+    return json.load(open(os.path.join(ev, "evaluation.json")))["summary"]["ap_0.50"]
+
+
+def scales_used(out):
+    return [json.load(open(p))["result"]["scale"] for p in glob.glob(os.path.join(out, ".nucseg", "done", "**", "*.json"),
+                                                                        recursive=True)]
+
+
+def main():
+    with tempdir() as root:
+        syn = os.path.join(root, "syn")
+        run("synth", "--out", syn, "--wells", 1, "--sites", 2, "--size", 160, 200, "--nuclei", 12, 12, "--seed", 3)
+        big, truth = os.path.join(root, "big"), os.path.join(root, "truth")
+        os.makedirs(big)
+        os.makedirs(truth)
+        for path in sorted(glob.glob(os.path.join(syn, "plate1", "*.tif"))):
+            stem = os.path.basename(path)[:-4]
+            img = tifffile.imread(path)
+            lab = tifffile.imread(os.path.join(syn, "ground_truth", "plate1", stem + "_labels.tif"))
+            up = lambda a: np.repeat(np.repeat(a, FACTOR, axis=0), FACTOR, axis=1)
+            tifffile.imwrite(os.path.join(big, stem + ".tif"), up(img))
+            tifffile.imwrite(os.path.join(truth, stem + "_labels.tif"), up(lab))
+        diameters = []
+        for path in glob.glob(os.path.join(truth, "*.tif")):
+            lab = tifffile.imread(path)
+            areas = np.bincount(lab.ravel())[1:]
+            diameters += list(2 * np.sqrt(areas[areas > 0] / np.pi))
+        true_d = float(np.median(diameters))
+
+        native = os.path.join(root, "native")
+        run("predict", "--input", os.path.join(syn, "plate1"), "--out", native, "--overlays", 0, "-j", 2)
+        a_native = ap50(root, os.path.join(native, "masks"), os.path.join(syn, "ground_truth", "plate1"), "native")
+
+        plain = os.path.join(root, "plain")
+        run("predict", "--input", big, "--out", plain, "--overlays", 0, "-j", 2)
+        summary = json.load(open(os.path.join(plain, "summary.json")))
+        model_d = json.load(open(os.path.join(plain, ".nucseg", "inputs.json"))).get("model", {}).get("nucleus_diameter_px")
+        a_plain = ap50(root, os.path.join(plain, "masks"), truth, "plain")
+
+        given = os.path.join(root, "given")
+        run("predict", "--input", big, "--out", given, "--overlays", 0, "--diameter", round(true_d, 1), "-j", 2)
+        a_given = ap50(root, os.path.join(given, "masks"), truth, "given")
+        mask = tifffile.imread(glob.glob(os.path.join(given, "masks", "*.tif"))[0])
+        check(mask.shape == (160 * FACTOR, 200 * FACTOR), f"mask at full resolution: {mask.shape}")
+
+        auto = os.path.join(root, "auto")
+        p = run("predict", "--input", big, "--out", auto, "--overlays", 0, "--auto-diameter", "-j", 2)
+        a_auto = ap50(root, os.path.join(auto, "masks"), truth, "auto")
+        used = scales_used(auto)
+        print(f"true diameter {true_d:.1f} px, model {model_d}; AP@0.5 on the plate at its own size: {a_native:.3f}; "
+              f"enlarged {FACTOR}x: scale 1 {a_plain:.3f}, --diameter {a_given:.3f}, --auto-diameter {a_auto:.3f} "
+              f"(scales {used})")
+        check(len(used) == 2 and all(0.15 <= s < 0.5 for s in used), f"auto scales {used}")
+        check(abs(a_given - a_native) <= 0.05, f"--diameter recovers the native accuracy: {a_given} vs {a_native}")
+        check(a_auto >= a_native - 0.05, f"--auto-diameter recovers the native accuracy: {a_auto} vs {a_native}")
+        check(a_given > a_plain + 0.05 and a_auto > a_plain + 0.05, f"better than scale 1 ({a_plain})")
+        check(summary["images"] == 2, summary)
+
+        p = run("predict", "--input", big, "--out", os.path.join(root, "x"), "--scale", 0.5, "--diameter", 30, expect=2)
+        check("at most one of scale, diameter and auto_diameter" in p.stderr, p.stderr)
+        p = run("predict", "--input", big, "--out", os.path.join(root, "y"), "--tta", 3, expect=2)
+        check("tta" in p.stderr, p.stderr)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
