@@ -104,6 +104,16 @@ std::vector<T> read_all(itk::ImageIOBase& io, const std::string& path) {
   return out;
 }
 
+/// Labels from integer samples (`c` interleaved per pixel): the maximum of the first `used`.
+template <class S>
+void max_of_samples(const S* samples, int c, int used, LabelImage& out) {
+  for (std::size_t p = 0; p < out.labels.size(); ++p) {
+    std::uint32_t v = samples[p * c];
+    for (int k = 1; k < used; ++k) v = std::max<std::uint32_t>(v, samples[p * c + k]);
+    out.labels[p] = v;
+  }
+}
+
 void check_finite(const RawImage& img) {
   for (std::size_t i = 0; i < img.pixels.size(); ++i) {
     if (!std::isfinite(img.pixels[i])) {
@@ -235,16 +245,9 @@ LabelImage read_labels(const std::string& path) {
     const PngPixels png = read_png(path);
     LabelImage out(png.height, png.width);
     out.source = path;
-    const int c = png.channels, used = c >= 3 ? 3 : 1;
-    const auto fill = [&](const auto* samples) {
-      for (std::size_t p = 0; p < out.labels.size(); ++p) {
-        std::uint32_t v = samples[p * c];
-        for (int k = 1; k < used; ++k) v = std::max<std::uint32_t>(v, samples[p * c + k]);
-        out.labels[p] = v;
-      }
-    };
-    if (png.bit_depth == 16) fill(png.samples16.data());
-    else fill(png.samples8.data());
+    const int used = png.channels >= 3 ? 3 : 1;  // colours, not alpha
+    if (png.bit_depth == 16) max_of_samples(png.samples16.data(), png.channels, used, out);
+    else max_of_samples(png.samples8.data(), png.channels, used, out);
     return out;
   }
   auto io = open_io(path);
@@ -277,17 +280,8 @@ LabelImage read_labels(const std::string& path) {
     const std::vector<std::uint32_t> pixels = read_all<std::uint32_t>(*io, path);
     LabelImage out(static_cast<int>(io->GetDimensions(1)), static_cast<int>(io->GetDimensions(0)));
     out.source = path;
-    const unsigned c = io->GetNumberOfComponents();
-    if (c == 1) {
-      std::copy(pixels.begin(), pixels.begin() + static_cast<std::ptrdiff_t>(out.labels.size()),
-                out.labels.begin());
-    } else {
-      for (std::size_t p = 0; p < out.labels.size(); ++p) {
-        std::uint32_t v = pixels[p * c];
-        for (unsigned k = 1; k < c && k < 3; ++k) v = std::max(v, pixels[p * c + k]);
-        out.labels[p] = v;
-      }
-    }
+    const int c = static_cast<int>(io->GetNumberOfComponents());
+    max_of_samples(pixels.data(), c, std::min(c, 3), out);
     return out;
   }
   const std::vector<double> pixels = read_all<double>(*io, path);

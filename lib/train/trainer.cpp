@@ -406,7 +406,7 @@ TrainReport run_training(const TrainOptions& o_in) {
     data_meta["convert_config"] = reader.config();
   } catch (const InputError&) {
   }
-  {
+  if (chief) {  // only rank 0 writes checkpoints
     // Size of the nuclei the model learns from (predict --diameter / --auto-diameter scale
     // other images to it): median equivalent diameter over (up to 2000) training images.
     std::vector<double> diameters;
