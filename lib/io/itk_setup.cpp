@@ -1,11 +1,18 @@
 #include "io/itk_setup.hpp"
 
 #include <itkBMPImageIOFactory.h>
+#include <itkDataObject.h>
 #include <itkJPEGImageIOFactory.h>
 #include <itkLSMImageIOFactory.h>
+#include <itkMetaImageIO.h>
 #include <itkMetaImageIOFactory.h>
+#include <itkMultiThreaderBase.h>
+#include <itkObject.h>
+#include <itkObjectFactoryBase.h>
+#include <itkOutputWindow.h>
 #include <itkPNGImageIOFactory.h>
 #include <itkTIFFImageIOFactory.h>
+#include <itkTimeStamp.h>
 
 #include <mutex>
 
@@ -21,6 +28,18 @@ void register_itk_io() {
     itk::JPEGImageIOFactory::RegisterOneFactory();
     itk::BMPImageIOFactory::RegisterOneFactory();
     itk::MetaImageIOFactory::RegisterOneFactory();
+    // ITK 5.2 creates its global singletons on first use and keeps them in a std::map with no
+    // lock (itk::SingletonIndex). Two reader threads that first touch them at the same time
+    // (a corrupt file makes every IO print a warning) corrupt that map: a crash or a hang at
+    // exit. Create them all here, before any worker thread exists.
+    itk::ObjectFactoryBase::GetRegisteredFactories();
+    itk::OutputWindow::GetInstance();
+    itk::Object::GetGlobalWarningDisplay();
+    itk::DataObject::GetGlobalReleaseDataFlag();
+    itk::MetaImageIO::GetDefaultDoublePrecision();
+    itk::MultiThreaderBase::GetGlobalDefaultNumberOfThreads();
+    itk::TimeStamp stamp;
+    stamp.Modified();
   });
 }
 

@@ -20,6 +20,7 @@
 #include "common/signals.hpp"
 #include "common/version.hpp"
 #include "io/image_reader.hpp"
+#include "io/itk_setup.hpp"
 #include "io/labels.hpp"
 #include "store/dataset.hpp"
 
@@ -285,6 +286,7 @@ ConvertReport run_convert(const ConvertOptions& o) {
                             : std::to_string(o.height()) + "x" + std::to_string(o.width()),
             threads);
   // Parallelism is across images; ITK filters inside one image run single-threaded.
+  io::register_itk_io();  // ITK's singletons exist before the reader threads start
   itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
 
   store::DatasetSpec spec;

@@ -19,6 +19,7 @@
 #include "common/version.hpp"
 #include "eval/panel.hpp"
 #include "io/image_reader.hpp"
+#include "io/itk_setup.hpp"
 #include "io/labels.hpp"
 #include "measure/csv.hpp"
 
@@ -281,6 +282,7 @@ EvaluateReport run_evaluate(const EvaluateOptions& o) {
                                                 static_cast<int>(pairs.size())));
   log::info("evaluate: {} image(s) ({} truth without prediction, {} prediction without truth), {} thread(s)",
             pairs.size(), report.truth_without_prediction, report.prediction_without_truth, threads);
+  io::register_itk_io();  // ITK's singletons exist before the worker threads start
   itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
   fs::ensure_directory(o.out());
 

@@ -25,6 +25,7 @@
 #include "io/completion.hpp"
 #include "io/image_writer.hpp"
 #include "io/input_list.hpp"
+#include "io/itk_setup.hpp"
 #include "io/preprocess.hpp"
 #include "measure/measure.hpp"
 #include "measure/tables.hpp"
@@ -520,6 +521,7 @@ PredictReport run_predict(const PredictOptions& o) {
   const infer::ForwardFn forward = [net](const at::Tensor& x) { return net->forward(x); };
 
   log::Progress progress("predict", todo.size(), "images");
+  io::register_itk_io();  // ITK's singletons exist before the reader thread starts
   io::InputReader reader;
   // Reads and preprocesses the next image on a background thread while this one runs.
   std::future<Prepared> next;
