@@ -110,8 +110,19 @@ LabelImage label_connected_components(const LabelImage& binary) {
 LabelImage relabel_sequential(const LabelImage& labels) {
   LabelImage out(labels.height, labels.width);
   out.source = labels.source;
-  std::unordered_map<std::uint32_t, std::uint32_t> map;
+  const std::uint32_t top = labels.max_label();
   std::uint32_t next = 1;
+  if (top <= labels.labels.size() + 1024) {  // a table indexed by label: one pass, no hashing
+    std::vector<std::uint32_t> map(static_cast<std::size_t>(top) + 1, 0);
+    for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+      const auto v = labels.labels[i];
+      if (v == 0) continue;
+      if (map[v] == 0) map[v] = next++;
+      out.labels[i] = map[v];
+    }
+    return out;
+  }
+  std::unordered_map<std::uint32_t, std::uint32_t> map;  // sparse, large label values
   for (std::size_t i = 0; i < labels.labels.size(); ++i) {
     const auto v = labels.labels[i];
     if (v == 0) continue;

@@ -52,9 +52,16 @@ LabelImage labels_from_probabilities(const RawImage& probability_map,
 
 /// Splits the objects of a 0/1 foreground mask by a distance transform
 /// (SignedMaurerDistanceMap) and h-maxima seeds (HMaxima + RegionalMaxima), grown by
-/// MorphologicalWatershedFromMarkers inside the mask. Every connected component keeps at
+/// flood_from_markers inside the mask. Every connected component keeps at
 /// least one label; no pixel changes between foreground and background.
 LabelImage split_by_distance(const LabelImage& foreground, double h);
+
+/// Marker-controlled watershed on `relief` (height x width floats, low values flooded
+/// first): `labels` holds the markers (0 = unlabelled) and is filled in place; only pixels
+/// with mask != 0 are flooded. The visiting order, and so the result, is that of ITK's
+/// MorphologicalWatershedFromMarkers (fully connected, no watershed line).
+void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uint32_t* labels,
+                        int height, int width);
 
 /// Grows `seed_markers` (labels 1..K, 0 = none) over the foreground by a watershed on
 /// `relief` (Y,X floats; low values are flooded first) confined to the foreground. A

@@ -71,6 +71,9 @@ TEST(Labels, RelabelSequentialInRasterOrder) {
   LabelImage l(1, 5);
   l.labels = {0, 70, 70, 3, 900};
   EXPECT_EQ(relabel_sequential(l).labels, (std::vector<std::uint32_t>{0, 1, 1, 2, 3}));
+  // Label values far above the pixel count (e.g. hashed IDs) take the sparse path.
+  l.labels = {4000000000u, 0, 3, 4000000000u, 2000000000u};
+  EXPECT_EQ(relabel_sequential(l).labels, (std::vector<std::uint32_t>{1, 0, 2, 1, 3}));
 }
 
 }  // namespace

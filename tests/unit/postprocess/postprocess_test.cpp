@@ -1,11 +1,15 @@
 #include "postprocess/postprocess.hpp"
 
 #include <gtest/gtest.h>
+#include <itkImage.h>
+#include <itkMorphologicalWatershedFromMarkersImageFilter.h>
 
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
+#include <random>
 #include <set>
 
 #include "common/error.hpp"
@@ -34,6 +38,66 @@ std::map<std::uint32_t, std::size_t> areas(const LabelImage& labels) {
   std::map<std::uint32_t, std::size_t> a;
   for (const auto v : labels.labels) if (v) ++a[v];
   return a;
+}
+
+/// ITK's MorphologicalWatershedFromMarkers confined to `mask` the way grow_seeds used to
+/// do it: pixels outside the mask are one extra marker at the highest level.
+std::vector<std::uint32_t> itk_flood(const std::vector<float>& relief, const std::vector<std::uint32_t>& mask,
+                                     const std::vector<std::uint32_t>& markers, int h, int w) {
+  using Real = itk::Image<float, 2>;
+  using Labels = itk::Image<std::uint32_t, 2>;
+  Real::RegionType region;
+  region.SetSize({static_cast<itk::SizeValueType>(w), static_cast<itk::SizeValueType>(h)});
+  auto in = Real::New();
+  in->SetRegions(region);
+  in->Allocate();
+  auto mk = Labels::New();
+  mk->SetRegions(region);
+  mk->Allocate();
+  const std::uint32_t outside = std::numeric_limits<std::uint32_t>::max() - 1;
+  for (std::size_t i = 0; i < relief.size(); ++i) {
+    in->GetBufferPointer()[i] = mask[i] ? relief[i] : std::numeric_limits<float>::max();
+    mk->GetBufferPointer()[i] = mask[i] ? markers[i] : outside;
+  }
+  auto ws = itk::MorphologicalWatershedFromMarkersImageFilter<Real, Labels>::New();
+  ws->SetInput(in);
+  ws->SetMarkerImage(mk);
+  ws->SetMarkWatershedLine(false);
+  ws->SetFullyConnected(true);
+  ws->Update();
+  std::vector<std::uint32_t> out(ws->GetOutput()->GetBufferPointer(),
+                                 ws->GetOutput()->GetBufferPointer() + relief.size());
+  for (auto& v : out) if (v == outside) v = 0;
+  return out;
+}
+
+TEST(Postprocess, FloodFromMarkersMatchesItkWatershedExactly) {
+  // Random reliefs with many equal levels (ties decide the result there), random masks and
+  // sparse markers: every pixel must get the label ITK gives it.
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    const int h = 40 + round, w = 57 - round % 5;
+    const std::size_t n = static_cast<std::size_t>(h) * w;
+    std::vector<float> relief(n);
+    std::vector<std::uint32_t> mask(n), markers(n, 0);
+    std::uniform_int_distribution<int> level(0, round % 2 ? 6 : 1000);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      relief[i] = static_cast<float>(level(rng)) / 7.0f;
+      mask[i] = u(rng) < 0.85 ? 1u : 0u;
+      if (mask[i] && u(rng) < 0.02) markers[i] = 1 + static_cast<std::uint32_t>(u(rng) * 9);
+    }
+    const auto expected = itk_flood(relief, mask, markers, h, w);
+    std::vector<std::uint32_t> got = markers;
+    flood_from_markers(relief.data(), mask.data(), got.data(), h, w);
+    std::size_t labelled = 0, differ = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      labelled += got[i] != 0;
+      differ += got[i] != expected[i];
+    }
+    EXPECT_EQ(differ, 0u) << "round " << round;
+    EXPECT_GT(labelled, n / 2) << "round " << round;
+  }
 }
 
 TEST(Postprocess, TouchingDisksAreSplitIntoTwo) {
