@@ -65,15 +65,23 @@ std::uint64_t convex_area(const LabelImage& labels, std::uint32_t label, int x0,
       corners.push_back({static_cast<double>(x), y + 0.5});
     }
   const auto hull = convex_hull(std::move(corners));
+  const auto inside = [&](int x, int y) {
+    const Point p{static_cast<double>(x), static_cast<double>(y)};
+    for (std::size_t i = 0; i < hull.size(); ++i)
+      if (cross(hull[i], hull[(i + 1) % hull.size()], p) < -1e-9) return false;
+    return true;
+  };
+  // The pixels inside an intersection of half-planes form one run per row: find its two
+  // ends from the sides instead of testing every pixel of the box.
   std::uint64_t count = 0;
-  for (int y = y0; y < y1; ++y)
-    for (int x = x0; x < x1; ++x) {
-      const Point p{static_cast<double>(x), static_cast<double>(y)};
-      bool inside = true;
-      for (std::size_t i = 0; i < hull.size() && inside; ++i)
-        inside = cross(hull[i], hull[(i + 1) % hull.size()], p) >= -1e-9;
-      count += inside ? 1 : 0;
-    }
+  for (int y = y0; y < y1; ++y) {
+    int left = x0;
+    while (left < x1 && !inside(left, y)) ++left;
+    if (left == x1) continue;
+    int right = x1 - 1;
+    while (right > left && !inside(right, y)) --right;
+    count += static_cast<std::uint64_t>(right - left + 1);
+  }
   return count;
 }
 
