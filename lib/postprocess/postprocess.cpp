@@ -125,10 +125,10 @@ void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uin
   // keyed by every distinct float level (one allocation per level, and a network's output
   // has nearly as many levels as pixels); a binary heap ordered by (level, arrival) visits
   // the pixels in exactly the same order, at a fraction of the cost.
-  struct Entry {
+  struct Entry {  // 12 bytes: the heap of a large strip holds millions
     float level;
-    std::uint64_t arrival;
-    std::uint32_t y, x;
+    std::uint32_t arrival;
+    std::uint32_t index;
     bool operator>(const Entry& o) const {
       return level > o.level || (level == o.level && arrival > o.arrival);
     }
@@ -141,10 +141,13 @@ void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uin
   // The 8 neighbours in ITK's order: the row above, left, right, the row below.
   static constexpr int kDy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
   static constexpr int kDx[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
+  if (static_cast<std::uint64_t>(h) * static_cast<std::uint64_t>(w) >= 0xFFFFFFFFull)
+    throw InputError("cannot post-process an image of " + std::to_string(w) + "x" + std::to_string(h) +
+                     " pixels in one piece: at most 4,294,967,294 pixels (use tiled prediction)");
   std::vector<Entry> heap;
-  std::uint64_t arrival = 0;
+  std::uint32_t arrival = 0;  // each pixel enters the queue at most once
   const auto push = [&](float level, int y, int x) {
-    heap.push_back({level, arrival++, static_cast<std::uint32_t>(y), static_cast<std::uint32_t>(x)});
+    heap.push_back({level, arrival++, static_cast<std::uint32_t>(static_cast<std::size_t>(y) * w + x)});
     std::push_heap(heap.begin(), heap.end(), std::greater<Entry>());
   };
   for (int y = 0; y < h; ++y) {
@@ -164,9 +167,11 @@ void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uin
     std::pop_heap(heap.begin(), heap.end(), std::greater<Entry>());
     const Entry e = heap.back();
     heap.pop_back();
-    const std::uint32_t label = labels[static_cast<std::size_t>(e.y) * w + e.x];
+    const int ey = static_cast<int>(e.index / static_cast<std::uint32_t>(w));
+    const int ex = static_cast<int>(e.index % static_cast<std::uint32_t>(w));
+    const std::uint32_t label = labels[e.index];
     for (int k = 0; k < 8; ++k) {
-      const int yy = static_cast<int>(e.y) + kDy[k], xx = static_cast<int>(e.x) + kDx[k];
+      const int yy = ey + kDy[k], xx = ex + kDx[k];
       if (yy < 0 || yy >= h || xx < 0 || xx >= w || !free_pixel(yy, xx)) continue;
       const std::size_t q = static_cast<std::size_t>(yy) * w + xx;
       labels[q] = label;
