@@ -67,8 +67,15 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");
   flags->option<int>("--min-area", "min_area", "Remove objects below this many pixels (default 15)");
-  flags->option<double>("--h", "h", "Binary models: h-maxima depth for splitting (default 1.5 px)");
-  flags->option<double>("--seed-threshold", "seed_threshold", "Contour models: interior seed threshold (default 0.5)");
+  flags->option<double>("--h", "h",
+                        "Depth of a dip in the distance map that splits two nuclei (h-maxima; binary "
+                        "models and distance seeds; default 1.5 px)");
+  flags->option<std::string>("--seeds", "seeds",
+                             "Contour models: 'distance' (default: h-maxima of the distance map of the "
+                             "foreground minus the predicted boundaries) or 'interior' (components of "
+                             "P(interior) > seed threshold)");
+  flags->option<double>("--seed-threshold", "seed_threshold",
+                        "Contour models: seed confidence, higher = stricter (default 0.5)");
   flags->option<double>("--overlays", "overlays", "Fraction of images with a QC overlay, 0..1 (default 0.1)");
   flags->flag("--probabilities", "probabilities", "Also write probability maps");
   flags->option<int>("--strip-rows", "strip_rows", "Segment taller images in bands of this many rows (default 0 = ~8 MP bands)");

@@ -124,6 +124,7 @@ PredictOptions PredictOptions::from_json(const json& c) {
       .fill_holes(config::value_or(c, "fill_holes", d.fill_holes()))
       .split(config::value_or(c, "split", d.split()))
       .h(config::value_or(c, "h", d.h()))
+      .seeds(config::value_or<std::string>(c, "seeds", d.seeds()))
       .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()));
   o.overlays(config::value_or(c, "overlays", 0.1));
   o.probabilities(config::value_or(c, "probabilities", false));
@@ -146,6 +147,7 @@ json PredictOptions::to_json() const {
               {"threads", threads()},   {"threshold", post().threshold()},
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
               {"split", post().split()}, {"h", post().h()},
+              {"seeds", post().seeds()},
               {"seed_threshold", post().seed_threshold()}, {"overlays", overlays()},
               {"probabilities", probabilities()}, {"shard", shard()},
               {"resume", resume()},     {"strip_rows", strip_rows()},
@@ -231,6 +233,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
               {"overlap", o.overlap()},                {"threshold", o.post().threshold()},
               {"min_area", o.post().min_area()},       {"fill_holes", o.post().fill_holes()},
               {"split", o.post().split()},             {"h", o.post().h()},
+              {"seeds", o.post().seeds()},
               {"seed_threshold", o.post().seed_threshold()}, {"overlays", o.overlays()},
               {"probabilities", o.probabilities()},    {"pattern", o.pattern()},
               {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};

@@ -2,12 +2,11 @@
 
 #include <itkBinaryFillholeImageFilter.h>
 #include <itkConnectedComponentImageFilter.h>
-#include <itkHMaximaImageFilter.h>
-#include <itkRegionalMaximaImageFilter.h>
 #include <itkRelabelComponentImageFilter.h>
-#include <itkSignedMaurerDistanceMapImageFilter.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <vector>
@@ -23,13 +22,6 @@ using io::Image2;
 using Mask = Image2<std::uint8_t>;
 using Labels = Image2<std::uint32_t>;
 using Real = Image2<float>;
-
-Mask::Pointer to_mask(const LabelImage& image) {
-  auto mask = io::make_image<std::uint8_t>(image.height, image.width);
-  std::uint8_t* m = mask->GetBufferPointer();
-  for (std::size_t i = 0; i < image.labels.size(); ++i) m[i] = image.labels[i] ? 1 : 0;
-  return mask;
-}
 
 LabelImage to_label_image(const Labels& image, int height, int width, const std::string& source) {
   LabelImage out(height, width);
@@ -77,6 +69,8 @@ void validate(const PostprocessOptions& o) {
   if (!(o.seed_threshold() > 0.0 && o.seed_threshold() < 1.0))
     throw ConfigError("postprocess seed_threshold must be in (0, 1), found " +
                       std::to_string(o.seed_threshold()));
+  if (o.seeds() != "distance" && o.seeds() != "interior")
+    throw ConfigError("postprocess seeds must be 'distance' or 'interior', found '" + o.seeds() + "'");
   if (o.min_area() < 0) throw ConfigError("postprocess min_area must be >= 0, found " +
                                           std::to_string(o.min_area()));
   if (o.min_seed_area() < 0) throw ConfigError("postprocess min_seed_area must be >= 0, found " +
@@ -115,6 +109,65 @@ LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
   return out;
 }
 
+namespace {
+
+/// Order-preserving map of a float to an unsigned key (-0 and +0 are the same level).
+inline std::uint32_t level_key(float v) {
+  if (v == 0.0f) v = 0.0f;
+  std::uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+/// A monotone priority queue (radix heap) of pixel indices keyed by level_key: pops come in
+/// increasing key order, and in arrival order among equal keys, as long as no key below the
+/// last popped one is pushed (true of a flooding). Bucket b holds the keys whose highest bit
+/// differing from the last popped key is b - 1; bucket 0 holds keys equal to it.
+class RadixQueue {
+ public:
+  bool empty() const { return size_ == 0; }
+  void push(std::uint32_t key, std::uint32_t index) {
+    buckets_[bucket_of(key)].push_back({key, index});
+    ++size_;
+  }
+  /// The next (key, index) in order.
+  std::pair<std::uint32_t, std::uint32_t> pop() {
+    if (head_ == buckets_[0].size()) {
+      buckets_[0].clear();
+      head_ = 0;
+      int b = 1;
+      while (buckets_[b].empty()) ++b;
+      std::uint32_t least = 0xFFFFFFFFu;
+      for (const auto& e : buckets_[b]) least = std::min(least, e.key);
+      last_ = least;
+      std::vector<Entry> moving;
+      moving.swap(buckets_[b]);
+      for (const auto& e : moving) buckets_[bucket_of(e.key)].push_back(e);  // in arrival order
+      moving.clear();
+      moving.swap(buckets_[b]);  // keep the capacity
+    }
+    --size_;
+    const Entry e = buckets_[0][head_++];
+    return {e.key, e.index};
+  }
+
+ private:
+  struct Entry {
+    std::uint32_t key;
+    std::uint32_t index;
+  };
+  int bucket_of(std::uint32_t key) const {
+    const std::uint32_t diff = key ^ last_;
+    return diff == 0 ? 0 : 32 - __builtin_clz(diff);
+  }
+  std::vector<Entry> buckets_[33];
+  std::size_t head_ = 0;  // bucket 0 is read first in, first out
+  std::size_t size_ = 0;
+  std::uint32_t last_ = 0;
+};
+
+}  // namespace
+
 void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uint32_t* labels,
                         int height, int width) {
   // Beucher's flooding without watershed lines, as ITK's MorphologicalWatershedFromMarkers
@@ -123,16 +176,8 @@ void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uin
   // a pixel takes the label of the pixel that reaches it first and enters the queue at its
   // own level, or at the current level when that is higher. ITK keeps a std::map of queues
   // keyed by every distinct float level (one allocation per level, and a network's output
-  // has nearly as many levels as pixels); a binary heap ordered by (level, arrival) visits
-  // the pixels in exactly the same order, at a fraction of the cost.
-  struct Entry {  // 12 bytes: the heap of a large strip holds millions
-    float level;
-    std::uint32_t arrival;
-    std::uint32_t index;
-    bool operator>(const Entry& o) const {
-      return level > o.level || (level == o.level && arrival > o.arrival);
-    }
-  };
+  // has nearly as many levels as pixels); a radix queue visits the pixels in exactly the
+  // same order, at a fraction of the cost.
   const int h = height, w = width;
   auto free_pixel = [&](int y, int x) {
     const std::size_t q = static_cast<std::size_t>(y) * w + x;
@@ -144,12 +189,7 @@ void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uin
   if (static_cast<std::uint64_t>(h) * static_cast<std::uint64_t>(w) >= 0xFFFFFFFFull)
     throw InputError("cannot post-process an image of " + std::to_string(w) + "x" + std::to_string(h) +
                      " pixels in one piece: at most 4,294,967,294 pixels (use tiled prediction)");
-  std::vector<Entry> heap;
-  std::uint32_t arrival = 0;  // each pixel enters the queue at most once
-  const auto push = [&](float level, int y, int x) {
-    heap.push_back({level, arrival++, static_cast<std::uint32_t>(static_cast<std::size_t>(y) * w + x)});
-    std::push_heap(heap.begin(), heap.end(), std::greater<Entry>());
-  };
+  RadixQueue queue;
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       const std::size_t i = static_cast<std::size_t>(y) * w + x;
@@ -157,25 +197,23 @@ void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uin
       for (int k = 0; k < 8; ++k) {
         const int yy = y + kDy[k], xx = x + kDx[k];
         if (yy >= 0 && yy < h && xx >= 0 && xx < w && free_pixel(yy, xx)) {
-          push(relief[i], y, x);
+          queue.push(level_key(relief[i]), static_cast<std::uint32_t>(i));
           break;
         }
       }
     }
   }
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), std::greater<Entry>());
-    const Entry e = heap.back();
-    heap.pop_back();
-    const int ey = static_cast<int>(e.index / static_cast<std::uint32_t>(w));
-    const int ex = static_cast<int>(e.index % static_cast<std::uint32_t>(w));
-    const std::uint32_t label = labels[e.index];
+  while (!queue.empty()) {
+    const auto [level, index] = queue.pop();
+    const int ey = static_cast<int>(index / static_cast<std::uint32_t>(w));
+    const int ex = static_cast<int>(index % static_cast<std::uint32_t>(w));
+    const std::uint32_t label = labels[index];
     for (int k = 0; k < 8; ++k) {
       const int yy = ey + kDy[k], xx = ex + kDx[k];
       if (yy < 0 || yy >= h || xx < 0 || xx >= w || !free_pixel(yy, xx)) continue;
       const std::size_t q = static_cast<std::size_t>(yy) * w + xx;
       labels[q] = label;
-      push(std::max(relief[q], e.level), yy, xx);
+      queue.push(std::max(level_key(relief[q]), level), static_cast<std::uint32_t>(q));
     }
   }
 }
@@ -221,34 +259,228 @@ LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_marke
   return io::relabel_sequential(out);
 }
 
+namespace {
+
+/// Separable Gaussian blur (radius 4 sigma, edges repeat the nearest pixel), in place.
+void gaussian_blur(std::vector<float>& image, int h, int w, double sigma) {
+  if (sigma <= 0) return;
+  const int radius = static_cast<int>(4.0 * sigma + 0.5);
+  std::vector<float> kernel(2 * radius + 1);
+  float sum = 0;
+  for (int k = -radius; k <= radius; ++k) {
+    kernel[k + radius] = static_cast<float>(std::exp(-0.5 * k * k / (sigma * sigma)));
+    sum += kernel[k + radius];
+  }
+  for (auto& v : kernel) v /= sum;
+  std::vector<float> tmp(image.size());
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int k = -radius; k <= radius; ++k)
+        acc += kernel[k + radius] * image[static_cast<std::size_t>(y) * w + std::clamp(x + k, 0, w - 1)];
+      tmp[static_cast<std::size_t>(y) * w + x] = acc;
+    }
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      float acc = 0;
+      for (int k = -radius; k <= radius; ++k)
+        acc += kernel[k + radius] * tmp[static_cast<std::size_t>(std::clamp(y + k, 0, h - 1)) * w + x];
+      image[static_cast<std::size_t>(y) * w + x] = acc;
+    }
+}
+
+}  // namespace
+
+LabelImage dynamic_maxima(const float* f, const LabelImage& region, double h, double floor) {
+  // Union-find over the region's pixels in decreasing order of f. A component is born at its
+  // peak M; it becomes a seed once every pixel >= M - h has been added, unless it has merged
+  // with a component holding a higher peak first (then its peak's dynamic is below h).
+  const int height = region.height, width = region.width;
+  const std::size_t n = region.labels.size();
+  if (n >= 0xFFFFFFFFull)
+    throw InputError("cannot find seeds in an image of " + std::to_string(width) + "x" + std::to_string(height) +
+                     " pixels in one piece: at most 4,294,967,294 pixels (use tiled prediction)");
+  // Decreasing f, then raster order: one 64-bit key per pixel sorts faster than indices
+  // compared through f.
+  std::vector<std::uint64_t> keyed;
+  keyed.reserve(n / 2);
+  for (std::size_t i = 0; i < n; ++i)
+    if (region.labels[i]) keyed.push_back(static_cast<std::uint64_t>(~level_key(f[i])) << 32 | i);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::uint32_t> order(keyed.size());
+  for (std::size_t k = 0; k < keyed.size(); ++k) order[k] = static_cast<std::uint32_t>(keyed[k]);
+  keyed = std::vector<std::uint64_t>();
+
+  constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+  // Roots are peaks (the first pixel of a component). A root is live (its peak may still
+  // become a seed) or closed (a seed was taken from it, or it merged with such a component).
+  std::vector<std::uint32_t> parent(n, kNone), next(n, kNone), tail(n, kNone), birth(n, 0);
+  std::vector<std::uint8_t> closed(n, 0);
+  const auto find = [&](std::uint32_t x) {
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  LabelImage seeds(height, width);
+  seeds.source = region.source;
+  std::uint32_t count = 0;
+  const auto close = [&](std::uint32_t root) {  // the component's pixels become one seed
+    ++count;
+    for (std::uint32_t p = root; p != kNone; p = next[p]) seeds.labels[p] = count;
+    closed[root] = 1;
+  };
+  struct Deadline {
+    float level;
+    std::uint32_t peak;
+    bool operator<(const Deadline& o) const { return level < o.level; }
+  };
+  std::vector<Deadline> deadlines;  // max-heap of M - h
+  const float hf = static_cast<float>(h);
+  for (std::uint32_t k = 0; k < order.size(); ++k) {
+    const std::uint32_t p = order[k];
+    const float v = f[p];
+    while (!deadlines.empty() && deadlines.front().level > v) {
+      const std::uint32_t peak = deadlines.front().peak;
+      std::pop_heap(deadlines.begin(), deadlines.end());
+      deadlines.pop_back();
+      // Still its own root and live: no higher peak joined it above M - h.
+      if (parent[peak] == peak && !closed[peak]) close(peak);
+    }
+    const int y = static_cast<int>(p / width), x = static_cast<int>(p % width);
+    std::uint32_t root = kNone;  // p's component so far
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) {
+        const int yy = y + dy, xx = x + dx;
+        if ((dy == 0 && dx == 0) || yy < 0 || yy >= height || xx < 0 || xx >= width) continue;
+        const std::uint32_t q = static_cast<std::uint32_t>(yy * width + xx);
+        if (parent[q] == kNone) continue;  // outside the region or not reached yet
+        const std::uint32_t b = find(q);
+        if (root == kNone) {  // p joins its first neighbour's component
+          root = b;
+          parent[p] = b;
+          next[tail[b]] = p;
+          tail[b] = p;
+          continue;
+        }
+        if (b == root) continue;
+        // Two components meet at p. A closed side closes the union; otherwise the higher
+        // peak (born first) stays live and the other peak is lost.
+        std::uint32_t keep = root, drop = b;
+        if (closed[drop] && !closed[keep]) std::swap(keep, drop);
+        else if (closed[drop] == closed[keep] && birth[drop] < birth[keep]) std::swap(keep, drop);
+        parent[drop] = keep;
+        next[tail[keep]] = drop;
+        tail[keep] = tail[drop];
+        root = keep;
+      }
+    if (root == kNone) {  // a new peak
+      parent[p] = p;
+      tail[p] = p;
+      birth[p] = k;
+      deadlines.push_back({v - hf, p});
+      std::push_heap(deadlines.begin(), deadlines.end());
+    }
+  }
+  // Components whose deadline lies below their lowest pixel: outside the region is the
+  // floor, so the peak's dynamic is its height above the floor.
+  for (const std::uint32_t p : order)
+    if (parent[p] == p && !closed[p] && f[p] - hf >= static_cast<float>(floor)) close(p);
+  return seeds;
+}
+
+namespace {
+
+/// Squared distances along one line (Felzenszwalb & Huttenlocher's lower envelope of
+/// parabolas): out[q] = min_p (q - p)^2 + in[p].
+void squared_distance_1d(const float* in, float* out, int n, std::vector<int>& v, std::vector<float>& z) {
+  int k = 0;
+  v[0] = 0;
+  z[0] = -std::numeric_limits<float>::infinity();
+  z[1] = std::numeric_limits<float>::infinity();
+  for (int q = 1; q < n; ++q) {
+    float s;
+    for (;;) {
+      const int p = v[k];
+      s = ((in[q] + static_cast<float>(q) * q) - (in[p] + static_cast<float>(p) * p)) / (2.0f * (q - p));
+      if (s > z[k] || k == 0) break;
+      --k;
+    }
+    if (s <= z[k]) {  // k == 0 and the new parabola hides the first one entirely
+      v[0] = q;
+      z[1] = std::numeric_limits<float>::infinity();
+      continue;
+    }
+    ++k;
+    v[k] = q;
+    z[k] = s;
+    z[k + 1] = std::numeric_limits<float>::infinity();
+  }
+  k = 0;
+  for (int q = 0; q < n; ++q) {
+    while (z[k + 1] < static_cast<float>(q)) ++k;
+    const float d = static_cast<float>(q - v[k]);
+    out[q] = d * d + in[v[k]];
+  }
+}
+
+}  // namespace
+
+/// The (optionally blurred) Euclidean distance from each pixel of `core` to the nearest pixel
+/// outside it (exact, separable); 0 outside. Without any pixel outside, the distance is
+/// taken to the image's surroundings.
+std::vector<float> distance_map(const LabelImage& core, double sigma) {
+  const int h = core.height, w = core.width;
+  const std::size_t n = core.labels.size();
+  // Far, but finite: keeps the envelope arithmetic exact enough, and a core that covers the
+  // whole image still gets a sensible map from the border pass below.
+  const float far = 1e12f;
+  std::vector<float> sq(n), line_in(std::max(h, w) + 2), line_out(std::max(h, w) + 2);
+  std::vector<int> v(std::max(h, w) + 2);
+  std::vector<float> z(std::max(h, w) + 3);
+  for (std::size_t i = 0; i < n; ++i) sq[i] = core.labels[i] ? far : 0.0f;
+  for (int x = 0; x < w; ++x) {  // columns
+    for (int y = 0; y < h; ++y) line_in[y] = sq[static_cast<std::size_t>(y) * w + x];
+    squared_distance_1d(line_in.data(), line_out.data(), h, v, z);
+    for (int y = 0; y < h; ++y) sq[static_cast<std::size_t>(y) * w + x] = line_out[y];
+  }
+  for (int y = 0; y < h; ++y) {  // rows
+    float* row = sq.data() + static_cast<std::size_t>(y) * w;
+    std::copy(row, row + w, line_in.begin());
+    squared_distance_1d(line_in.data(), row, w, v, z);
+  }
+  std::vector<float> dist(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!core.labels[i]) continue;
+    if (sq[i] < far) {
+      dist[i] = std::sqrt(sq[i]);
+    } else {  // no pixel outside the core anywhere: distance to the image border
+      const int y = static_cast<int>(i / w), x = static_cast<int>(i % w);
+      dist[i] = static_cast<float>(1 + std::min(std::min(y, h - 1 - y), std::min(x, w - 1 - x)));
+    }
+  }
+  gaussian_blur(dist, h, w, sigma);
+  return dist;
+}
+
+namespace {
+
+/// Seeds at the maxima of dynamic >= h of the core's distance map (one or more per core
+/// component), and the relief to flood from them: the negated distance.
+LabelImage distance_seeds(const LabelImage& core, double h, double sigma, std::vector<float>& relief) {
+  std::vector<float> dist = distance_map(core, sigma);
+  auto seeds = dynamic_maxima(dist.data(), core, h, 0.0);
+  relief.resize(dist.size());
+  for (std::size_t i = 0; i < dist.size(); ++i) relief[i] = -dist[i];
+  return seeds;
+}
+
+}  // namespace
+
 LabelImage split_by_distance(const LabelImage& foreground, double h) {
-  const auto mask = to_mask(foreground);
-  auto distance = itk::SignedMaurerDistanceMapImageFilter<Mask, Real>::New();
-  distance->SetInput(mask);
-  distance->SetBackgroundValue(0);
-  distance->SetInsideIsPositive(true);
-  distance->SetSquaredDistance(false);
-  distance->SetUseImageSpacing(false);
-  auto hmax = itk::HMaximaImageFilter<Real, Real>::New();
-  hmax->SetInput(distance->GetOutput());
-  hmax->SetHeight(static_cast<float>(h));
-  hmax->SetFullyConnected(true);
-  auto maxima = itk::RegionalMaximaImageFilter<Real, Mask>::New();
-  maxima->SetInput(hmax->GetOutput());
-  maxima->SetForegroundValue(1);
-  maxima->SetBackgroundValue(0);
-  maxima->SetFullyConnected(true);
-  maxima->SetFlatIsMaxima(false);
-  maxima->Update();
-  Mask::Pointer peaks = maxima->GetOutput();
-  std::uint8_t* pk = peaks->GetBufferPointer();
-  for (std::size_t i = 0; i < foreground.labels.size(); ++i) if (!foreground.labels[i]) pk[i] = 0;
-  const auto seeds = to_label_image(*components(peaks, 0), foreground.height, foreground.width,
-                                    foreground.source);
-  // Flood from the centres outwards: the relief is the negated distance.
-  std::vector<float> relief(foreground.labels.size());
-  const float* d = distance->GetOutput()->GetBufferPointer();
-  for (std::size_t i = 0; i < relief.size(); ++i) relief[i] = -d[i];
+  std::vector<float> relief;
+  const auto seeds = distance_seeds(foreground, h, 0.0, relief);
   return grow_seeds(foreground, seeds, relief.data());
 }
 
@@ -272,6 +504,18 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
   LabelImage labels;
   if (o.mode() == "binary") {
     labels = split_by_distance(foreground, o.h());
+  } else if (o.seeds() == "distance") {
+    // The core is the foreground without the pixels the network calls nucleus boundary;
+    // touching nuclei fall apart along it. Seeds are the h-maxima of the core's blurred
+    // distance map, so a core still joined by a narrow neck is split there as well.
+    const float* contour = map.plane(2);
+    LabelImage core(map.height, map.width);
+    const float limit = 1.0f - static_cast<float>(o.seed_threshold());
+    for (std::size_t i = 0; i < map.plane_size(); ++i)
+      core.labels[i] = foreground.labels[i] && contour[i] < limit ? 1u : 0u;
+    std::vector<float> relief;
+    const auto seeds = distance_seeds(core, o.h(), 1.0, relief);
+    labels = grow_seeds(foreground, seeds, relief.data());
   } else {
     const float* interior = map.plane(1);
     auto seed_mask = io::make_image<std::uint8_t>(map.height, map.width);

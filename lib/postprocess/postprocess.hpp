@@ -4,6 +4,7 @@
 /// Images are Y,X row-major; areas are in pixels; distances in pixels.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/options.hpp"
 #include "io/image.hpp"
@@ -27,13 +28,18 @@ struct PostprocessOptions {
   NUCSEG_ARG(bool, fill_holes) = true;
   /// Split touching nuclei; false labels connected components only.
   NUCSEG_ARG(bool, split) = true;
-  /// binary: h of the h-maxima transform of the distance map (pixels). Two nuclei are kept
-  /// apart when the distance map dips by more than h between their centres.
+  /// h of the h-maxima transform of the distance map (pixels), for binary models and for
+  /// contour models with 'distance' seeds. Two nuclei are kept apart when the distance map
+  /// dips by more than h between their centres.
   NUCSEG_ARG(double, h) = 1.5;
-  /// contour: seeds are connected components of P(interior) > seed_threshold.
+  /// contour: where the seeds come from. 'distance' (default): the h-maxima of the blurred
+  /// (sigma 1 px) distance map of the core, the foreground where P(contour) < 1 -
+  /// seed_threshold. 'interior': connected components of P(interior) > seed_threshold.
+  NUCSEG_ARG(std::string, seeds) = "distance";
+  /// contour: how confident a seed pixel must be (see seeds); higher = stricter seeds.
   NUCSEG_ARG(double, seed_threshold) = 0.5;
-  /// contour: seeds smaller than this many pixels are ignored (their pixels are flooded
-  /// from neighbouring seeds).
+  /// contour, 'interior' seeds: seeds smaller than this many pixels are ignored (their
+  /// pixels are flooded from neighbouring seeds).
   NUCSEG_ARG(int, min_seed_area) = 4;
 };
 
@@ -50,8 +56,20 @@ LabelImage foreground_mask(const RawImage& probability_map, const PostprocessOpt
 LabelImage labels_from_probabilities(const RawImage& probability_map,
                                      const PostprocessOptions& options);
 
+/// Euclidean distance (pixels, exact) from each pixel where `region` != 0 to the nearest
+/// pixel where it is 0, then blurred by a Gaussian of `sigma` pixels (0: none); 0 outside
+/// the region. A region covering the whole image measures to the image's border.
+std::vector<float> distance_map(const LabelImage& region, double sigma);
+
+/// Seeds at the maxima of `f` (height x width, Y,X) whose dynamic is at least h, within the
+/// pixels where `region` != 0 (8-connected), everything outside the region counting as
+/// `floor`: each such peak gives one seed, the pixels of its component of {f >= peak - h}.
+/// Seeds are labelled 1..K. On a region covering the image these are the regional maxima of
+/// ITK's HMaxima output; computed by a union-find in one pass over the sorted pixels.
+LabelImage dynamic_maxima(const float* f, const LabelImage& region, double h, double floor);
+
 /// Splits the objects of a 0/1 foreground mask by a distance transform
-/// (SignedMaurerDistanceMap) and h-maxima seeds (HMaxima + RegionalMaxima), grown by
+/// (SignedMaurerDistanceMap) and seeds at its maxima of dynamic >= h (dynamic_maxima), grown by
 /// flood_from_markers inside the mask. Every connected component keeps at
 /// least one label; no pixel changes between foreground and background.
 LabelImage split_by_distance(const LabelImage& foreground, double h);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <itkImage.h>
+#include <itkHMaximaImageFilter.h>
 #include <itkMorphologicalWatershedFromMarkersImageFilter.h>
+#include <itkRegionalMaximaImageFilter.h>
 
 #include <cmath>
 #include <filesystem>
@@ -98,6 +100,102 @@ TEST(Postprocess, FloodFromMarkersMatchesItkWatershedExactly) {
     EXPECT_EQ(differ, 0u) << "round " << round;
     EXPECT_GT(labelled, n / 2) << "round " << round;
   }
+}
+
+TEST(Postprocess, DistanceMapIsTheExactEuclideanDistance) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 10; ++round) {
+    const int h = 23 + round, w = 31 - round;
+    LabelImage region(h, w);
+    std::uniform_real_distribution<double> u(0, 1);
+    const double keep = round == 0 ? 0.999 : 0.7 + 0.02 * round;  // round 0: almost no outside
+    for (auto& v : region.labels) v = u(rng) < keep ? 1u : 0u;
+    const auto d = distance_map(region, 0.0);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        double best = 1e30;
+        for (int yy = 0; yy < h; ++yy)
+          for (int xx = 0; xx < w; ++xx)
+            if (!region.at(yy, xx)) best = std::min(best, std::hypot(y - yy, x - xx));
+        if (best > 1e29) best = 1 + std::min(std::min(y, h - 1 - y), std::min(x, w - 1 - x));  // no outside
+        const double expected = region.at(y, x) ? best : 0.0;
+        ASSERT_NEAR(d[static_cast<std::size_t>(y) * w + x], expected, 1e-4) << y << "," << x << " round " << round;
+      }
+  }
+}
+
+TEST(Postprocess, DynamicMaximaAreTheRegionalMaximaOfItksHMaxima) {
+  // Smooth random hills on a zero floor: the seeds must be exactly the regional maxima of
+  // ITK's HMaxima output, pixel for pixel, for several h.
+  using Real = itk::Image<float, 2>;
+  using Mask = itk::Image<std::uint8_t, 2>;
+  std::mt19937 rng(11);
+  for (int round = 0; round < 12; ++round) {
+    const int h = 48 + round, w = 61 - round;
+    std::vector<float> f(static_cast<std::size_t>(h) * w, 0.0f);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int k = 0; k < 14; ++k) {  // Gaussian hills of random height and width
+      const double cy = u(rng) * h, cx = u(rng) * w, s = 2 + 4 * u(rng), a = 1 + 6 * u(rng);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          f[static_cast<std::size_t>(y) * w + x] +=
+              static_cast<float>(a * std::exp(-((y - cy) * (y - cy) + (x - cx) * (x - cx)) / (2 * s * s)));
+    }
+    for (int x = 0; x < w; ++x) f[x] = f[static_cast<std::size_t>(h - 1) * w + x] = 0.0f;  // a floor
+    const double hh = 0.5 + 0.25 * (round % 4);
+    Real::RegionType region;
+    region.SetSize({static_cast<itk::SizeValueType>(w), static_cast<itk::SizeValueType>(h)});
+    auto image = Real::New();
+    image->SetRegions(region);
+    image->Allocate();
+    std::copy(f.begin(), f.end(), image->GetBufferPointer());
+    auto hmax = itk::HMaximaImageFilter<Real, Real>::New();
+    hmax->SetInput(image);
+    hmax->SetHeight(static_cast<float>(hh));
+    hmax->SetFullyConnected(true);
+    auto maxima = itk::RegionalMaximaImageFilter<Real, Mask>::New();
+    maxima->SetInput(hmax->GetOutput());
+    maxima->SetForegroundValue(1);
+    maxima->SetBackgroundValue(0);
+    maxima->SetFullyConnected(true);
+    maxima->SetFlatIsMaxima(false);
+    maxima->Update();
+    LabelImage all(h, w);
+    std::fill(all.labels.begin(), all.labels.end(), 1u);
+    const auto seeds = dynamic_maxima(f.data(), all, hh, 0.0);
+    std::size_t differ = 0, seeded = 0;
+    for (std::size_t i = 0; i < f.size(); ++i) {
+      differ += (seeds.labels[i] != 0) != (maxima->GetOutput()->GetBufferPointer()[i] != 0);
+      seeded += seeds.labels[i] != 0;
+    }
+    EXPECT_EQ(differ, 0u) << "round " << round << ", h " << hh;
+    EXPECT_GT(seeded, 0u);
+    EXPECT_GE(seeds.max_label(), 1u);
+    EXPECT_EQ(io::label_connected_components(seeds).max_label(), seeds.max_label()) << "one component per seed";
+  }
+}
+
+TEST(Postprocess, DynamicMaximaRegionComponentsStandOnTheFloor) {
+  // Two region components cut apart: on the right two peaks far deeper apart than h give
+  // two seeds; on the left a bump lower than h above the floor gives none, unless the floor
+  // is lowered below it.
+  LabelImage region(5, 12);
+  std::vector<float> f(60, 0.5f);
+  for (int x = 0; x < 12; ++x)
+    for (int y = 1; y < 4; ++y) region.at(y, x) = (x == 3 || x == 4) ? 0u : 1u;  // cut at x 3..4
+  f[2 * 12 + 1] = 0.8f;                                                        // small bump left
+  f[2 * 12 + 6] = 5.0f;                                                        // two tall peaks right
+  f[2 * 12 + 10] = 4.0f;
+  const auto seeds = dynamic_maxima(f.data(), region, 1.0, 0.0);
+  EXPECT_EQ(seeds.max_label(), 2u);
+  EXPECT_NE(seeds.at(2, 6), seeds.at(2, 10));
+  EXPECT_NE(seeds.at(2, 6), 0u);
+  EXPECT_EQ(seeds.at(2, 1), 0u) << "0.8 above the floor is less than h";
+  const auto lower = dynamic_maxima(f.data(), region, 1.0, -1.0);
+  EXPECT_EQ(lower.max_label(), 3u);
+  EXPECT_NE(lower.at(2, 1), 0u);
+  EXPECT_EQ(lower.at(2, 0), lower.at(2, 1)) << "the whole left component is one seed";
+  EXPECT_EQ(lower.at(0, 0), 0u) << "nothing outside the region";
 }
 
 TEST(Postprocess, TouchingDisksAreSplitIntoTwo) {
@@ -209,6 +307,34 @@ TEST(Postprocess, ContourModeSplitsBySeedsFromTheInteriorClass) {
   EXPECT_LT(added, 20u);
 }
 
+TEST(Postprocess, DistanceSeedsSplitTouchingNucleiWhoseBoundaryWasMissed) {
+  // Two overlapping disks; the network marks the outer rim as contour but misses the
+  // boundary between them, so the interior class is one joined blob. Interior seeds merge
+  // the pair; the distance map of the core has two peaks with a neck between them.
+  const std::vector<Disk> disks = {{30, 25, 12}, {30, 44, 12}};
+  const auto scene = draw_scene(60, 70, disks);
+  RawImage map(3, scene.labels.height, scene.labels.width);
+  map.source = "contour";
+  for (int y = 0; y < map.height; ++y)
+    for (int x = 0; x < map.width; ++x) {
+      double depth = -1e9;
+      for (const auto& d : disks) depth = std::max(depth, d.radius - std::hypot(y - d.cy, x - d.cx));
+      const bool inside = depth >= 0, rim = inside && depth < 2;
+      map.at(0, y, x) = inside ? 0.05f : 0.9f;
+      map.at(1, y, x) = inside && !rim ? 0.9f : 0.05f;
+      map.at(2, y, x) = rim ? 0.9f : 0.05f;
+    }
+  const auto interior = labels_from_probabilities(map, PostprocessOptions("contour").seeds("interior"));
+  EXPECT_EQ(areas(interior).size(), 1u);
+  const auto distance = labels_from_probabilities(map, PostprocessOptions("contour"));
+  ASSERT_EQ(areas(distance).size(), 2u);
+  EXPECT_NE(distance.at(30, 25), distance.at(30, 44));
+  EXPECT_NE(distance.at(30, 25), 0u);
+  // No pixel changes between foreground and background: only the split is new.
+  for (std::size_t i = 0; i < distance.labels.size(); ++i)
+    ASSERT_EQ(distance.labels[i] != 0, interior.labels[i] != 0) << "pixel " << i;
+}
+
 TEST(Postprocess, ContourComponentWithoutSeedIsKept) {
   const auto scene = draw_scene(40, 40, {{20, 20, 8}});
   RawImage map(3, 40, 40);
@@ -217,8 +343,10 @@ TEST(Postprocess, ContourComponentWithoutSeedIsKept) {
     map.pixels[map.plane_size() + i] = 0.2f;                              // no interior
     map.pixels[2 * map.plane_size() + i] = scene.labels.labels[i] ? 0.7f : 0.0f;
   }
-  const auto labels = labels_from_probabilities(map, PostprocessOptions("contour"));
-  EXPECT_EQ(areas(labels).size(), 1u);
+  for (const char* seeds : {"distance", "interior"}) {
+    const auto labels = labels_from_probabilities(map, PostprocessOptions("contour").seeds(seeds));
+    EXPECT_EQ(areas(labels).size(), 1u) << seeds;
+  }
 }
 
 TEST(Postprocess, WrongChannelCountNamesTheSource) {
@@ -237,6 +365,7 @@ TEST(Postprocess, BadOptionsAreRefused) {
   EXPECT_THROW(validate(PostprocessOptions("tri")), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().threshold(1.5)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().min_area(-1)), ConfigError);
+  EXPECT_THROW(validate(PostprocessOptions("contour").seeds("blobs")), ConfigError);
 }
 
 }  // namespace
