@@ -35,6 +35,7 @@ test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
 "$NUCSEG" predict --model "$WORK/contour/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
   --overlays 0 -j "$THREADS" --no-resume
 "$NUCSEG" evaluate --pred "$WORK/pred-contour/masks" --truth "$DSB" --out "$WORK/eval-contour"
+/usr/bin/python3 models/score_by_kind.py "$WORK/eval-contour/evaluation.csv" "$DSB"  # fluorescence vs tissue
 
 # (a) the seed recipe: 128x128, min-max, binary, BCE; predicted in resize mode.
 "$NUCSEG" convert --config examples/convert.json --images "$DSB" --out "$WORK/dsb128.h5" \
