@@ -89,6 +89,9 @@ TrainOptions TrainOptions::from_json(const json& c) {
   o.loader_threads(config::value_or(c, "loader_threads", o.loader_threads()));
   o.device(config::value_or<std::string>(c, "device", o.device()));
   o.resume(config::value_or<std::string>(c, "resume", ""));
+  o.init(config::value_or<std::string>(c, "init", ""));
+  if (!o.resume().empty() && !o.init().empty())
+    throw ConfigError("train: give resume (continue a run) or init (fine-tune from a model), not both");
   o.overwrite(config::value_or(c, "overwrite", false));
   const int m_size = o.model().size_multiple();
   if (o.crop()[0] % m_size || o.crop()[1] % m_size) {
@@ -124,6 +127,7 @@ json TrainOptions::to_json() const {
               {"loader_threads", loader_threads()},
               {"device", device()},
               {"resume", resume()},
+              {"init", init()},
               {"overwrite", overwrite()}};
 }
 
@@ -361,6 +365,19 @@ TrainReport run_training(const TrainOptions& o_in) {
   const bool lower = lower_is_better(o.early_stopping().monitor);
   double best = lower ? INFINITY : -INFINITY;
   double plateau_best = best;
+  if (!o.resume().empty() && !o.init().empty())
+    throw ConfigError("train: give --resume (continue a run) or --init (fine-tune from a model), not both");
+  if (!o.init().empty()) {
+    const auto meta = model::restore_checkpoint(o.init(), net, nullptr, device_name);
+    const json init_norm = meta.contains("data") ? meta["data"].value("normalization", json()) : json();
+    const json data_norm = json::parse(reader.attribute("normalization"), nullptr, false);
+    if (chief && !init_norm.is_null() && !data_norm.is_discarded() && init_norm != data_norm) {
+      log::warn("train: '{}' was trained on data normalized as {}, '{}' is normalized as {}: convert the new "
+                "data the same way for the weights to fit it",
+                o.init(), init_norm.dump(), o.data(), data_norm.dump());
+    }
+    if (chief) log::info("fine-tuning: starting from the weights of '{}'", o.init());
+  }
   if (!o.resume().empty()) {
     const auto meta = model::restore_checkpoint(o.resume(), net, &opt, device_name);
     if (!meta.contains("training")) {

@@ -59,6 +59,9 @@ struct TrainOptions {
   NUCSEG_ARG(int, loader_threads) = 2;     ///< background batch preparation threads
   NUCSEG_ARG(std::string, device) = "auto";
   NUCSEG_ARG(std::string, resume) = "";    ///< checkpoint to continue from
+  /// Fine-tuning: start from this checkpoint's weights (same model shape) with a fresh
+  /// optimizer, schedule and history; not together with resume.
+  NUCSEG_ARG(std::string, init) = "";
   NUCSEG_ARG(bool, overwrite) = false;     ///< allow a run folder that holds checkpoints
   NUCSEG_ARG(std::size_t, bucket_bytes) = 16u << 20;  ///< gradient allreduce bucket size
   NUCSEG_ARG(bool, explicit_in_channels) = false;  ///< model.in_channels was configured

@@ -117,6 +117,42 @@ TEST(Trainer, ResumeContinuesExactly) {
   }
 }
 
+TEST(Trainer, InitStartsFromAModelsWeights) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 12, 32);
+  auto base = small(data, dir.file("base"));
+  base.epochs(4);
+  const auto trained = run_training(base);
+  // With a vanishing learning rate the weights stay where the run started: at the model's
+  // with --init, at a fresh initialization without.
+  auto tuned = small(data, dir.file("tuned"));
+  tuned.epochs(1).lr(1e-12).init(dir.file("base/best.pt"));
+  const auto r = run_training(tuned);
+  auto fresh = small(data, dir.file("fresh"));
+  fresh.epochs(1).lr(1e-12);
+  const auto f = run_training(fresh);
+  const auto wa = weights_of(dir.file("base/best.pt")), wb = weights_of(dir.file("tuned/last.pt"));
+  for (std::size_t i = 0; i < wa.size(); ++i)
+    EXPECT_LT((wa[i] - wb[i]).abs().max().item<double>(), 1e-6) << "parameter " << i;
+  ASSERT_EQ(r.history.size(), 1u) << "a fresh history, not the model's";
+  EXPECT_LT(r.history[0].val_loss, 0.9 * f.history[0].val_loss);
+  EXPECT_NEAR(r.history[0].val_loss, trained.history[trained.best_epoch - 1].val_loss, 0.02);
+  EXPECT_EQ(model::read_checkpoint_meta(r.best_checkpoint)["config"].value("init", ""), dir.file("base/best.pt"));
+  // Another model shape is refused, naming what differs; resume and init together too.
+  auto wider = small(data, dir.file("wider"));
+  wider.model().base_filters(16);
+  wider.init(dir.file("base/best.pt"));
+  try {
+    run_training(wider);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("base_filters"), std::string::npos) << e.what();
+  }
+  auto both = small(data, dir.file("both"));
+  both.init(dir.file("base/best.pt")).resume(dir.file("base/last.pt"));
+  EXPECT_THROW(run_training(both), ConfigError);
+}
+
 TEST(Trainer, EarlyStoppingStops) {
   TempDir dir;
   const auto data = make_dataset(dir, "d.h5", 8, 32);
