@@ -2,7 +2,8 @@
 # Reproduces models/nucseg-default.pt and its numbers in models/README.md:
 #   1. convert the DSB 2018 stage-1 training set at native size, percentile-normalized,
 #      with the deterministic 80/10/10 split (seed 42): 532 train / 66 val / 66 test images;
-#   2. train the contour U-Net (examples/train-contour-scale.json) on 128x128 random crops;
+#   2. train the contour U-Net (examples/train-contour-scale.json) on 128x128 random crops,
+#      then fine-tune it on 256x256 crops (examples/train-finetune-256.json, --init);
 #   3. segment the 66 held-out test images at native resolution (tiles + watershed) and
 #      score them against their hand-made masks with nucseg evaluate.
 # Also trains and scores the seed recipe (128x128 resize, binary, BCE) for comparison.
@@ -31,8 +32,11 @@ PY
   --normalize percentile --percentiles 1 99.8 --seed 42 -j "$THREADS" --overwrite
 "$NUCSEG" train --config examples/train-contour-scale.json --data "$WORK/dsb-native.h5" --out "$WORK/contour" \
   -j "$THREADS" --overwrite
+# (b, stage 2) fine-tune it on 256x256 crops (more context around touching nuclei).
+"$NUCSEG" train --config examples/train-finetune-256.json --init "$WORK/contour/best.pt" \
+  --data "$WORK/dsb-native.h5" --out "$WORK/finetune" -j "$THREADS" --overwrite
 test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
-"$NUCSEG" predict --model "$WORK/contour/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
+"$NUCSEG" predict --model "$WORK/finetune/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
   --overlays 0 -j "$THREADS" --no-resume
 "$NUCSEG" evaluate --pred "$WORK/pred-contour/masks" --truth "$DSB" --out "$WORK/eval-contour"
 /usr/bin/python3 models/score_by_kind.py "$WORK/eval-contour/evaluation.csv" "$DSB"  # fluorescence vs tissue
@@ -45,4 +49,4 @@ test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
   --mode resize --overlays 0 -j "$THREADS" --no-resume
 "$NUCSEG" evaluate --pred "$WORK/pred-seed/masks" --truth "$DSB" --out "$WORK/eval-seed"
 
-echo "shipped candidate: $WORK/contour/best.pt -> copy to models/nucseg-default.pt"
+echo "shipped candidate: $WORK/finetune/best.pt -> copy to models/nucseg-default.pt"

@@ -1,10 +1,10 @@
 """Nuclei of another size than the model's training nuclei (a higher-magnification objective,
-simulated by enlarging a synthetic plate 4x): --diameter and --auto-diameter segment them at
-the matching scale, as well as the model does on the plate at its own size and better than at
-scale 1; masks stay at full resolution; conflicting scale settings are refused with a message.
-The runs use interior seeds, whose seed threshold does not adapt to the nuclei's size: the
-default distance seeds already segment this 4x plate at scale 1 (h-maxima of a distance map
-scale with the nuclei), so they cannot show what the rescaling brings."""
+simulated by enlarging a synthetic plate 4x): --diameter and --auto-diameter pick the scale that
+brings them to the model's training size and segment them as well as the model does on the
+plate at its own size; masks stay at full resolution; conflicting scale settings are refused
+with a message. (At scale 1 the default distance seeds also segment this plate well: their
+h-maxima scale with the nuclei. With the interior seeds of the previous model, scale 1 lost
+0.09 AP@0.5 here and --diameter won it back.)"""
 import glob
 import json
 import os
@@ -15,7 +15,6 @@ import tifffile
 from nucseg_testlib import check, run, tempdir
 
 FACTOR = 4
-SEEDS = ("--seeds", "interior")
 
 
 def ap50(root, masks, truth, name):
@@ -51,23 +50,23 @@ def main():
         true_d = float(np.median(diameters))
 
         native = os.path.join(root, "native")
-        run("predict", "--input", os.path.join(syn, "plate1"), "--out", native, "--overlays", 0, "-j", 2, *SEEDS)
+        run("predict", "--input", os.path.join(syn, "plate1"), "--out", native, "--overlays", 0, "-j", 2)
         a_native = ap50(root, os.path.join(native, "masks"), os.path.join(syn, "ground_truth", "plate1"), "native")
 
         plain = os.path.join(root, "plain")
-        run("predict", "--input", big, "--out", plain, "--overlays", 0, "-j", 2, *SEEDS)
+        run("predict", "--input", big, "--out", plain, "--overlays", 0, "-j", 2)
         summary = json.load(open(os.path.join(plain, "summary.json")))
         model_d = json.load(open(os.path.join(plain, ".nucseg", "inputs.json"))).get("model", {}).get("nucleus_diameter_px")
         a_plain = ap50(root, os.path.join(plain, "masks"), truth, "plain")
 
         given = os.path.join(root, "given")
-        run("predict", "--input", big, "--out", given, "--overlays", 0, "--diameter", round(true_d, 1), "-j", 2, *SEEDS)
+        run("predict", "--input", big, "--out", given, "--overlays", 0, "--diameter", round(true_d, 1), "-j", 2)
         a_given = ap50(root, os.path.join(given, "masks"), truth, "given")
         mask = tifffile.imread(glob.glob(os.path.join(given, "masks", "*.tif"))[0])
         check(mask.shape == (160 * FACTOR, 200 * FACTOR), f"mask at full resolution: {mask.shape}")
 
         auto = os.path.join(root, "auto")
-        p = run("predict", "--input", big, "--out", auto, "--overlays", 0, "--auto-diameter", "-j", 2, *SEEDS)
+        p = run("predict", "--input", big, "--out", auto, "--overlays", 0, "--auto-diameter", "-j", 2)
         a_auto = ap50(root, os.path.join(auto, "masks"), truth, "auto")
         used = scales_used(auto)
         print(f"true diameter {true_d:.1f} px, model {model_d}; AP@0.5 on the plate at its own size: {a_native:.3f}; "
@@ -76,7 +75,6 @@ def main():
         check(len(used) == 2 and all(0.15 <= s < 0.5 for s in used), f"auto scales {used}")
         check(a_given >= a_native - 0.05, f"--diameter recovers the native accuracy: {a_given} vs {a_native}")
         check(a_auto >= a_native - 0.05, f"--auto-diameter recovers the native accuracy: {a_auto} vs {a_native}")
-        check(a_given > a_plain + 0.05 and a_auto > a_plain + 0.05, f"better than scale 1 ({a_plain})")
         check(summary["images"] == 2, summary)
 
         p = run("predict", "--input", big, "--out", os.path.join(root, "x"), "--scale", 0.5, "--diameter", 30, expect=2)
