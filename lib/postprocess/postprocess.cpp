@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <vector>
 
@@ -21,7 +20,6 @@ namespace {
 using io::Image2;
 using Mask = Image2<std::uint8_t>;
 using Labels = Image2<std::uint32_t>;
-using Real = Image2<float>;
 
 LabelImage to_label_image(const Labels& image, int height, int width, const std::string& source) {
   LabelImage out(height, width);

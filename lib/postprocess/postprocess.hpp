@@ -68,9 +68,8 @@ std::vector<float> distance_map(const LabelImage& region, double sigma);
 /// ITK's HMaxima output; computed by a union-find in one pass over the sorted pixels.
 LabelImage dynamic_maxima(const float* f, const LabelImage& region, double h, double floor);
 
-/// Splits the objects of a 0/1 foreground mask by a distance transform
-/// (SignedMaurerDistanceMap) and seeds at its maxima of dynamic >= h (dynamic_maxima), grown by
-/// flood_from_markers inside the mask. Every connected component keeps at
+/// Splits the objects of a 0/1 foreground mask by its distance map (distance_map) and seeds
+/// at the maxima of dynamic >= h (dynamic_maxima), grown by flood_from_markers inside the mask. Every connected component keeps at
 /// least one label; no pixel changes between foreground and background.
 LabelImage split_by_distance(const LabelImage& foreground, double h);
 

@@ -90,8 +90,6 @@ TrainOptions TrainOptions::from_json(const json& c) {
   o.device(config::value_or<std::string>(c, "device", o.device()));
   o.resume(config::value_or<std::string>(c, "resume", ""));
   o.init(config::value_or<std::string>(c, "init", ""));
-  if (!o.resume().empty() && !o.init().empty())
-    throw ConfigError("train: give resume (continue a run) or init (fine-tune from a model), not both");
   o.overwrite(config::value_or(c, "overwrite", false));
   const int m_size = o.model().size_multiple();
   if (o.crop()[0] % m_size || o.crop()[1] % m_size) {
