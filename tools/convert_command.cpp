@@ -42,6 +42,11 @@ void add_convert_command(CLI::App& app, Runner& run) {
   flags->option<std::vector<double>>("--percentiles", "normalize.percentiles",
                                      "Low and high percentile for --normalize percentile (default 1 99.8)")
       ->expected(2);
+  flags->option<std::string>("--polarity", "normalize.polarity",
+                             "After scaling: keep (default); invert (1 - v); auto = invert images whose "
+                             "median is above 0.5 (dark nuclei on a bright background: bright-field, H&E), "
+                             "so that nuclei are bright as in fluorescence")
+      ->check(CLI::IsMember({"keep", "auto", "invert"}));
   flags->option<std::vector<double>>("--split", "split",
                                      "Fractions train val test (default 0.8 0.1 0.1)")
       ->expected(3);
@@ -57,6 +62,7 @@ void add_convert_command(CLI::App& app, Runner& run) {
       std::cout << "converted " << report.converted << " images (" << report.layout
                 << " layout) into " << report.out << " [train " << report.train << ", val "
                 << report.val << ", test " << report.test << "]";
+      if (report.inverted > 0) std::cout << "; inverted " << report.inverted;
       if (!report.skipped.empty()) std::cout << "; skipped " << report.skipped.size();
       std::cout << "\n";
       return static_cast<int>(report.skipped.empty() ? ExitCode::ok : ExitCode::partial);

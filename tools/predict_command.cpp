@@ -43,6 +43,10 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<std::string>("--model,-m", "model", "Checkpoint (default: the shipped model)");
   flags->option<std::string>("--glob", "glob", "File-name pattern in folders, e.g. '*_w1*.tif'");
   flags->option<int>("--channel,-c", "channel", "Channel/page to segment (default: as trained)");
+  flags->option<std::string>("--polarity", "polarity",
+                             "keep | auto | invert the scaled intensities (default: as the model's training "
+                             "data; auto inverts images with a bright background)")
+      ->check(CLI::IsMember({"keep", "auto", "invert"}));
   flags->option<std::string>("--pattern", "pattern",
                              "Metadata from names: auto (default), metaxpress, opera, or a regex with "
                              "named groups plate, well, site, channel");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "common/error.hpp"
 #include "io/itk_wrap.hpp"
@@ -129,11 +130,41 @@ float percentile(std::vector<float> values, double q) {
   return static_cast<float>(a + frac * (b - a));
 }
 
+void check_polarity(const std::string& polarity) {
+  if (polarity != "keep" && polarity != "auto" && polarity != "invert") {
+    throw ConfigError("normalize polarity must be 'keep', 'auto' or 'invert', found '" + polarity + "'");
+  }
+}
+
+double median_unit_intensity(const RawImage& img) {
+  const std::size_t n = img.plane_size();
+  if (n == 0 || img.channels <= 0) return 0.0;
+  constexpr int kBins = 4096;
+  std::vector<std::uint64_t> hist(kBins, 0);
+  const float inv_c = 1.0f / static_cast<float>(img.channels);
+  for (std::size_t i = 0; i < n; ++i) {
+    float v = 0;
+    for (int c = 0; c < img.channels; ++c) v += img.plane(c)[i];
+    const int b = std::min(static_cast<int>(std::clamp(v * inv_c, 0.0f, 1.0f) * kBins), kBins - 1);
+    ++hist[static_cast<std::size_t>(b)];
+  }
+  // The lower median (element (n - 1) / 2 in sorted order), as its bin's lower edge: exact
+  // for multiples of 1/4096 (so a median of exactly 0.5 is not "above 0.5"), else below by < 1/4096.
+  const std::uint64_t rank = (n - 1) / 2;
+  std::uint64_t seen = 0;
+  for (int b = 0; b < kBins; ++b) {
+    seen += hist[static_cast<std::size_t>(b)];
+    if (seen > rank) return static_cast<double>(b) / kBins;
+  }
+  return 1.0;
+}
+
 NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
   if (options.method != "minmax" && options.method != "percentile") {
     throw ConfigError("normalize method must be 'minmax' or 'percentile', found '" +
                       options.method + "'");
   }
+  check_polarity(options.polarity);
   NormalizeResult result;
   const std::size_t n = img.plane_size();
   for (int c = 0; c < img.channels; ++c) {
@@ -157,6 +188,11 @@ NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
     }
     const float scale = 1.0f / range;
     for (std::size_t i = 0; i < n; ++i) p[i] = std::clamp((p[i] - lo) * scale, 0.0f, 1.0f);
+  }
+  result.inverted = options.polarity == "invert" ||
+                    (options.polarity == "auto" && median_unit_intensity(img) > 0.5);
+  if (result.inverted) {
+    for (float& v : img.pixels) v = 1.0f - v;
   }
   return result;
 }

@@ -30,16 +30,28 @@ struct NormalizeOptions {
   std::string method = "minmax";  ///< "minmax" or "percentile"
   double low_percentile = 1.0;    ///< used by "percentile"
   double high_percentile = 99.8;
+  /// "keep": intensities as they are; "invert": 1 - v after scaling; "auto": invert images
+  /// whose median normalized intensity (mean over channels) is above 0.5, i.e. dark objects on
+  /// a bright background (bright-field, H&E), so that nuclei are bright as in fluorescence.
+  std::string polarity = "keep";
 };
+
+/// Checks a polarity name; throws ConfigError naming the allowed values.
+void check_polarity(const std::string& polarity);
 
 /// Per channel intensities that were mapped to 0 and 1.
 struct NormalizeResult {
   std::vector<float> low;
   std::vector<float> high;
+  bool inverted = false;  ///< the polarity rule turned the image over (v -> 1 - v)
 };
 
+/// Median of the per-pixel mean over channels of an image already in [0,1], rounded down to a
+/// multiple of 1/4096 (a histogram; no copy of the image).
+double median_unit_intensity(const RawImage& img);
+
 /// Normalizes each channel in place to [0,1]: (v - low) / (high - low), clipped. A constant
-/// channel becomes all zeros.
+/// channel becomes all zeros. Then applies options.polarity to all channels together.
 NormalizeResult normalize(RawImage& img, const NormalizeOptions& options);
 
 /// Percentile (0..100) of `values` by linear interpolation between order statistics,

@@ -51,7 +51,9 @@ ConvertOptions ConvertOptions::from_json(const json& c) {
       norm.low_percentile = n["percentiles"][0].get<double>();
       norm.high_percentile = n["percentiles"][1].get<double>();
     }
+    norm.polarity = config::value_or<std::string>(n, "polarity", norm.polarity);
   }
+  io::check_polarity(norm.polarity);
   if (!(norm.low_percentile < norm.high_percentile)) {
     throw ConfigError("convert: normalize.percentiles must be increasing, found [" +
                       std::to_string(norm.low_percentile) + ", " +
@@ -85,7 +87,8 @@ json ConvertOptions::to_json() const {
               {"channels", channels()},
               {"normalize",
                {{"method", normalize().method},
-                {"percentiles", {normalize().low_percentile, normalize().high_percentile}}}},
+                {"percentiles", {normalize().low_percentile, normalize().high_percentile}},
+                {"polarity", normalize().polarity}}},
               {"split", {split()[0], split()[1], split()[2]}},
               {"seed", seed()},
               {"threads", threads()},
@@ -178,6 +181,7 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
   const auto norm = io::normalize(img, o.normalize());
   p.meta.norm_low = norm.low;
   p.meta.norm_high = norm.high;
+  p.meta.inverted = norm.inverted;
   p.meta.pixel_size_y = img.pixel_size_y;
   p.meta.pixel_size_x = img.pixel_size_x;
   p.image = std::move(img);
@@ -320,6 +324,7 @@ ConvertReport run_convert(const ConvertOptions& o) {
       report.skipped.push_back({inputs[i].image_path, p.error});
     } else {
       writer.append(p.image, p.mask ? &*p.mask : nullptr, p.meta);
+      if (p.meta.inverted) ++report.inverted;
     }
     progress.update(i + 1);
   }
@@ -343,13 +348,15 @@ ConvertReport run_convert(const ConvertOptions& o) {
                             {"normalization", json{{"method", o.normalize().method},
                                                    {"percentiles",
                                                     {o.normalize().low_percentile,
-                                                     o.normalize().high_percentile}}}
+                                                     o.normalize().high_percentile}},
+                                                   {"polarity", o.normalize().polarity}}
                                                   .dump()}});
   report.converted = writer.size();
   report.seconds = progress.elapsed_seconds();
-  log::info("convert: wrote '{}': {} samples (train {}, val {}, test {}), {} skipped, {:.1f} s",
+  log::info("convert: wrote '{}': {} samples (train {}, val {}, test {}), {} skipped, {} inverted "
+            "(polarity '{}'), {:.1f} s",
             o.out(), report.converted, report.train, report.val, report.test,
-            report.skipped.size(), report.seconds);
+            report.skipped.size(), report.inverted, o.normalize().polarity, report.seconds);
   return report;
 }
 

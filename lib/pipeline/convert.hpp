@@ -59,6 +59,7 @@ struct ConvertReport {
   std::string layout;  ///< the layout used (after auto-detection)
   std::size_t converted = 0;
   std::size_t train = 0, val = 0, test = 0;
+  std::size_t inverted = 0;  ///< images the polarity rule turned over
   std::vector<SkippedInput> skipped;
   double seconds = 0;
 };

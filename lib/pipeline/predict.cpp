@@ -104,6 +104,8 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.glob(config::value_or<std::string>(c, "glob", ""));
   o.recursive(config::value_or(c, "recursive", true));
   o.channel(config::value_or(c, "channel", -1));
+  o.polarity(config::value_or<std::string>(c, "polarity", ""));
+  if (!o.polarity().empty()) io::check_polarity(o.polarity());
   o.pattern(config::value_or<std::string>(c, "pattern", "auto"));
   o.mode(config::value_or<std::string>(c, "mode", "tile"));
   o.tile_size(config::value_or(c, "tile_size", 512));
@@ -139,6 +141,7 @@ json PredictOptions::to_json() const {
   return json{{"input", input()},       {"out", out()},
               {"model", model()},       {"glob", glob()},
               {"recursive", recursive()}, {"channel", channel()},
+              {"polarity", polarity()},
               {"pattern", pattern()},   {"mode", mode()},
               {"tile_size", tile_size()}, {"overlap", overlap()},
               {"batch_size", batch_size()}, {"tta", tta()}, {"scale", scale()},
@@ -215,6 +218,9 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
     m.normalize.low_percentile = norm["percentiles"][0].get<double>();
     m.normalize.high_percentile = norm["percentiles"][1].get<double>();
   }
+  m.normalize.polarity = norm.value("polarity", std::string("keep"));
+  if (!o.polarity().empty()) m.normalize.polarity = o.polarity();
+  io::check_polarity(m.normalize.polarity);
   if (data.contains("nucleus_diameter_px") && data["nucleus_diameter_px"].is_number())
     m.nucleus_diameter = data["nucleus_diameter_px"].get<double>();
   if (data.value("fixed_size", false) && data.contains("input_size") && data["input_size"].is_array() &&
@@ -242,6 +248,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   if (o.scale() != 1.0) s["scale"] = o.scale();
   if (o.diameter() > 0) s["diameter"] = o.diameter();
   if (o.auto_diameter()) s["auto_diameter"] = true;
+  if (m.normalize.polarity != "keep") s["polarity"] = m.normalize.polarity;
   return s;
 }
 

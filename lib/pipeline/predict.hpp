@@ -34,6 +34,8 @@ struct PredictOptions {
   NUCSEG_ARG(std::string, glob) = "";  ///< file-name pattern for folder inputs
   NUCSEG_ARG(bool, recursive) = true;
   NUCSEG_ARG(int, channel) = -1;       ///< channel/page to segment; -1 = as in training
+  /// Intensity polarity after scaling ("keep", "auto", "invert"); "" = as the model's training data.
+  NUCSEG_ARG(std::string, polarity) = "";
   NUCSEG_ARG(std::string, pattern) = "auto";  ///< metadata preset or regex with named groups
   NUCSEG_ARG(std::string, mode) = "tile";     ///< tile or resize
   NUCSEG_ARG(int, tile_size) = 512;  ///< largest tile side; sides are fitted to the image

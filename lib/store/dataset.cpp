@@ -109,7 +109,7 @@ void DatasetWriter::commit(const std::vector<Split>& split, const nlohmann::json
     std::vector<std::int64_t> shapes;
     std::vector<double> pixel_sizes;
     std::vector<float> lows, highs;
-    std::vector<std::uint8_t> split_codes;
+    std::vector<std::uint8_t> split_codes, inverted;
     for (std::size_t i = 0; i < n; ++i) {
       const auto& m = metas_[i];
       ids.push_back(m.id);
@@ -122,6 +122,7 @@ void DatasetWriter::commit(const std::vector<Split>& split, const nlohmann::json
         highs.push_back(c < static_cast<int>(m.norm_high.size()) ? m.norm_high[static_cast<std::size_t>(c)] : 1.0f);
       }
       split_codes.push_back(static_cast<std::uint8_t>(split[i]));
+      inverted.push_back(m.inverted ? 1 : 0);
     }
     const hsize_t hn = n, hc = static_cast<hsize_t>(spec_.channels);
     h5::write_strings(meta.get(), "id", ids);
@@ -131,6 +132,7 @@ void DatasetWriter::commit(const std::vector<Split>& split, const nlohmann::json
     h5::write_array<double>(meta.get(), "pixel_size_um", {hn, 2}, pixel_sizes.data());
     h5::write_array<float>(meta.get(), "norm_low", {hn, hc}, lows.data());
     h5::write_array<float>(meta.get(), "norm_high", {hn, hc}, highs.data());
+    h5::write_array<std::uint8_t>(meta.get(), "inverted", {hn}, inverted.data());
     h5::write_array<std::int64_t>(meta.get(), "nuclei", {hn}, nuclei_.data());
     h5::write_array<std::uint8_t>(meta.get(), "split", {hn}, split_codes.data());
   }

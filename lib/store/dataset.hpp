@@ -6,7 +6,8 @@
 ///   /samples/<i:06d>/image [C, H, W], .../mask [H, W]   (layout "native")
 ///   /meta/{id, source_path, mask_path} strings; /meta/original_shape int64 [N,3] (C,H,W);
 ///   /meta/pixel_size_um float64 [N,2] (y,x; NaN unknown); /meta/norm_low, norm_high
-///   float32 [N,C]; /meta/nuclei int64 [N]; /meta/split uint8 [N] (0 train, 1 val, 2 test)
+///   float32 [N,C]; /meta/inverted uint8 [N] (1: intensities turned over by the polarity
+///   rule); /meta/nuclei int64 [N]; /meta/split uint8 [N] (0 train, 1 val, 2 test)
 ///   /split/{train,val,test} int64 sample indices
 ///   root attributes: format, format_version, nucseg_version, created, layout, channels,
 ///   height, width, has_masks, count, config (JSON), skipped (JSON)
@@ -41,6 +42,7 @@ struct SampleMeta {
   double pixel_size_y = std::numeric_limits<double>::quiet_NaN();  ///< µm, after resizing
   double pixel_size_x = std::numeric_limits<double>::quiet_NaN();
   std::vector<float> norm_low, norm_high;  ///< per channel
+  bool inverted = false;                   ///< normalization turned the image over (1 - v)
 };
 
 /// Writes a dataset to a temporary sibling of the final path; commit() renames it into

@@ -367,8 +367,11 @@ TrainReport run_training(const TrainOptions& o_in) {
     throw ConfigError("train: give --resume (continue a run) or --init (fine-tune from a model), not both");
   if (!o.init().empty()) {
     const auto meta = model::restore_checkpoint(o.init(), net, nullptr, device_name);
-    const json init_norm = meta.contains("data") ? meta["data"].value("normalization", json()) : json();
-    const json data_norm = json::parse(reader.attribute("normalization"), nullptr, false);
+    json init_norm = meta.contains("data") ? meta["data"].value("normalization", json()) : json();
+    json data_norm = json::parse(reader.attribute("normalization"), nullptr, false);
+    // Files from before the polarity rule existed were not inverted.
+    for (json* n : {&init_norm, &data_norm})
+      if (n->is_object() && !n->contains("polarity")) (*n)["polarity"] = "keep";
     if (chief && !init_norm.is_null() && !data_norm.is_discarded() && init_norm != data_norm) {
       log::warn("train: '{}' was trained on data normalized as {}, '{}' is normalized as {}: convert the new "
                 "data the same way for the weights to fit it",

@@ -71,7 +71,7 @@ def test_paired_fixed_and_split(root):
             check(len(stored) - 1 == fa["meta/nuclei"][i], "nuclei count")
             check(len(stored) - 1 <= len(np.unique(src)) - 1, "no invented labels")
         norm = json.loads(fa.attrs["normalization"])
-        check(norm == {"method": "percentile", "percentiles": [1.0, 99.0]}, f"normalization {norm}")
+        check(norm == {"method": "percentile", "percentiles": [1.0, 99.0], "polarity": "keep"}, f"normalization {norm}")
     c = os.path.join(root, "c.h5")
     run("convert", "-i", img_dir, "-m", mask_dir, "-o", c, "--size", 64, 48, "--split", 0.5, 0.25, 0.25,
         "--seed", 8)
@@ -250,6 +250,41 @@ def test_config_and_flag_override(root):
     with h5py.File(out, "r") as f:
         check(f["images"].shape[2:] == (24, 24), "flag overrides config")
         check(json.loads(f.attrs["config"])["seed"] == 3, "config value kept")
+
+
+def test_polarity(root):
+    """--polarity auto turns over bright-field-like images (dark nuclei, bright background) and
+    leaves fluorescence-like ones; the stored images, /meta/inverted and the attribute say so."""
+    d = os.path.join(root, "mixed")
+    os.makedirs(d)
+    rng = np.random.default_rng(5)
+    disks = random_disks(64, 64, 6, 5, 9, rng)
+    fluo, lab = disks_scene(64, 64, disks, bg=100, fg=3000, noise=10, seed=1)
+    tifffile.imwrite(os.path.join(d, "fluo.tif"), fluo)
+    tifffile.imwrite(os.path.join(d, "bright.tif"), (3100 - fluo.astype(np.int32)).astype(np.uint16))
+    outs = {}
+    for polarity in ("keep", "auto", "invert"):
+        outs[polarity] = os.path.join(root, f"{polarity}.h5")
+        p = run("convert", "-i", d, "-o", outs[polarity], "--size", 64, "--normalize", "percentile",
+                "--polarity", polarity)
+    check("inverted 2" in p.stdout, p.stdout)
+    data = {}
+    for polarity, out in outs.items():
+        with h5py.File(out, "r") as f:
+            ids = [s.decode() for s in f["meta/id"][:]]
+            data[polarity] = {i: (f["images"][k][0], int(f["meta/inverted"][k])) for k, i in enumerate(ids)}
+            check(json.loads(f.attrs["normalization"])["polarity"] == polarity, f.attrs["normalization"])
+            check(json.loads(f.attrs["config"])["normalize"]["polarity"] == polarity, "config records it")
+    keep, auto, inv = data["keep"], data["auto"], data["invert"]
+    check(keep["fluo"][1] == 0 and keep["bright"][1] == 0, "keep inverts nothing")
+    check(auto["fluo"][1] == 0 and auto["bright"][1] == 1, "auto inverts the bright background only")
+    check(np.array_equal(auto["fluo"][0], keep["fluo"][0]), "fluorescence stored as with keep")
+    check(np.allclose(auto["bright"][0], 1 - keep["bright"][0]), "bright-field stored as 1 - v")
+    inside = lab > 0
+    check(auto["bright"][0][inside].mean() > auto["bright"][0][~inside].mean() + 0.5, "nuclei now bright")
+    check(np.allclose(inv["fluo"][0], 1 - keep["fluo"][0]) and inv["fluo"][1] == 1, "invert turns all over")
+    p = run("convert", "-i", d, "-o", os.path.join(root, "bad.h5"), "--polarity", "sideways", expect=2)
+    check("polarity" in p.stderr, p.stderr)
 
 
 if __name__ == "__main__":

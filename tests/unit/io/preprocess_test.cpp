@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <set>
 
 #include "common/error.hpp"
@@ -104,6 +105,79 @@ TEST(Normalize, ConstantChannelBecomesZero) {
   std::fill(img.pixels.begin(), img.pixels.end(), 9.0f);
   normalize(img, {});
   for (float v : img.pixels) EXPECT_EQ(v, 0.0f);
+}
+
+/// A "bright-field" image: background at 200, `dark` pixels (the first ones in raster order) at 20.
+RawImage bright_background(int h, int w, int dark) {
+  RawImage img(1, h, w);
+  for (int i = 0; i < h * w; ++i) img.pixels[static_cast<std::size_t>(i)] = i < dark ? 20.0f : 200.0f;
+  return img;
+}
+
+TEST(Normalize, PolarityKeepIsTheDefault) {
+  auto img = bright_background(4, 4, 3);
+  const auto res = normalize(img, {});
+  EXPECT_FALSE(res.inverted);
+  EXPECT_FLOAT_EQ(img.at(0, 3, 3), 1.0f);
+  EXPECT_FLOAT_EQ(img.at(0, 0, 0), 0.0f);
+}
+
+TEST(Normalize, PolarityAutoInvertsABrightBackgroundOnly) {
+  NormalizeOptions o;
+  o.polarity = "auto";
+  auto bright = bright_background(4, 4, 3);  // 13 of 16 pixels bright: median 1 after scaling
+  const auto res = normalize(bright, o);
+  EXPECT_TRUE(res.inverted);
+  EXPECT_FLOAT_EQ(bright.at(0, 3, 3), 0.0f) << "the background becomes dark";
+  EXPECT_FLOAT_EQ(bright.at(0, 0, 0), 1.0f) << "the dark nuclei become bright";
+  EXPECT_FLOAT_EQ(res.low[0], 20.0f) << "low/high are the raw values, before the inversion";
+  EXPECT_FLOAT_EQ(res.high[0], 200.0f);
+
+  auto dark = bright_background(4, 4, 9);  // 9 of 16 pixels dark: fluorescence-like
+  EXPECT_FALSE(normalize(dark, o).inverted);
+  EXPECT_FLOAT_EQ(dark.at(0, 0, 0), 0.0f);
+  EXPECT_FLOAT_EQ(dark.at(0, 3, 3), 1.0f);
+}
+
+TEST(Normalize, PolarityAutoDecidesOnTheMeanOverChannels) {
+  // Channel 0 mostly bright, channel 1 mostly dark: the mean over channels decides, and all
+  // channels are turned over together.
+  RawImage img(2, 1, 4);
+  img.pixels = {0, 1, 1, 1,   // channel 0: median 1
+                0, 0, 0, 1};  // channel 1: median 0
+  NormalizeOptions o;
+  o.polarity = "auto";
+  auto a = img;
+  EXPECT_FALSE(normalize(a, o).inverted) << "per-pixel means 0, .5, .5, 1: median 0.5 is not above 0.5";
+  img.pixels[5] = img.pixels[6] = 1;  // means 0, 1, 1, 1: median 1
+  auto b = img;
+  EXPECT_TRUE(normalize(b, o).inverted);
+  EXPECT_FLOAT_EQ(b.at(0, 0, 0), 1.0f);
+  EXPECT_FLOAT_EQ(b.at(1, 0, 3), 0.0f);
+}
+
+TEST(Normalize, PolarityInvertAlwaysTurnsOver) {
+  NormalizeOptions o;
+  o.polarity = "invert";
+  auto img = bright_background(2, 2, 3);
+  EXPECT_TRUE(normalize(img, o).inverted);
+  EXPECT_FLOAT_EQ(img.at(0, 0, 0), 1.0f);
+  EXPECT_FLOAT_EQ(img.at(0, 1, 1), 0.0f);
+  o.polarity = "upside-down";
+  EXPECT_THROW(normalize(img, o), ConfigError);
+}
+
+TEST(Normalize, MedianUnitIntensityMatchesSorting) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int n : {1, 2, 7, 100, 1001}) {
+    RawImage img(1, 1, n);
+    for (float& v : img.pixels) v = u(rng);
+    auto sorted = img.pixels;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_NEAR(median_unit_intensity(img), sorted[static_cast<std::size_t>((n - 1) / 2)] - 0.5 / 4096, 0.5 / 4096)
+        << n << " pixels";
+  }
 }
 
 }  // namespace
