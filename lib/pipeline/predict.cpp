@@ -32,6 +32,7 @@
 #include "model/checkpoint.hpp"
 #include "model/device.hpp"
 #include "postprocess/postprocess.hpp"
+#include "store/dataset.hpp"
 
 #ifndef NUCSEG_SOURCE_MODELS_DIR
 #define NUCSEG_SOURCE_MODELS_DIR ""
@@ -497,6 +498,20 @@ PredictReport run_predict(const PredictOptions& o) {
     if (o.diameter() > 0) inf.scale(m.nucleus_diameter / o.diameter());
   }
   infer::validate(inf);
+
+  // Dataset inputs are taken as stored: say so when they were normalized otherwise than the
+  // model's training data (e.g. another polarity), which would silently degrade the masks.
+  if (rank == 0 && !items.empty() && items.front().from_dataset()) {
+    const json model_norm{{"method", m.normalize.method},
+                          {"percentiles", {m.normalize.low_percentile, m.normalize.high_percentile}},
+                          {"polarity", m.normalize.polarity}};
+    json data_norm = json::parse(store::DatasetReader(items.front().path).attribute("normalization"), nullptr, false);
+    if (data_norm.is_object() && !data_norm.contains("polarity")) data_norm["polarity"] = "keep";
+    if (data_norm.is_object() && data_norm != model_norm)
+      log::warn("predict: '{}' was normalized as {}, the model expects {}: its images are used as stored; "
+                "convert the raw images again (or predict on them) for the model's preprocessing",
+                items.front().path, data_norm.dump(), model_norm.dump());
+  }
 
   const json settings = output_settings(o, m);
   const std::string settings_hash = sha256_hex(settings.dump());

@@ -3,7 +3,7 @@ fluorescence plate over): predict's polarity rule brings them back to what the m
 on. --polarity auto segments them as well as the model segments the plate itself, and differently
 from --polarity keep; the model's
 own rule (from its checkpoint) is used when no flag is given; the rule is part of the settings
-that decide resuming; a bad value is refused."""
+that decide resuming; an HDF5 input normalized otherwise is warned about; a bad value is refused."""
 import glob
 import json
 import os
@@ -75,6 +75,15 @@ def main():
         check("already done" not in p.stdout, p.stdout)
         p = run("predict", "--input", dark, "--out", keep, "--overlays", 0, "-j", 2, "--polarity", "auto")
         check("2 already done" in p.stdout, p.stdout)
+
+        # A dataset input is used as stored: a warning when it was normalized otherwise than the model's data.
+        for polarity in ("keep", "invert"):
+            h5 = os.path.join(root, f"dark-{polarity}.h5")
+            run("convert", "-i", dark, "-o", h5, "--native-size", "--normalize", "percentile", "--polarity", polarity)
+            p = run("predict", "--input", h5, "--out", os.path.join(root, "from-" + polarity), "--overlays", 0,
+                    "--polarity", "invert")
+            warned = "was normalized as" in p.stderr
+            check(warned == (polarity == "keep"), f"{polarity}: warning {warned}: {p.stderr[-2000:]}")
 
         p = run("predict", "--input", dark, "--out", os.path.join(root, "bad"), "--polarity", "upside", expect=2)
         check("polarity" in p.stderr, p.stderr)
