@@ -4,6 +4,9 @@
 #      with the deterministic 80/10/10 split (seed 42): 532 train / 66 val / 66 test images;
 #   2. train the contour U-Net (examples/train-contour-scale.json) on 128x128 random crops,
 #      then fine-tune it on 256x256 crops (examples/train-finetune-256.json, --init);
+#   2b. convert again with --polarity auto (bright-background images turned over) and fine-tune
+#      on that: examples/train-finetune-polarity.json (early-stopped after 7 epochs), then
+#      examples/train-finetune-polarity-2.json from its last epoch (last.pt);
 #   3. segment the 66 held-out test images at native resolution (tiles + watershed) and
 #      score them against their hand-made masks with nucseg evaluate.
 # Also trains and scores the seed recipe (128x128 resize, binary, BCE) for comparison.
@@ -35,8 +38,14 @@ PY
 # (b, stage 2) fine-tune it on 256x256 crops (more context around touching nuclei).
 "$NUCSEG" train --config examples/train-finetune-256.json --init "$WORK/contour/best.pt" \
   --data "$WORK/dsb-native.h5" --out "$WORK/finetune" -j "$THREADS" --overwrite
+"$NUCSEG" convert --images "$DSB" --out "$WORK/dsb-native-auto.h5" --native-size \
+  --normalize percentile --percentiles 1 99.8 --polarity auto --seed 42 -j "$THREADS" --overwrite
+"$NUCSEG" train --config examples/train-finetune-polarity.json --init "$WORK/finetune/best.pt" \
+  --data "$WORK/dsb-native-auto.h5" --out "$WORK/polarity" -j "$THREADS" --overwrite
+"$NUCSEG" train --config examples/train-finetune-polarity-2.json --init "$WORK/polarity/last.pt" \
+  --data "$WORK/dsb-native-auto.h5" --out "$WORK/polarity-2" -j "$THREADS" --overwrite
 test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
-"$NUCSEG" predict --model "$WORK/finetune/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
+"$NUCSEG" predict --model "$WORK/polarity-2/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
   --overlays 0 -j "$THREADS" --no-resume
 "$NUCSEG" evaluate --pred "$WORK/pred-contour/masks" --truth "$DSB" --out "$WORK/eval-contour"
 /usr/bin/python3 models/score_by_kind.py "$WORK/eval-contour/evaluation.csv" "$DSB"  # fluorescence vs tissue
@@ -49,4 +58,4 @@ test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
   --mode resize --overlays 0 -j "$THREADS" --no-resume
 "$NUCSEG" evaluate --pred "$WORK/pred-seed/masks" --truth "$DSB" --out "$WORK/eval-seed"
 
-echo "shipped candidate: $WORK/finetune/best.pt -> copy to models/nucseg-default.pt"
+echo "shipped candidate: $WORK/polarity-2/best.pt -> copy to models/nucseg-default.pt"
