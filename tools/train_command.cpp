@@ -27,6 +27,7 @@ void add_train_command(CLI::App& app, Runner& run) {
   flags->option<double>("--weight-decay", "weight_decay", "Adam weight decay (default 0)");
   flags->option<std::string>("--loss", "loss", "bce (default), dice, bce+dice")
       ->check(CLI::IsMember({"bce", "dice", "bce+dice"}));
+  flags->option<double>("--touch-weight", "touch_weight", "contour mode: cross-entropy weight of the pixels between touching nuclei (default 1 = none)");
   flags->option<std::string>("--mode", "model.mode", "binary (default) or contour")
       ->check(CLI::IsMember({"binary", "contour"}));
   flags->option<int>("--depth", "model.depth", "Down-samplings (default 4)");

@@ -19,6 +19,18 @@ torch::Tensor contour_targets(const torch::Tensor& labels) {
   return out;
 }
 
+torch::Tensor touching_pixels(const torch::Tensor& labels, int radius) {
+  namespace F = torch::nn::functional;
+  // Labels as float are exact below 2^24; the largest and the smallest nonzero label in
+  // each window differ exactly where the window holds two different nuclei.
+  const auto l = labels.to(torch::kFloat32).unsqueeze(1);
+  const auto big = static_cast<float>(1 << 24);
+  const auto pool = F::MaxPool2dFuncOptions(2 * radius + 1).stride(1).padding(radius);
+  const auto largest = F::max_pool2d(l, pool);
+  const auto smallest = -F::max_pool2d(-torch::where(l > 0, l, torch::full_like(l, big)), pool);
+  return ((largest > 0) & (smallest < largest)).squeeze(1).to(torch::kFloat32);
+}
+
 torch::Tensor binary_targets(const torch::Tensor& labels) {
   return (labels > 0).to(torch::kFloat32).unsqueeze(1);
 }
@@ -36,7 +48,8 @@ torch::Tensor soft_dice_loss(const torch::Tensor& p, const torch::Tensor& y) {
 }
 
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& labels,
-                                OutputMode mode, LossKind kind) {
+                                OutputMode mode, LossKind kind, double touch_weight) {
+  if (touch_weight < 1.0) throw ConfigError("touch_weight must be >= 1");
   if (mode == OutputMode::binary) {
     const auto y = binary_targets(labels).to(logits.device());
     torch::Tensor loss = torch::zeros({}, logits.options());
@@ -46,7 +59,16 @@ torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor
   }
   const auto y = contour_targets(labels).to(logits.device());
   torch::Tensor loss = torch::zeros({}, logits.options());
-  if (kind != LossKind::dice) loss = loss + torch::nn::functional::cross_entropy(logits, y);
+  if (kind != LossKind::dice) {
+    if (touch_weight == 1.0) {
+      loss = loss + torch::nn::functional::cross_entropy(logits, y);
+    } else {
+      const auto w = 1 + (touch_weight - 1) * touching_pixels(labels).to(logits.device());
+      const auto ce = torch::nn::functional::cross_entropy(
+          logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      loss = loss + (ce * w).sum() / w.sum();
+    }
+  }
   if (kind != LossKind::bce) {
     const auto p = torch::softmax(logits, 1);
     loss = loss + 0.5 * (soft_dice_loss(p.select(1, 1), (y == 1).to(p.dtype())) +

@@ -13,6 +13,12 @@ namespace nucseg::model {
 /// pixel with a 4-neighbour of another label or background; image borders do not count).
 torch::Tensor contour_targets(const torch::Tensor& labels);
 
+/// Pixels between touching nuclei: 1 where the (2 radius + 1)-square around the pixel holds
+/// two or more different nucleus labels (the facing edges of touching nuclei and narrow
+/// background gaps between them), else 0; N x H x W float. Outside the image counts as
+/// background.
+torch::Tensor touching_pixels(const torch::Tensor& labels, int radius = 2);
+
 /// Foreground (label > 0) as float 0/1, N x 1 x H x W.
 torch::Tensor binary_targets(const torch::Tensor& labels);
 
@@ -24,9 +30,12 @@ torch::Tensor soft_dice_loss(const torch::Tensor& probabilities, const torch::Te
 
 /// The training loss for `mode`: binary uses BCE-with-logits and/or soft Dice on the
 /// foreground; contour uses cross-entropy and/or the mean soft Dice of the interior and
-/// boundary classes.
+/// boundary classes. `touch_weight` (contour only, >= 1) weights the cross-entropy of the
+/// touching_pixels by that factor (a weighted mean, so the loss keeps its scale), as the
+/// U-Net paper's border weights do: the separations between touching nuclei are few pixels
+/// but decide whether they are split. 1 = unweighted.
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& labels,
-                                OutputMode mode, LossKind kind);
+                                OutputMode mode, LossKind kind, double touch_weight = 1.0);
 
 /// Foreground probability (N x H x W) from logits: sigmoid for binary, 1 - p(background)
 /// for contour.

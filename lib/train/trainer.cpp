@@ -46,6 +46,10 @@ TrainOptions TrainOptions::from_json(const json& c) {
   o.weight_decay(config::value_or(c, "weight_decay", o.weight_decay()));
   o.loss(config::value_or<std::string>(c, "loss", o.loss()));
   model::loss_kind_from_string(o.loss());
+  o.touch_weight(config::value_or(c, "touch_weight", o.touch_weight()));
+  if (o.touch_weight() < 1.0) throw ConfigError("train: touch_weight must be >= 1");
+  if (o.touch_weight() != 1.0 && o.model().mode() != model::OutputMode::contour)
+    throw ConfigError("train: touch_weight needs model.mode contour (it weights the boundary between touching nuclei)");
   if (c.contains("schedule")) {
     const auto& s = c["schedule"];
     ScheduleOptions so;
@@ -110,6 +114,7 @@ json TrainOptions::to_json() const {
               {"betas", {betas()[0], betas()[1]}},
               {"weight_decay", weight_decay()},
               {"loss", loss()},
+              {"touch_weight", touch_weight()},
               {"schedule", {{"type", schedule().type}, {"factor", schedule().factor},
                             {"patience", schedule().patience}, {"min_lr", schedule().min_lr}}},
               {"early_stopping", {{"monitor", early_stopping().monitor},
@@ -268,7 +273,7 @@ EvalResult evaluate(model::UNet& net, const store::DatasetReader& reader, const 
       labels = labels.narrow(1, top, h).narrow(2, left, w);
     }
     const double n = static_cast<double>(part.size());
-    r.loss += model::segmentation_loss(logits, labels, o.model().mode(), kind).item<double>() * n;
+    r.loss += model::segmentation_loss(logits, labels, o.model().mode(), kind, o.touch_weight()).item<double>() * n;
     r.counts += model::pixel_counts(logits, labels, o.model().mode());
     r.samples += n;
   }
@@ -460,7 +465,7 @@ TrainReport run_training(const TrainOptions& o_in) {
         const auto images = b.images.to(device);
         const auto labels = b.labels.to(device);
         const auto logits = net->forward(images);
-        const auto loss = model::segmentation_loss(logits, labels, o.model().mode(), loss_kind);
+        const auto loss = model::segmentation_loss(logits, labels, o.model().mode(), loss_kind, o.touch_weight());
         loss.backward();
         local.loss += loss.item<double>() * static_cast<double>(b.count);
         local.counts += model::pixel_counts(logits.detach(), labels, o.model().mode());

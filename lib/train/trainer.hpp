@@ -43,6 +43,8 @@ struct TrainOptions {
   NUCSEG_ARG(Betas, betas) = {{0.9, 0.999}};
   NUCSEG_ARG(double, weight_decay) = 0.0;
   NUCSEG_ARG(std::string, loss) = "bce";   ///< bce, dice, bce+dice (contour: CE for bce)
+  /// Contour mode: cross-entropy weight of the pixels between touching nuclei (1 = none).
+  NUCSEG_ARG(double, touch_weight) = 1.0;
   NUCSEG_ARG(ScheduleOptions, schedule) = {};
   NUCSEG_ARG(EarlyStopOptions, early_stopping) = {};
   /// Off unless configured (the seed's recipe has no augmentation).

@@ -15,6 +15,59 @@ TEST(Losses, ContourTargetsMarkBoundariesBetweenTouchingNuclei) {
   EXPECT_TRUE(torch::equal(t, expected)) << t;
 }
 
+TEST(Losses, TouchingPixelsLieBetweenDifferentNuclei) {
+  // Nucleus 1 (columns 0-1) touches nucleus 2 (columns 2-3); nucleus 3 (columns 7-8) is
+  // 3 px of background away from 2 in row 0 and touches nothing. Radius 1: a pixel is
+  // "touching" when its 3x3 window holds two different nucleus labels.
+  const auto labels = torch::tensor({{1, 1, 2, 2, 0, 0, 0, 3, 3},
+                                     {1, 1, 2, 2, 0, 0, 0, 3, 3},
+                                     {0, 0, 0, 0, 0, 0, 0, 0, 0}},
+                                    torch::kLong)
+                          .unsqueeze(0);
+  const auto t = touching_pixels(labels, 1).squeeze(0);
+  const auto expected = torch::tensor({{0, 1, 1, 0, 0, 0, 0, 0, 0},
+                                       {0, 1, 1, 0, 0, 0, 0, 0, 0},
+                                       {0, 1, 1, 0, 0, 0, 0, 0, 0}},
+                                      torch::kFloat32);
+  EXPECT_TRUE(torch::equal(t, expected)) << t;
+  // Radius 2 reaches across a 3-pixel gap: its middle column (5) sees 2 at column 3 and 3
+  // at column 7; columns 4 and 6 see only one of them.
+  const auto t2 = touching_pixels(labels, 2).squeeze(0);
+  EXPECT_EQ(t2[0][5].item<float>(), 1.0f);
+  EXPECT_EQ(t2[0][4].item<float>(), 0.0f);
+  EXPECT_EQ(t2[0][6].item<float>(), 0.0f);
+  EXPECT_EQ(t2[0][8].item<float>(), 0.0f);
+  // A single nucleus has no touching pixels.
+  EXPECT_EQ(touching_pixels((labels == 3).to(torch::kLong) * 7, 2).sum().item<float>(), 0.0f);
+}
+
+TEST(Losses, TouchWeightIsAWeightedMeanOfTheCrossEntropy) {
+  torch::manual_seed(3);
+  const auto labels = torch::tensor({{1, 1, 2, 2, 0}, {1, 1, 2, 2, 0}, {0, 0, 0, 0, 0}}, torch::kLong)
+                          .unsqueeze(0);
+  const auto logits = torch::randn({1, 3, 3, 5});
+  // Unweighted: equal to plain cross-entropy.
+  const auto y = contour_targets(labels);
+  const auto ce = torch::nn::functional::cross_entropy(
+      logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  EXPECT_NEAR(segmentation_loss(logits, labels, OutputMode::contour, LossKind::bce, 1.0).item<double>(),
+              ce.mean().item<double>(), 1e-6);
+  // Weight 5 on the touching pixels (radius 2), by hand.
+  const auto touch = touching_pixels(labels, 2);
+  const auto w = 1 + 4 * touch;
+  const double expected = ((ce * w).sum() / w.sum()).item<double>();
+  const double got =
+      segmentation_loss(logits, labels, OutputMode::contour, LossKind::bce, 5.0).item<double>();
+  EXPECT_NEAR(got, expected, 1e-6);
+  EXPECT_GT(std::abs(got - ce.mean().item<double>()), 1e-4);  // the weights change the loss
+  // The Dice part is not weighted: bce+dice differs from bce by the same Dice term.
+  const double dice_part =
+      segmentation_loss(logits, labels, OutputMode::contour, LossKind::dice, 5.0).item<double>();
+  EXPECT_NEAR(segmentation_loss(logits, labels, OutputMode::contour, LossKind::bce_dice, 5.0).item<double>(),
+              expected + dice_part, 1e-6);
+  EXPECT_THROW(segmentation_loss(logits, labels, OutputMode::contour, LossKind::bce, 0.5), std::exception);
+}
+
 TEST(Losses, BceMatchesHandComputedValue) {
   const auto logits = torch::tensor({0.0f, 2.0f, -1.0f, 3.0f}).view({1, 1, 2, 2});
   const auto labels = torch::tensor({0, 1, 1, 0}, torch::kLong).view({1, 2, 2});

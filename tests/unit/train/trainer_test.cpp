@@ -205,6 +205,16 @@ TEST(Trainer, OptionsJsonRoundTrip) {
   o.loss("bce+dice").crop({64, 128});
   const auto back = TrainOptions::from_json(o.to_json());
   EXPECT_EQ(back.to_json(), o.to_json());
+  // touch_weight: kept in contour mode, refused below 1 and for binary models.
+  auto j = o.to_json();
+  j["model"]["mode"] = "contour";
+  j["touch_weight"] = 5.0;
+  EXPECT_EQ(TrainOptions::from_json(j).touch_weight(), 5.0);
+  j["touch_weight"] = 0.5;
+  EXPECT_THROW(TrainOptions::from_json(j), ConfigError);
+  j["touch_weight"] = 5.0;
+  j["model"]["mode"] = "binary";
+  EXPECT_THROW(TrainOptions::from_json(j), ConfigError);
 }
 
 }  // namespace
