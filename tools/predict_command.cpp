@@ -63,10 +63,14 @@ void add_predict_command(CLI::App& app, Runner& run) {
                         "(default 1; 0.5 when nuclei are twice as large in pixels as in training)");
   flags->option<double>("--diameter", "diameter",
                         "Typical nucleus diameter of the inputs in pixels: images are scaled so that it "
-                        "matches the model's training nuclei (instead of --scale)");
+                        "becomes the target diameter (instead of --scale)");
   flags->flag("--auto-diameter", "auto_diameter",
               "Per image: segment, measure the median nucleus diameter, and segment again at the "
-              "model's training size when it differs by more than a factor of 2 (up to 2x the time)");
+              "scale that brings it to the target diameter, unless within 1.2x (the default when "
+              "neither --scale nor --diameter is given; up to ~2x the time)");
+  flags->option<double>("--target-diameter", "target_diameter",
+                        "Nucleus diameter in pixels that --diameter / --auto-diameter scale to "
+                        "(default 1.3x the model's training median: small nuclei split better enlarged)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");
@@ -87,13 +91,18 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<std::string>("--shard", "shard", "i/n: only part i (0-based) of n; no tables until 'nucseg merge'");
   auto no_resume = std::make_shared<bool>(false);
   auto no_split = std::make_shared<bool>(false);
+  auto no_auto_diameter = std::make_shared<bool>(false);
   sub->add_flag("--no-resume", *no_resume, "Redo every image, even those finished earlier");
   sub->add_flag("--no-split", *no_split, "Do not split touching nuclei (connected components only)");
-  sub->callback([&run, flags, no_resume, no_split] {
-    run = [flags, no_resume, no_split] {
+  sub->add_flag("--no-auto-diameter", *no_auto_diameter,
+                "One pass at scale 1 (faster when the nuclei are about as large as the model's training nuclei)")
+      ->excludes("--auto-diameter");
+  sub->callback([&run, flags, no_resume, no_split, no_auto_diameter] {
+    run = [flags, no_resume, no_split, no_auto_diameter] {
       auto config = flags->resolve();
       if (*no_resume) config["resume"] = false;
       if (*no_split) config["split"] = false;
+      if (*no_auto_diameter) config["auto_diameter"] = false;
       const auto report = run_predict(PredictOptions::from_json(config));
       if (mpi::rank() == 0) {
         std::cout << "segmented " << report.processed << " image(s)";

@@ -115,9 +115,15 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.tta(config::value_or(c, "tta", 1));
   o.scale(config::value_or(c, "scale", 1.0));
   o.diameter(config::value_or(c, "diameter", 0.0));
-  o.auto_diameter(config::value_or(c, "auto_diameter", false));
+  // On unless a scale or a diameter is given, or resize mode sets the size itself.
+  o.auto_diameter(config::value_or(c, "auto_diameter",
+                                   o.scale() == 1.0 && !(o.diameter() > 0) && o.mode() == "tile"));
+  o.target_diameter(config::value_or(c, "target_diameter", 0.0));
   if ((o.scale() != 1.0) + (o.diameter() > 0) + o.auto_diameter() > 1)
     throw ConfigError("predict: give at most one of scale, diameter and auto_diameter");
+  if (o.target_diameter() > 0 && !(o.diameter() > 0) && !o.auto_diameter())
+    throw ConfigError("predict: target_diameter " + std::to_string(o.target_diameter()) +
+                      " only applies with diameter or auto_diameter");
   o.device(config::value_or<std::string>(c, "device", "auto"));
   o.threads(config::value_or(c, "threads", 0));
   const postprocess::PostprocessOptions d;
@@ -147,6 +153,7 @@ json PredictOptions::to_json() const {
               {"tile_size", tile_size()}, {"overlap", overlap()},
               {"batch_size", batch_size()}, {"tta", tta()}, {"scale", scale()},
               {"diameter", diameter()}, {"auto_diameter", auto_diameter()},
+              {"target_diameter", target_diameter()},
               {"device", device()},
               {"threads", threads()},   {"threshold", post().threshold()},
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
@@ -233,6 +240,11 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
 }
 
 /// Settings that change the outputs; their hash decides whether earlier outputs are reused.
+/// The nucleus diameter (px) that diameter / auto_diameter scale to; 0 when unknown.
+double target_diameter_of(const PredictOptions& o, const ModelSetup& m) {
+  return o.target_diameter() > 0 ? o.target_diameter() : kTargetDiameterRatio * m.nucleus_diameter;
+}
+
 json output_settings(const PredictOptions& o, const ModelSetup& m) {
   json s{{"channel", m.channel_rule.channel},     {"channels", m.channel_rule.out_channels},
               {"normalize", m.normalize.method},       {"percentiles", {m.normalize.low_percentile, m.normalize.high_percentile}},
@@ -247,8 +259,11 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   // Only when set, so that runs from before these options existed stay resumable.
   if (o.tta() != 1) s["tta"] = o.tta();
   if (o.scale() != 1.0) s["scale"] = o.scale();
-  if (o.diameter() > 0) s["diameter"] = o.diameter();
-  if (o.auto_diameter()) s["auto_diameter"] = true;
+  // The target the scale is computed from, resolved (the rule changed on 2026-11-27: runs
+  // made before with diameter / auto_diameter are redone, not mixed).
+  const double target = target_diameter_of(o, m);
+  if (o.diameter() > 0) s["diameter"] = json{{"diameter", o.diameter()}, {"target", target}};
+  if (o.auto_diameter()) s["auto_diameter"] = json{{"target", target}, {"rule", 2}};
   if (m.normalize.polarity != "keep") s["polarity"] = m.normalize.polarity;
   return s;
 }
@@ -435,7 +450,8 @@ LabelImage segment_in_strips(const RawImage& normalized, const infer::ForwardFn&
 
 }  // namespace
 
-PredictReport run_predict(const PredictOptions& o) {
+PredictReport run_predict(const PredictOptions& options) {
+  PredictOptions o = options;  // auto_diameter is turned off for models without a diameter
   const auto t0 = std::chrono::steady_clock::now();
   PredictReport report;
   // Options that are checked before any work.
@@ -488,14 +504,22 @@ PredictReport run_predict(const PredictOptions& o) {
                         "' was trained on native-size crops; use --mode tile");
     inf.resize_height(m.input_height).resize_width(m.input_width);
   }
+  const double target_diameter = target_diameter_of(o, m);
+  if (o.auto_diameter() && !(target_diameter > 0)) {
+    if (rank == 0)
+      log::warn("predict: '{}' does not record its training nucleus diameter (trained before nucseg recorded "
+                "it): auto_diameter is off, images are segmented at scale 1; give --target-diameter to rescale",
+                m.path);
+    o.auto_diameter(false);
+  }
   if (o.diameter() > 0 || o.auto_diameter()) {
     const std::string what = o.auto_diameter() ? "auto_diameter" : "diameter";
     if (inf.mode() != infer::TilingMode::tile)
       throw ConfigError("predict: " + what + " needs tile mode (resize mode sets the size itself)");
-    if (!(m.nucleus_diameter > 0))
-      throw ConfigError("predict: " + what + " needs the model's training nucleus diameter, which '" + m.path +
-                        "' does not record (trained before nucseg recorded it): use --scale instead");
-    if (o.diameter() > 0) inf.scale(m.nucleus_diameter / o.diameter());
+    if (!(target_diameter > 0))
+      throw ConfigError("predict: diameter needs the model's training nucleus diameter, which '" + m.path +
+                        "' does not record (trained before nucseg recorded it): give target_diameter, or use --scale instead");
+    if (o.diameter() > 0) inf.scale(target_diameter / o.diameter());
   }
   infer::validate(inf);
 
@@ -603,10 +627,10 @@ PredictReport run_predict(const PredictOptions& o) {
           const auto diameters = measure::equivalent_diameters(labels);
           if (diameters.size() >= 5) {
             const double d = measure::median(diameters);
-            const double factor = std::clamp(m.nucleus_diameter / d, 0.2, 5.0);
-            if (factor < 0.5 || factor > 2.0) {
-              log::info("predict: '{}': median nucleus diameter {:.1f} px vs {:.1f} px in training: segmenting again at scale {:.2f}",
-                        item.path, d, m.nucleus_diameter, factor);
+            const double factor = std::clamp(target_diameter / d, 0.2, 5.0);
+            if (factor < 1 / 1.2 || factor > 1.2) {
+              log::info("predict: '{}': median nucleus diameter {:.1f} px, target {:.1f} px: segmenting again at scale {:.2f}",
+                        item.path, d, target_diameter, factor);
               infer::InferenceOptions again = inf;
               again.scale(factor);
               labels = segment(again);
