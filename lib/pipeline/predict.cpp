@@ -398,6 +398,54 @@ Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t
 /// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
 /// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
 /// their first pixel, as for whole images. Memory beyond the label image: one strip.
+/// The nuclei of one image (or band), and its probability map when `probabilities` is given.
+/// Enlarged (scale > 1), nuclei are split at the network's scale, where the boundary between
+/// two small touching nuclei is wider than a pixel, and outlined at full resolution: the labels
+/// found on the enlarged map (min_area scaled with it), taken back to full size, seed
+/// postprocess::labels_from_split on the map taken back to full size. Otherwise the map is
+/// taken back to full size (scale < 1) and segmented there.
+LabelImage segment_image(const RawImage& image, const infer::ForwardFn& forward, const infer::InferenceOptions& inf,
+                         const postprocess::PostprocessOptions& post, RawImage* probabilities,
+                         double& forward_seconds, double& post_seconds) {
+  using Clock = std::chrono::steady_clock;
+  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  infer::InferenceStats stats;
+  if (!(inf.scale() > 1.0) || inf.mode() != infer::TilingMode::tile) {
+    RawImage probs = infer::predict_probabilities(image, forward, inf, &stats);
+    forward_seconds += stats.seconds;
+    const auto tp = Clock::now();
+    probs.source = image.source;
+    LabelImage labels = postprocess::labels_from_probabilities(probs, post);
+    post_seconds += seconds_since(tp);
+    if (probabilities) *probabilities = std::move(probs);
+    return labels;
+  }
+  const double s = inf.scale();
+  const auto tf = Clock::now();
+  RawImage scaled = io::resize_image(image, std::max(1, static_cast<int>(std::lround(image.height * s))),
+                                     std::max(1, static_cast<int>(std::lround(image.width * s))));
+  scaled.source = image.source;
+  infer::InferenceOptions at_scale = inf;
+  at_scale.scale(1.0);
+  RawImage fine_probs = infer::predict_probabilities(scaled, forward, at_scale, &stats);
+  scaled = RawImage();
+  RawImage probs = io::resize_image(fine_probs, image.height, image.width);
+  probs.source = fine_probs.source = image.source;
+  probs.pixel_size_x = image.pixel_size_x;
+  probs.pixel_size_y = image.pixel_size_y;
+  forward_seconds += seconds_since(tf);
+  const auto tp = Clock::now();
+  postprocess::PostprocessOptions fine = post;
+  fine.min_area(static_cast<int>(std::lround(post.min_area() * s * s)));
+  const LabelImage split = postprocess::labels_from_probabilities(fine_probs, fine);
+  fine_probs = RawImage();
+  LabelImage labels =
+      postprocess::labels_from_split(probs, io::resize_labels(split, image.height, image.width), post);
+  post_seconds += seconds_since(tp);
+  if (probabilities) *probabilities = std::move(probs);
+  return labels;
+}
+
 LabelImage segment_in_strips(const RawImage& normalized, const infer::ForwardFn& forward,
                              const infer::InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, double& forward_seconds, double& post_seconds) {
@@ -415,13 +463,9 @@ LabelImage segment_in_strips(const RawImage& normalized, const infer::ForwardFn&
     band.source = normalized.source;
     band.pixel_size_x = normalized.pixel_size_x;
     band.pixel_size_y = normalized.pixel_size_y;
-    infer::InferenceStats stats;
-    RawImage probs = infer::predict_probabilities(band, forward, inf, &stats);
-    forward_seconds += stats.seconds;
+    const LabelImage part = segment_image(band, forward, inf, post, nullptr, forward_seconds, post_seconds);
     band = RawImage();
     const auto t0 = std::chrono::steady_clock::now();
-    const LabelImage part = postprocess::labels_from_probabilities(probs, post);
-    probs = RawImage();
     std::vector<std::uint32_t> global(static_cast<std::size_t>(part.max_label()) + 1, 0);
     std::vector<bool> seen(global.size(), false);
     for (int r = 0; r < part.height; ++r) {
@@ -612,14 +656,7 @@ PredictReport run_predict(const PredictOptions& options) {
             return segment_in_strips(p.normalized, forward, opts, post, band_rows, o.strip_margin(),
                                      forward_seconds, post_seconds);
           }
-          infer::InferenceStats stats;
-          probs = infer::predict_probabilities(p.normalized, forward, opts, &stats);
-          forward_seconds += stats.seconds;
-          const auto tp = std::chrono::steady_clock::now();
-          probs.source = item.path;
-          LabelImage l = postprocess::labels_from_probabilities(probs, post);
-          post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
-          return l;
+          return segment_image(p.normalized, forward, opts, post, &probs, forward_seconds, post_seconds);
         };
         LabelImage labels = segment(inf);
         double scale_used = inf.scale();

@@ -531,4 +531,22 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
   return remove_small_objects(labels, o.min_area());
 }
 
+LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const PostprocessOptions& o) {
+  if (split.height != map.height || split.width != map.width)
+    throw InputError(map.source + ": split labels are " + std::to_string(split.height) + "x" +
+                     std::to_string(split.width) + ", the probability map " + std::to_string(map.height) + "x" +
+                     std::to_string(map.width));
+  const LabelImage foreground = foreground_mask(map, o);
+  if (!o.split()) return io::label_connected_components(foreground);
+  LabelImage seeds(map.height, map.width);
+  for (std::size_t i = 0; i < seeds.labels.size(); ++i)
+    seeds.labels[i] = foreground.labels[i] ? split.labels[i] : 0u;
+  std::vector<float> relief(map.plane_size());
+  const float* p = o.mode() == "binary" ? map.plane(map.channels - 1) : map.plane(0);
+  for (std::size_t i = 0; i < relief.size(); ++i) relief[i] = o.mode() == "binary" ? 1.0f - p[i] : p[i];
+  LabelImage labels = grow_seeds(foreground, seeds, relief.data());
+  labels.source = map.source;
+  return remove_small_objects(labels, o.min_area());
+}
+
 }  // namespace nucseg::postprocess

@@ -56,6 +56,17 @@ LabelImage foreground_mask(const RawImage& probability_map, const PostprocessOpt
 LabelImage labels_from_probabilities(const RawImage& probability_map,
                                      const PostprocessOptions& options);
 
+/// Nuclei whose outlines come from `probability_map` and whose separation comes from `split`,
+/// a label image of the same size found elsewhere (predict: on the map at an enlarged scale,
+/// taken back with nearest-neighbour resampling). The foreground is foreground_mask(map);
+/// each foreground pixel keeps its label in `split`, the others are flooded from their
+/// neighbours by a watershed on P(background) (binary: 1 - P(foreground)); a foreground
+/// component that `split` does not touch becomes one object; objects below min_area go.
+/// Without options.split(), connected components of the foreground. Throws InputError as
+/// labels_from_probabilities, and when `split` is not the map's size.
+LabelImage labels_from_split(const RawImage& probability_map, const LabelImage& split,
+                             const PostprocessOptions& options);
+
 /// Euclidean distance (pixels, exact) from each pixel where `region` != 0 to the nearest
 /// pixel where it is 0, then blurred by a Gaussian of `sigma` pixels (0: none); 0 outside
 /// the region. A region covering the whole image measures to the image's border.

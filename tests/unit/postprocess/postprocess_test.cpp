@@ -349,6 +349,53 @@ TEST(Postprocess, ContourComponentWithoutSeedIsKept) {
   }
 }
 
+TEST(Postprocess, LabelsFromSplitTakeTheOutlinesFromTheMapAndTheSplitFromTheLabels) {
+  // Two overlapping disks with no boundary in the map (one blob for labels_from_probabilities)
+  // and a third, separate disk. `split` (as if segmented at an enlarged scale and taken back)
+  // separates the pair but covers only their inner parts, misses the third disk and has a
+  // stray object in the background.
+  const std::vector<Disk> disks = {{30, 25, 12}, {30, 35, 12}, {30, 80, 8}};
+  const auto scene = draw_scene(60, 100, disks);
+  RawImage map(3, scene.labels.height, scene.labels.width);
+  map.source = "split";
+  LabelImage split(map.height, map.width);
+  for (int y = 0; y < map.height; ++y)
+    for (int x = 0; x < map.width; ++x) {
+      const bool inside = scene.labels.at(y, x) != 0;
+      map.at(0, y, x) = inside ? 0.05f : 0.9f;
+      map.at(1, y, x) = inside ? 0.9f : 0.05f;
+      map.at(2, y, x) = 0.05f;
+      const double d0 = std::hypot(y - disks[0].cy, x - disks[0].cx), d1 = std::hypot(y - disks[1].cy, x - disks[1].cx);
+      if (std::min(d0, d1) < 10) split.at(y, x) = d0 <= d1 ? 7 : 8;
+    }
+  for (int y = 2; y < 8; ++y)
+    for (int x = 2; x < 8; ++x) split.at(y, x) = 3;  // background: no object there
+  const PostprocessOptions o("contour");
+  ASSERT_EQ(areas(labels_from_probabilities(map, o)).size(), 2u);  // the pair merges
+  const auto labels = labels_from_split(map, split, o);
+  const auto a = areas(labels);
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a.rbegin()->first, 3u);  // numbered 1..3
+  EXPECT_NE(labels.at(30, 25), labels.at(30, 35));
+  EXPECT_NE(labels.at(30, 80), 0u);
+  EXPECT_EQ(labels.at(4, 4), 0u);
+  // The foreground is the map's, pixel for pixel; the pair is cut near where the disks meet.
+  for (std::size_t i = 0; i < labels.labels.size(); ++i)
+    ASSERT_EQ(labels.labels[i] != 0, scene.labels.labels[i] != 0) << "pixel " << i;
+  for (int x = 13; x <= 47; ++x) {
+    if (x < 29) {
+      EXPECT_EQ(labels.at(30, x), labels.at(30, 25)) << x;
+    } else if (x > 31) {
+      EXPECT_EQ(labels.at(30, x), labels.at(30, 35)) << x;
+    }
+  }
+  // Binary maps: the same objects.
+  EXPECT_EQ(areas(labels_from_split(binary_map(scene.labels), split, PostprocessOptions("binary"))).size(), 3u);
+  // Without splitting: connected components of the foreground.
+  EXPECT_EQ(areas(labels_from_split(map, split, PostprocessOptions("contour").split(false))).size(), 2u);
+  EXPECT_THROW(labels_from_split(map, LabelImage(10, 10), o), InputError);
+}
+
 TEST(Postprocess, WrongChannelCountNamesTheSource) {
   RawImage map(2, 8, 8);
   map.source = "plate/A01.tif";
