@@ -645,10 +645,13 @@ PredictReport run_predict(const PredictOptions& options) {
         info.pixel_size_y = p.raw.pixel_size_y;
         p.normalized.source = item.path;
         RawImage probs;
-        // Bands of about 8 megapixels unless strip_rows is set.
-        const int band_rows = o.strip_rows() > 0 ? o.strip_rows()
-                                                 : std::max(256, static_cast<int>(8'000'000 / std::max(1, p.normalized.width)));
+        // Bands of about 8 megapixels at the network's scale unless strip_rows is set.
         const auto segment = [&](const infer::InferenceOptions& opts) {
+          const double area_factor = std::max(1.0, opts.scale() * opts.scale());
+          const int band_rows =
+              o.strip_rows() > 0
+                  ? o.strip_rows()
+                  : std::max(256, static_cast<int>(8'000'000 / (std::max(1, p.normalized.width) * area_factor)));
           if (opts.mode() == infer::TilingMode::tile && !o.probabilities() &&
               p.normalized.height > band_rows + 2 * o.strip_margin()) {
             // Large images: strips keep the probability maps and post-processing buffers
@@ -670,6 +673,8 @@ PredictReport run_predict(const PredictOptions& options) {
                         item.path, d, target_diameter, factor);
               infer::InferenceOptions again = inf;
               again.scale(factor);
+              labels = LabelImage();  // not both whole label images at once (large images)
+              probs = RawImage();
               labels = segment(again);
               scale_used = factor;
             }
