@@ -239,12 +239,12 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
   return m;
 }
 
-/// Settings that change the outputs; their hash decides whether earlier outputs are reused.
 /// The nucleus diameter (px) that diameter / auto_diameter scale to; 0 when unknown.
 double target_diameter_of(const PredictOptions& o, const ModelSetup& m) {
   return o.target_diameter() > 0 ? o.target_diameter() : kTargetDiameterRatio * m.nucleus_diameter;
 }
 
+/// Settings that change the outputs; their hash decides whether earlier outputs are reused.
 json output_settings(const PredictOptions& o, const ModelSetup& m) {
   json s{{"channel", m.channel_rule.channel},     {"channels", m.channel_rule.out_channels},
               {"normalize", m.normalize.method},       {"percentiles", {m.normalize.low_percentile, m.normalize.high_percentile}},
@@ -393,11 +393,6 @@ Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t
   return p;
 }
 
-/// Segments a tall image strip by strip: each band of `strip_rows` rows is predicted and
-/// post-processed with `margin` rows of context above and below, and keeps the nuclei whose
-/// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
-/// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
-/// their first pixel, as for whole images. Memory beyond the label image: one strip.
 /// The nuclei of one image (or band), and its probability map when `probabilities` is given.
 /// Enlarged (scale > 1), nuclei are split at the network's scale, where the boundary between
 /// two small touching nuclei is wider than a pixel, and outlined at full resolution: the labels
@@ -446,6 +441,11 @@ LabelImage segment_image(const RawImage& image, const infer::ForwardFn& forward,
   return labels;
 }
 
+/// Segments a tall image strip by strip: each band of `strip_rows` rows is predicted and
+/// post-processed with `margin` rows of context above and below, and keeps the nuclei whose
+/// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
+/// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
+/// their first pixel, as for whole images. Memory beyond the label image: one strip.
 LabelImage segment_in_strips(const RawImage& normalized, const infer::ForwardFn& forward,
                              const infer::InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, double& forward_seconds, double& post_seconds) {
