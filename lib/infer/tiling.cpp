@@ -187,7 +187,8 @@ std::vector<float> blend_window(int tile_size, int overlap, bool first, bool las
 }
 
 RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn& forward,
-                               const InferenceOptions& options, InferenceStats* stats) {
+                               const InferenceOptions& options, InferenceStats* stats,
+                               RawImage* at_network_scale) {
   if (options.scale() != 1.0) {
     validate(options);
     check_image(normalized_image);
@@ -206,6 +207,7 @@ RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn
     out.source = normalized_image.source;
     out.pixel_size_x = normalized_image.pixel_size_x;
     out.pixel_size_y = normalized_image.pixel_size_y;
+    if (at_network_scale) *at_network_scale = std::move(probs);
     st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return out;
   }

@@ -84,10 +84,13 @@ struct InferenceStats {
 /// K planes of the image's height and width, in [0,1] with an activation; pixel sizes and
 /// source copied from the input. Dispatches on options.mode(). Runs under
 /// torch::InferenceMode. Throws ConfigError for invalid options, Error naming the image when
-/// the network returns an unexpected shape, Interrupted when a signal arrived.
+/// the network returns an unexpected shape, Interrupted when a signal arrived. With
+/// options.scale() != 1 the image is resampled before the network and the map back to the
+/// image's size; `at_network_scale`, when given, then also receives the map before that
+/// (at scale 1 it is left as it is).
 RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn& forward,
                                const InferenceOptions& options,
-                               InferenceStats* stats = nullptr);
+                               InferenceStats* stats = nullptr, RawImage* at_network_scale = nullptr);
 
 /// `forward` with options.tta() test-time augmentation around it (itself for tta 1).
 ForwardFn with_tta(const ForwardFn& forward, int tta);

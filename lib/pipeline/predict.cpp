@@ -402,41 +402,26 @@ Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t
 LabelImage segment_image(const RawImage& image, const infer::ForwardFn& forward, const infer::InferenceOptions& inf,
                          const postprocess::PostprocessOptions& post, RawImage* probabilities,
                          double& forward_seconds, double& post_seconds) {
-  using Clock = std::chrono::steady_clock;
-  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  const bool enlarged = inf.scale() > 1.0 && inf.mode() == infer::TilingMode::tile;
   infer::InferenceStats stats;
-  if (!(inf.scale() > 1.0) || inf.mode() != infer::TilingMode::tile) {
-    RawImage probs = infer::predict_probabilities(image, forward, inf, &stats);
-    forward_seconds += stats.seconds;
-    const auto tp = Clock::now();
-    probs.source = image.source;
-    LabelImage labels = postprocess::labels_from_probabilities(probs, post);
-    post_seconds += seconds_since(tp);
-    if (probabilities) *probabilities = std::move(probs);
-    return labels;
+  RawImage fine_probs;
+  RawImage probs = infer::predict_probabilities(image, forward, inf, &stats, enlarged ? &fine_probs : nullptr);
+  forward_seconds += stats.seconds;
+  const auto tp = std::chrono::steady_clock::now();
+  probs.source = image.source;
+  LabelImage labels;
+  if (enlarged) {
+    const double s = inf.scale();
+    postprocess::PostprocessOptions fine = post;
+    fine.min_area(static_cast<int>(std::lround(post.min_area() * s * s)));
+    fine_probs.source = image.source;
+    const LabelImage split = postprocess::labels_from_probabilities(fine_probs, fine);
+    fine_probs = RawImage();
+    labels = postprocess::labels_from_split(probs, io::resize_labels(split, image.height, image.width), post);
+  } else {
+    labels = postprocess::labels_from_probabilities(probs, post);
   }
-  const double s = inf.scale();
-  const auto tf = Clock::now();
-  RawImage scaled = io::resize_image(image, std::max(1, static_cast<int>(std::lround(image.height * s))),
-                                     std::max(1, static_cast<int>(std::lround(image.width * s))));
-  scaled.source = image.source;
-  infer::InferenceOptions at_scale = inf;
-  at_scale.scale(1.0);
-  RawImage fine_probs = infer::predict_probabilities(scaled, forward, at_scale, &stats);
-  scaled = RawImage();
-  RawImage probs = io::resize_image(fine_probs, image.height, image.width);
-  probs.source = fine_probs.source = image.source;
-  probs.pixel_size_x = image.pixel_size_x;
-  probs.pixel_size_y = image.pixel_size_y;
-  forward_seconds += seconds_since(tf);
-  const auto tp = Clock::now();
-  postprocess::PostprocessOptions fine = post;
-  fine.min_area(static_cast<int>(std::lround(post.min_area() * s * s)));
-  const LabelImage split = postprocess::labels_from_probabilities(fine_probs, fine);
-  fine_probs = RawImage();
-  LabelImage labels =
-      postprocess::labels_from_split(probs, io::resize_labels(split, image.height, image.width), post);
-  post_seconds += seconds_since(tp);
+  post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
   if (probabilities) *probabilities = std::move(probs);
   return labels;
 }

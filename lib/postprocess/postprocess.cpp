@@ -541,9 +541,12 @@ LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const
   LabelImage seeds(map.height, map.width);
   for (std::size_t i = 0; i < seeds.labels.size(); ++i)
     seeds.labels[i] = foreground.labels[i] ? split.labels[i] : 0u;
-  std::vector<float> relief(map.plane_size());
-  const float* p = o.mode() == "binary" ? map.plane(map.channels - 1) : map.plane(0);
-  for (std::size_t i = 0; i < relief.size(); ++i) relief[i] = o.mode() == "binary" ? 1.0f - p[i] : p[i];
+  // Low values are flooded first: P(background) for contour maps, 1 - P(foreground) for binary.
+  const bool binary = o.mode() == "binary";
+  const float* p = binary ? map.plane(map.channels - 1) : map.plane(0);
+  std::vector<float> relief(p, p + map.plane_size());
+  if (binary)
+    for (auto& v : relief) v = 1.0f - v;
   LabelImage labels = grow_seeds(foreground, seeds, relief.data());
   labels.source = map.source;
   return remove_small_objects(labels, o.min_area());
