@@ -33,6 +33,11 @@ void add_convert_command(CLI::App& app, Runner& run) {
                                   })
       ->expected(1, 2);
   flags->flag("--native-size", "native_size", "Keep native sizes (per-sample layout), no resize");
+  flags->option<double>("--target-diameter", "target_diameter",
+                        "With --native-size: resize each image so that the median diameter of its nuclei "
+                        "(from its masks) becomes this many pixels (factor 0.2-5); a model trained on such "
+                        "data has predict rescale each image to the same size")
+      ->check(CLI::PositiveNumber);
   flags->option<int>("--channel", "channel",
                      "Channel/page to take (0-based); default: gray as is, RGB -> luminance");
   flags->option<int>("--channels", "channels", "Store 1 channel (default) or 3 (RGB)")

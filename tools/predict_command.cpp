@@ -70,7 +70,9 @@ void add_predict_command(CLI::App& app, Runner& run) {
               "neither --scale nor --diameter is given; up to ~2x the time)");
   flags->option<double>("--target-diameter", "target_diameter",
                         "Nucleus diameter in pixels that --diameter / --auto-diameter scale to "
-                        "(default 1.3x the model's training median: small nuclei split better enlarged)");
+                        "(default: the size the model's training images were resized to by convert "
+                        "--target-diameter, else 1.3x the model's training median: small nuclei split "
+                        "better enlarged)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");

@@ -22,6 +22,7 @@
 #include "io/image_reader.hpp"
 #include "io/itk_setup.hpp"
 #include "io/labels.hpp"
+#include "measure/measure.hpp"
 #include "store/dataset.hpp"
 
 namespace nucseg {
@@ -41,6 +42,12 @@ ConvertOptions ConvertOptions::from_json(const json& c) {
     o.height(c["size"][0].get<int>());
     o.width(c["size"][1].get<int>());
   }
+  o.target_diameter(config::value_or(c, "target_diameter", 0.0));
+  if (o.target_diameter() < 0)
+    throw ConfigError("convert: target_diameter must be positive, found " + std::to_string(o.target_diameter()));
+  if (o.target_diameter() > 0 && !o.native_size())
+    throw ConfigError("convert: target_diameter rescales each image by its own factor: it needs native_size "
+                      "(--native-size), not a fixed size");
   o.channel(config::value_or(c, "channel", -1));
   o.channels(config::value_or(c, "channels", 1));
   io::NormalizeOptions norm;
@@ -83,6 +90,7 @@ json ConvertOptions::to_json() const {
               {"layout", layout()},
               {"native_size", native_size()},
               {"size", {height(), width()}},
+              {"target_diameter", target_diameter()},
               {"channel", channel()},
               {"channels", channels()},
               {"normalize",
@@ -177,6 +185,19 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
   if (!o.native_size()) {
     img = io::resize_image(img, o.height(), o.width());
     if (mask) mask = io::relabel_sequential(io::resize_labels(*mask, o.height(), o.width()));
+  } else if (o.target_diameter() > 0 && mask) {
+    // Every image to one nucleus size, as predict's auto diameter does at inference.
+    const auto diameters = measure::equivalent_diameters(*mask);
+    if (!diameters.empty()) {
+      const double factor = std::clamp(o.target_diameter() / measure::median(diameters), 0.2, 5.0);
+      const int h = std::max(1, static_cast<int>(std::lround(img.height * factor)));
+      const int w = std::max(1, static_cast<int>(std::lround(img.width * factor)));
+      if (h != img.height || w != img.width) {
+        img = io::resize_image(img, h, w);
+        mask = io::relabel_sequential(io::resize_labels(*mask, h, w));
+        p.meta.scale = factor;
+      }
+    }
   }
   const auto norm = io::normalize(img, o.normalize());
   p.meta.norm_low = norm.low;
@@ -278,6 +299,10 @@ ConvertReport run_convert(const ConvertOptions& o) {
   }
   const auto inputs = discover_inputs(o, report.layout, report.skipped);
   const bool labelled = report.layout != "images";
+  if (o.target_diameter() > 0 && !labelled) {
+    throw ConfigError("convert: target_diameter measures each image's nuclei on its masks, but '" + o.images() +
+                      "' was read with the images layout (no masks)");
+  }
   if (inputs.empty()) {
     throw InputError("no usable images in '" + o.images() + "': all " +
                      std::to_string(report.skipped.size()) + " were skipped");
@@ -286,8 +311,10 @@ ConvertReport run_convert(const ConvertOptions& o) {
                                       : std::max(1u, std::thread::hardware_concurrency());
   log::info("convert: {} images ({} layout) -> '{}', {}, {} thread(s)", inputs.size(),
             report.layout, o.out(),
-            o.native_size() ? std::string("native size")
-                            : std::to_string(o.height()) + "x" + std::to_string(o.width()),
+            !o.native_size() ? std::to_string(o.height()) + "x" + std::to_string(o.width())
+            : o.target_diameter() > 0 && labelled
+                ? "native size rescaled to nuclei of " + std::to_string(o.target_diameter()) + " px"
+                : std::string("native size"),
             threads);
   // Parallelism is across images; ITK filters inside one image run single-threaded.
   io::register_itk_io();  // ITK's singletons exist before the reader threads start

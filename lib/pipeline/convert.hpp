@@ -31,6 +31,9 @@ struct ConvertOptions {
   NUCSEG_ARG(bool, native_size) = false;     ///< keep native sizes (per-sample layout)
   NUCSEG_ARG(int, height) = 128;             ///< target size when resizing
   NUCSEG_ARG(int, width) = 128;
+  /// > 0: each labelled image is resized so that the median equivalent diameter of its
+  /// nuclei becomes this many pixels (factor kept within 0.2..5); native_size only.
+  NUCSEG_ARG(double, target_diameter) = 0;
   NUCSEG_ARG(int, channel) = -1;             ///< channel/page to take; -1 = rule
   NUCSEG_ARG(int, channels) = 1;             ///< 1 (luminance/gray) or 3 (RGB)
   NUCSEG_ARG(io::NormalizeOptions, normalize) = {};

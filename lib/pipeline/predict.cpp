@@ -196,6 +196,8 @@ struct ModelSetup {
   io::NormalizeOptions normalize;
   int input_height = 0, input_width = 0;  ///< training size of fixed-size data, else 0
   double nucleus_diameter = 0;  ///< median nucleus diameter of the training data (px), 0 = unknown
+  /// convert's target_diameter: every training image was resized to nuclei of this size (px); 0 = native sizes
+  double data_target_diameter = 0;
 };
 
 ModelSetup load_model(const PredictOptions& o, const std::string& device) {
@@ -216,6 +218,8 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
   }
   if (!convert.is_object()) convert = json::object();
   m.channel_rule.channel = convert.value("channel", -1);
+  if (convert.contains("target_diameter") && convert["target_diameter"].is_number())
+    m.data_target_diameter = convert["target_diameter"].get<double>();
   m.channel_rule.out_channels = convert.value("channels", m.loaded.options.in_channels());
   if (o.channel() >= 0) m.channel_rule.channel = o.channel();
   if (m.channel_rule.out_channels != m.loaded.options.in_channels())
@@ -239,9 +243,13 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
   return m;
 }
 
-/// The nucleus diameter (px) that diameter / auto_diameter scale to; 0 when unknown.
+/// The nucleus diameter (px) that diameter / auto_diameter scale to; 0 when unknown. A model
+/// trained on images resized to one nucleus size sees images at that size; one trained at
+/// native sizes at kTargetDiameterRatio x its training median.
 double target_diameter_of(const PredictOptions& o, const ModelSetup& m) {
-  return o.target_diameter() > 0 ? o.target_diameter() : kTargetDiameterRatio * m.nucleus_diameter;
+  if (o.target_diameter() > 0) return o.target_diameter();
+  if (m.data_target_diameter > 0) return m.data_target_diameter;
+  return kTargetDiameterRatio * m.nucleus_diameter;
 }
 
 /// Settings that change the outputs; their hash decides whether earlier outputs are reused.
@@ -349,7 +357,8 @@ json run_document(const PredictOptions& o, const ModelSetup& m, const json& sett
   return json{{"format", kRunFormat},
               {"version", 1},
               {"model", {{"path", m.path}, {"sha256", m.sha256}, {"mode", m.loaded.mode() == model::OutputMode::contour ? "contour" : "binary"},
-                         {"nucleus_diameter_px", m.nucleus_diameter}}},
+                         {"nucleus_diameter_px", m.nucleus_diameter},
+                         {"target_diameter_px", target_diameter_of(o, m)}}},
               {"settings", settings},
               {"settings_hash", settings_hash},
               {"config", config},

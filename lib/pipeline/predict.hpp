@@ -61,7 +61,8 @@ struct PredictOptions {
   /// is given.
   NUCSEG_ARG(bool, auto_diameter) = false;
   /// The nucleus diameter (pixels) that diameter / auto_diameter scale the images to.
-  /// 0 = kTargetDiameterRatio x the model's training median diameter.
+  /// 0 = the size the model's training images were resized to (convert's target_diameter),
+  /// else kTargetDiameterRatio x the model's training median diameter.
   NUCSEG_ARG(double, target_diameter) = 0.0;
   NUCSEG_ARG(std::string, device) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks

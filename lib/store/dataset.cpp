@@ -107,7 +107,7 @@ void DatasetWriter::commit(const std::vector<Split>& split, const nlohmann::json
     h5::Handle meta = h5::create_group(root, "meta");
     std::vector<std::string> ids, sources, masks;
     std::vector<std::int64_t> shapes;
-    std::vector<double> pixel_sizes;
+    std::vector<double> pixel_sizes, scales;
     std::vector<float> lows, highs;
     std::vector<std::uint8_t> split_codes, inverted;
     for (std::size_t i = 0; i < n; ++i) {
@@ -123,6 +123,7 @@ void DatasetWriter::commit(const std::vector<Split>& split, const nlohmann::json
       }
       split_codes.push_back(static_cast<std::uint8_t>(split[i]));
       inverted.push_back(m.inverted ? 1 : 0);
+      scales.push_back(m.scale);
     }
     const hsize_t hn = n, hc = static_cast<hsize_t>(spec_.channels);
     h5::write_strings(meta.get(), "id", ids);
@@ -133,6 +134,7 @@ void DatasetWriter::commit(const std::vector<Split>& split, const nlohmann::json
     h5::write_array<float>(meta.get(), "norm_low", {hn, hc}, lows.data());
     h5::write_array<float>(meta.get(), "norm_high", {hn, hc}, highs.data());
     h5::write_array<std::uint8_t>(meta.get(), "inverted", {hn}, inverted.data());
+    h5::write_array<double>(meta.get(), "scale", {hn}, scales.data());
     h5::write_array<std::int64_t>(meta.get(), "nuclei", {hn}, nuclei_.data());
     h5::write_array<std::uint8_t>(meta.get(), "split", {hn}, split_codes.data());
   }

@@ -43,6 +43,7 @@ struct SampleMeta {
   double pixel_size_x = std::numeric_limits<double>::quiet_NaN();
   std::vector<float> norm_low, norm_high;  ///< per channel
   bool inverted = false;                   ///< normalization turned the image over (1 - v)
+  double scale = 1.0;  ///< factor the image was resized by to the target nucleus diameter (convert)
 };
 
 /// Writes a dataset to a temporary sibling of the final path; commit() renames it into

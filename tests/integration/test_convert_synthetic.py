@@ -287,6 +287,68 @@ def test_polarity(root):
     check("polarity" in p.stderr, p.stderr)
 
 
+def equivalent_diameters(lab):
+    areas = np.bincount(lab.ravel().astype(np.int64))[1:]
+    return 2 * np.sqrt(areas[areas > 0] / np.pi)
+
+
+def test_target_diameter(root):
+    """--target-diameter resizes each image so that its nuclei have the median diameter asked."""
+    img_dir, mask_dir, truth = make_paired(root, n=6)
+    # Two more sites with small nuclei (radius 3-4) and one with large ones (radius 14-16).
+    rng = np.random.default_rng(5)
+    for name, (h, w, n, rmin, rmax) in {"small": (60, 70, 6, 3, 4), "large": (100, 110, 4, 14, 16)}.items():
+        img, lab = disks_scene(h, w, random_disks(h, w, n, rmin, rmax, rng), bg=100, fg=3000)
+        tifffile.imwrite(os.path.join(img_dir, f"{name}.tif"), img)
+        tifffile.imwrite(os.path.join(mask_dir, f"{name}_labels.tif"), lab)
+        truth[name] = (img, lab)
+    plain, scaled = os.path.join(root, "plain.h5"), os.path.join(root, "d24.h5")
+    run("convert", "-i", img_dir, "-m", mask_dir, "-o", plain, "--native-size")
+    p = run("convert", "-i", img_dir, "-m", mask_dir, "-o", scaled, "--native-size", "--target-diameter", 24)
+    with h5py.File(plain, "r") as fp, h5py.File(scaled, "r") as fs:
+        ids = [s.decode() for s in fs["meta/id"][:]]
+        check(ids == [s.decode() for s in fp["meta/id"][:]], "same samples")
+        for k in ("train", "val", "test"):
+            check(np.array_equal(fp["split"][k][:], fs["split"][k][:]), "same split as at native size")
+        check(json.loads(fs.attrs["config"])["target_diameter"] == 24, "config records the target")
+        check(np.allclose(fp["meta/scale"][:], 1), "native size: scale 1")
+        factors = {}
+        for i, sid in enumerate(ids):
+            img, lab = truth[sid]
+            expected = float(np.clip(24 / np.median(equivalent_diameters(lab)), 0.2, 5))
+            scale = float(fs["meta/scale"][i])
+            factors[sid] = scale
+            check(abs(scale - expected) < 1e-6, f"{sid}: scale {scale}, expected {expected}")
+            image, mask = fs[f"samples/{i:06d}/image"][:], fs[f"samples/{i:06d}/mask"][:]
+            shape = (round(img.shape[0] * scale), round(img.shape[1] * scale))
+            check(image.shape == (1,) + shape and mask.shape == shape, f"{sid}: {image.shape} {mask.shape}")
+            check(len(np.unique(mask)) - 1 == len(np.unique(lab)) - 1 == fs["meta/nuclei"][i],
+                  f"{sid}: every nucleus kept")
+            got = np.median(equivalent_diameters(mask))
+            check(abs(got - 24) < 1.5, f"{sid}: median diameter {got:.1f} px after resizing, target 24")
+            check(0 <= image.min() and image.max() <= 1, "normalized")
+        check(factors["small"] > 2.5 and factors["large"] < 0.9, f"factors {factors}")
+    # A model trained on such data has predict bring every image to the same nucleus size.
+    model_dir = os.path.join(root, "model")
+    run("train", "--data", scaled, "--out", model_dir, "--epochs", 1, "--steps-per-epoch", 1, "--mode", "contour",
+        "--depth", 2, "--base-filters", 4, "--crop", 32, 32, "-b", 2, "-j", 1)
+    for extra, target in (((), 24), (("--target-diameter", 30), 30)):
+        out = os.path.join(root, f"pred{target}")
+        run("predict", "--model", os.path.join(model_dir, "best.pt"), "--input", img_dir, "--out", out,
+            "--overlays", 0, "-j", 1, *extra)
+        model = json.load(open(os.path.join(out, ".nucseg", "inputs.json")))["model"]
+        check(model["target_diameter_px"] == target, f"predict target {model} (expected {target})")
+    # Refusals: a fixed size (one factor per image cannot also give one size), no masks, a bad value.
+    p = run("convert", "-i", img_dir, "-m", mask_dir, "-o", os.path.join(root, "x.h5"), "--size", 64,
+            "--target-diameter", 24, expect=2)
+    check("native" in p.stderr, p.stderr)
+    p = run("convert", "-i", img_dir, "--layout", "images", "-o", os.path.join(root, "y.h5"), "--native-size",
+            "--target-diameter", 24, expect=2)
+    check("masks" in p.stderr and "x.h5" not in p.stderr, p.stderr)
+    run("convert", "-i", img_dir, "-m", mask_dir, "-o", os.path.join(root, "z.h5"), "--native-size",
+        "--target-diameter", -3, expect=2)
+
+
 if __name__ == "__main__":
     for name, fn in list(globals().items()):
         if name.startswith("test_"):
