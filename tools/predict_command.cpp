@@ -76,6 +76,9 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");
+  flags->option<double>("--outline-threshold", "outline_threshold",
+                        "Outlines: trim each nucleus's edge inwards where P(foreground) <= this, at most "
+                        "a tenth of the nucleus (default 0.75; 0 = off: outlines at --threshold)");
   flags->option<int>("--min-area", "min_area", "Remove objects below this many pixels (default 15)");
   flags->option<double>("--h", "h",
                         "Depth of a dip in the distance map that splits two nuclei (h-maxima; binary "

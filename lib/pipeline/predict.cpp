@@ -134,7 +134,8 @@ PredictOptions PredictOptions::from_json(const json& c) {
       .split(config::value_or(c, "split", d.split()))
       .h(config::value_or(c, "h", d.h()))
       .seeds(config::value_or<std::string>(c, "seeds", d.seeds()))
-      .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()));
+      .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()))
+      .outline_threshold(config::value_or(c, "outline_threshold", kOutlineThreshold));
   o.overlays(config::value_or(c, "overlays", 0.1));
   o.probabilities(config::value_or(c, "probabilities", false));
   o.shard(config::value_or<std::string>(c, "shard", ""));
@@ -159,7 +160,8 @@ json PredictOptions::to_json() const {
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
               {"split", post().split()}, {"h", post().h()},
               {"seeds", post().seeds()},
-              {"seed_threshold", post().seed_threshold()}, {"overlays", overlays()},
+              {"seed_threshold", post().seed_threshold()}, {"outline_threshold", post().outline_threshold()},
+              {"overlays", overlays()},
               {"probabilities", probabilities()}, {"shard", shard()},
               {"resume", resume()},     {"strip_rows", strip_rows()},
               {"strip_margin", strip_margin()}};
@@ -261,7 +263,8 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
               {"min_area", o.post().min_area()},       {"fill_holes", o.post().fill_holes()},
               {"split", o.post().split()},             {"h", o.post().h()},
               {"seeds", o.post().seeds()},
-              {"seed_threshold", o.post().seed_threshold()}, {"overlays", o.overlays()},
+              {"seed_threshold", o.post().seed_threshold()}, {"outline_threshold", o.post().outline_threshold()},
+              {"overlays", o.overlays()},
               {"probabilities", o.probabilities()},    {"pattern", o.pattern()},
               {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};
   // Only when set, so that runs from before these options existed stay resumable.

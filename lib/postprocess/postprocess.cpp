@@ -74,6 +74,56 @@ void validate(const PostprocessOptions& o) {
   if (o.min_seed_area() < 0) throw ConfigError("postprocess min_seed_area must be >= 0, found " +
                                                std::to_string(o.min_seed_area()));
   if (!(o.h() >= 0.0)) throw ConfigError("postprocess h must be >= 0, found " + std::to_string(o.h()));
+  if (!(o.outline_threshold() >= 0.0 && o.outline_threshold() < 1.0))
+    throw ConfigError("postprocess outline_threshold must be in [0, 1) (0 = off), found " +
+                      std::to_string(o.outline_threshold()));
+}
+
+LabelImage trim_outlines(const LabelImage& labels, const float* foreground, double threshold, double max_trim) {
+  const int h = labels.height, w = labels.width;
+  const auto& l = labels.labels;
+  const float t = static_cast<float>(threshold);
+  std::vector<std::uint8_t> trimmed(l.size(), 0);
+  std::vector<std::size_t> queue;
+  // Start at outline pixels (a 4-neighbour with another label, or the image edge) that are
+  // not confident, then flood inwards through unconfident pixels of the same nucleus.
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * w + x;
+      if (!l[i] || foreground[i] > t) continue;
+      const bool outline = y == 0 || y == h - 1 || x == 0 || x == w - 1 || l[i - w] != l[i] ||
+                           l[i + w] != l[i] || l[i - 1] != l[i] || l[i + 1] != l[i];
+      if (outline) {
+        trimmed[i] = 1;
+        queue.push_back(i);
+      }
+    }
+  }
+  for (std::size_t k = 0; k < queue.size(); ++k) {
+    const std::size_t i = queue[k];
+    const int y = static_cast<int>(i / w), x = static_cast<int>(i % w);
+    const auto visit = [&](std::size_t j) {
+      if (!trimmed[j] && l[j] == l[i] && foreground[j] <= t) {
+        trimmed[j] = 1;
+        queue.push_back(j);
+      }
+    };
+    if (y > 0) visit(i - w);
+    if (y < h - 1) visit(i + w);
+    if (x > 0) visit(i - 1);
+    if (x < w - 1) visit(i + 1);
+  }
+  const std::size_t n_labels = static_cast<std::size_t>(labels.max_label()) + 1;
+  std::vector<std::size_t> area(n_labels, 0), cut(n_labels, 0);
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    ++area[l[i]];
+    if (trimmed[i]) ++cut[l[i]];
+  }
+  LabelImage out = labels;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    if (trimmed[i] && static_cast<double>(cut[l[i]]) <= max_trim * static_cast<double>(area[l[i]])) out.labels[i] = 0;
+  }
+  return out;
 }
 
 LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
@@ -493,6 +543,20 @@ LabelImage remove_small_objects(const LabelImage& labels, int min_area) {
   return io::relabel_sequential(out);
 }
 
+namespace {
+
+/// trim_outlines at o.outline_threshold over P(foreground) of the map; labels as they are when off.
+LabelImage refine_outlines(const LabelImage& labels, const RawImage& map, const PostprocessOptions& o) {
+  if (!(o.outline_threshold() > o.threshold())) return labels;
+  if (o.mode() == "binary") return trim_outlines(labels, map.plane(map.channels - 1), o.outline_threshold());
+  const float* background = map.plane(0);
+  std::vector<float> foreground(map.plane_size());
+  for (std::size_t i = 0; i < foreground.size(); ++i) foreground[i] = 1.0f - background[i];
+  return trim_outlines(labels, foreground.data(), o.outline_threshold());
+}
+
+}  // namespace
+
 LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptions& o) {
   const LabelImage foreground = foreground_mask(map, o);
   bool any = false;
@@ -528,7 +592,7 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
     labels = grow_seeds(foreground, seeds, relief.data());
   }
   labels.source = map.source;
-  return remove_small_objects(labels, o.min_area());
+  return remove_small_objects(refine_outlines(labels, map, o), o.min_area());
 }
 
 LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const PostprocessOptions& o) {
@@ -549,7 +613,7 @@ LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const
     for (auto& v : relief) v = 1.0f - v;
   LabelImage labels = grow_seeds(foreground, seeds, relief.data());
   labels.source = map.source;
-  return remove_small_objects(labels, o.min_area());
+  return remove_small_objects(refine_outlines(labels, map, o), o.min_area());
 }
 
 }  // namespace nucseg::postprocess

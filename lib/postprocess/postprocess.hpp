@@ -14,6 +14,9 @@ namespace nucseg::postprocess {
 /// How the model's output channels are read.
 ///  - "binary":  1 channel = P(foreground) (a 2-channel softmax map uses its last channel).
 ///  - "contour": 3 channels = P(background), P(interior), P(boundary).
+/// outline_threshold trims at most this fraction of a nucleus's pixels.
+inline constexpr double kOutlineMaxTrim = 0.1;
+
 struct PostprocessOptions {
   PostprocessOptions() = default;
   explicit PostprocessOptions(std::string mode) : mode_(std::move(mode)) {}
@@ -38,6 +41,11 @@ struct PostprocessOptions {
   NUCSEG_ARG(std::string, seeds) = "distance";
   /// contour: how confident a seed pixel must be (see seeds); higher = stricter seeds.
   NUCSEG_ARG(double, seed_threshold) = 0.5;
+  /// > threshold: each nucleus's outline moves inwards through the pixels, connected to it,
+  /// where P(foreground) <= outline_threshold, unless that would take more than
+  /// kOutlineMaxTrim of the nucleus (a faint nucleus keeps the detection threshold's
+  /// outline). Detection stays at `threshold`. 0 = off.
+  NUCSEG_ARG(double, outline_threshold) = 0.0;
   /// contour, 'interior' seeds: seeds smaller than this many pixels are ignored (their
   /// pixels are flooded from neighbouring seeds).
   NUCSEG_ARG(int, min_seed_area) = 4;
@@ -45,6 +53,13 @@ struct PostprocessOptions {
 
 /// Checks option values; throws ConfigError naming the option and the value.
 void validate(const PostprocessOptions& options);
+
+/// Moves each nucleus's outline inwards through the 4-connected pixels, reached from its
+/// outline, whose `foreground` probability is <= threshold, unless more than max_trim of its
+/// pixels would go (the nucleus is then left as it is). Pixels inside a nucleus reached only
+/// through confident pixels stay. `foreground` has labels.height x labels.width values.
+LabelImage trim_outlines(const LabelImage& labels, const float* foreground, double threshold,
+                         double max_trim = kOutlineMaxTrim);
 
 /// The thresholded, hole-filled foreground with objects below min_area removed
 /// (values 0/1, Y,X). `probability_map` as in labels_from_probabilities.

@@ -6,6 +6,7 @@
 #include <itkMorphologicalWatershedFromMarkersImageFilter.h>
 #include <itkRegionalMaximaImageFilter.h>
 
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -408,7 +409,115 @@ TEST(Postprocess, WrongChannelCountNamesTheSource) {
   }
 }
 
+/// Label image of disks (cy, cx, r), label k + 1 for disk k, and P(foreground): `inside`
+/// where the distance to a centre is <= r - rim, `edge` on the rim, 0.05 elsewhere.
+struct RimScene {
+  LabelImage labels;
+  std::vector<float> p;
+};
+RimScene rim_scene(int h, int w, const std::vector<std::array<double, 3>>& disks, double rim, float inside,
+                   float edge) {
+  RimScene s{LabelImage(h, w), std::vector<float>(static_cast<std::size_t>(h) * w, 0.05f)};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (std::size_t k = 0; k < disks.size(); ++k) {
+        const double d = std::hypot(y - disks[k][0], x - disks[k][1]);
+        const std::size_t i = static_cast<std::size_t>(y) * w + x;
+        if (d <= disks[k][2] && !s.labels.labels[i]) {
+          s.labels.labels[i] = static_cast<std::uint32_t>(k + 1);
+          s.p[i] = d <= disks[k][2] - rim ? inside : edge;
+        }
+      }
+  return s;
+}
+
+TEST(Postprocess, TrimOutlinesRemovesTheUnconfidentRimOnly) {
+  // Radius 20 with an unconfident rim beyond 19.3 (< a tenth of the disk): the rim goes.
+  auto s = rim_scene(60, 60, {{{30, 30, 20}}}, 0.7, 0.9f, 0.6f);
+  // An unconfident hole inside, not connected to the outline: it stays.
+  s.p[30 * 60 + 30] = 0.2f;
+  const auto out = trim_outlines(s.labels, s.p.data(), 0.75);
+  std::size_t before = 0, after = 0;
+  for (std::size_t i = 0; i < s.p.size(); ++i) {
+    before += s.labels.labels[i] != 0;
+    after += out.labels[i] != 0;
+    if (s.labels.labels[i] && s.p[i] > 0.75f) {
+      EXPECT_EQ(out.labels[i], 1u) << "confident pixel " << i;
+    }
+    if (!s.labels.labels[i]) {
+      EXPECT_EQ(out.labels[i], 0u);
+    }
+  }
+  EXPECT_EQ(out.labels[30 * 60 + 30], 1u) << "inner hole reached only through confident pixels";
+  EXPECT_LT(after, before);
+  EXPECT_GT(after, before * 9 / 10);
+  for (std::size_t i = 0; i < s.p.size(); ++i)
+    if (s.labels.labels[i] && s.p[i] <= 0.75f && i != 30 * 60 + 30) {
+      EXPECT_EQ(out.labels[i], 0u) << "rim pixel " << i;
+    }
+  // At a threshold below the rim's probability nothing changes.
+  EXPECT_EQ(trim_outlines(s.labels, s.p.data(), 0.5).labels, s.labels.labels);
+}
+
+TEST(Postprocess, TrimOutlinesLeavesFaintOrThinNucleiWhole) {
+  // A faint nucleus (all 0.6) and one whose unconfident rim is more than a tenth of it.
+  const auto s = rim_scene(40, 80, {{{20, 20, 8}}, {{20, 60, 8}}}, 0.0, 0.6f, 0.6f);
+  EXPECT_EQ(trim_outlines(s.labels, s.p.data(), 0.75).labels, s.labels.labels);
+  const auto t = rim_scene(40, 40, {{{20, 20, 8}}}, 2.0, 0.9f, 0.6f);
+  EXPECT_EQ(trim_outlines(t.labels, t.p.data(), 0.75).labels, t.labels.labels);
+  // With a larger allowance the same rim goes.
+  const auto cut = trim_outlines(t.labels, t.p.data(), 0.75, 0.9);
+  for (std::size_t i = 0; i < t.p.size(); ++i) EXPECT_EQ(cut.labels[i] != 0, t.labels.labels[i] && t.p[i] > 0.75f);
+}
+
+TEST(Postprocess, TrimOutlinesTreatsTheLineBetweenTouchingNucleiAsOutline) {
+  // Two touching disks, unconfident (0.6) along the line where they meet only.
+  auto s = rim_scene(50, 90, {{{25, 30, 20}}, {{25, 62, 20}}}, 0.0, 0.9f, 0.9f);
+  std::size_t line = 0;
+  for (int y = 0; y < 50; ++y)
+    for (int x = 1; x < 89; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * 90 + x;
+      if (s.labels.labels[i] == 1 && s.labels.labels[i + 1] == 2) {
+        s.p[i] = s.p[i + 1] = 0.6f;
+        line += 2;
+      }
+    }
+  ASSERT_GT(line, 10u);
+  const auto out = trim_outlines(s.labels, s.p.data(), 0.75);
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < s.p.size(); ++i) {
+    removed += s.labels.labels[i] != 0 && out.labels[i] == 0;
+    if (out.labels[i]) {
+      EXPECT_EQ(out.labels[i], s.labels.labels[i]);
+    }
+  }
+  EXPECT_EQ(removed, line);
+}
+
+TEST(Postprocess, OutlineThresholdTrimsTheFoundNucleiAndIsOffAtOrBelowTheThreshold) {
+  // Contour map of one disk: P(background) 0.1 inside radius 17.3, 0.35 on the rim to 18.
+  const auto s = rim_scene(50, 50, {{{25, 25, 18}}}, 0.7, 0.9f, 0.65f);
+  RawImage map(3, 50, 50);
+  map.source = "synthetic";
+  const std::size_t n = s.p.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    map.pixels[i] = 1.0f - s.p[i];
+    map.pixels[n + i] = s.labels.labels[i] ? s.p[i] : 0.0f;
+    map.pixels[2 * n + i] = 0.0f;
+  }
+  const auto o = PostprocessOptions("contour").min_area(0);
+  const auto whole = labels_from_probabilities(map, o);
+  EXPECT_EQ(whole.labels, s.labels.labels);
+  EXPECT_EQ(labels_from_probabilities(map, PostprocessOptions(o).outline_threshold(0.5)).labels, s.labels.labels);
+  const auto trimmed = labels_from_probabilities(map, PostprocessOptions(o).outline_threshold(0.75));
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(trimmed.labels[i] != 0, s.p[i] > 0.75f) << i;
+  const auto from_split = labels_from_split(map, whole, PostprocessOptions(o).outline_threshold(0.75));
+  EXPECT_EQ(from_split.labels, trimmed.labels);
+}
+
 TEST(Postprocess, BadOptionsAreRefused) {
+  EXPECT_THROW(validate(PostprocessOptions().outline_threshold(1.0)), ConfigError);
+  EXPECT_THROW(validate(PostprocessOptions().outline_threshold(-0.1)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions("tri")), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().threshold(1.5)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().min_area(-1)), ConfigError);
