@@ -79,10 +79,14 @@ void validate(const PostprocessOptions& o) {
                       std::to_string(o.outline_threshold()));
 }
 
-LabelImage trim_outlines(const LabelImage& labels, const float* foreground, double threshold, double max_trim) {
+namespace {
+
+/// trim_outlines with the test "pixel i is not confident" given as a function, so that
+/// contour maps are tested on P(background) in place, without a P(foreground) copy.
+template <class Unconfident>
+LabelImage trim_outlines_where(const LabelImage& labels, Unconfident unconfident, double max_trim) {
   const int h = labels.height, w = labels.width;
   const auto& l = labels.labels;
-  const float t = static_cast<float>(threshold);
   std::vector<std::uint8_t> trimmed(l.size(), 0);
   std::vector<std::size_t> queue;
   // Start at outline pixels (a 4-neighbour with another label, or the image edge) that are
@@ -90,7 +94,7 @@ LabelImage trim_outlines(const LabelImage& labels, const float* foreground, doub
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       const std::size_t i = static_cast<std::size_t>(y) * w + x;
-      if (!l[i] || foreground[i] > t) continue;
+      if (!l[i] || !unconfident(i)) continue;
       const bool outline = y == 0 || y == h - 1 || x == 0 || x == w - 1 || l[i - w] != l[i] ||
                            l[i + w] != l[i] || l[i - 1] != l[i] || l[i + 1] != l[i];
       if (outline) {
@@ -103,7 +107,7 @@ LabelImage trim_outlines(const LabelImage& labels, const float* foreground, doub
     const std::size_t i = queue[k];
     const int y = static_cast<int>(i / w), x = static_cast<int>(i % w);
     const auto visit = [&](std::size_t j) {
-      if (!trimmed[j] && l[j] == l[i] && foreground[j] <= t) {
+      if (!trimmed[j] && l[j] == l[i] && unconfident(j)) {
         trimmed[j] = 1;
         queue.push_back(j);
       }
@@ -124,6 +128,13 @@ LabelImage trim_outlines(const LabelImage& labels, const float* foreground, doub
     if (trimmed[i] && static_cast<double>(cut[l[i]]) <= max_trim * static_cast<double>(area[l[i]])) out.labels[i] = 0;
   }
   return out;
+}
+
+}  // namespace
+
+LabelImage trim_outlines(const LabelImage& labels, const float* foreground, double threshold, double max_trim) {
+  const float t = static_cast<float>(threshold);
+  return trim_outlines_where(labels, [&](std::size_t i) { return foreground[i] <= t; }, max_trim);
 }
 
 LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
@@ -550,9 +561,8 @@ LabelImage refine_outlines(const LabelImage& labels, const RawImage& map, const 
   if (!(o.outline_threshold() > o.threshold())) return labels;
   if (o.mode() == "binary") return trim_outlines(labels, map.plane(map.channels - 1), o.outline_threshold());
   const float* background = map.plane(0);
-  std::vector<float> foreground(map.plane_size());
-  for (std::size_t i = 0; i < foreground.size(); ++i) foreground[i] = 1.0f - background[i];
-  return trim_outlines(labels, foreground.data(), o.outline_threshold());
+  const float t = static_cast<float>(o.outline_threshold());
+  return trim_outlines_where(labels, [&](std::size_t i) { return 1.0f - background[i] <= t; }, kOutlineMaxTrim);
 }
 
 }  // namespace
