@@ -79,6 +79,9 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<double>("--outline-threshold", "outline_threshold",
                         "Outlines: trim each nucleus's edge inwards where P(foreground) <= this, at most "
                         "a tenth of the nucleus (default 0.75; 0 = off: outlines at --threshold)");
+  flags->option<double>("--min-confidence", "min_confidence",
+                        "Drop nuclei whose mean P(foreground) is below this: faint debris and "
+                        "out-of-focus blobs (default 0.75; 0 = keep every object found)");
   flags->option<int>("--min-area", "min_area", "Remove objects below this many pixels (default 15)");
   flags->option<double>("--h", "h",
                         "Depth of a dip in the distance map that splits two nuclei (h-maxima; binary "

@@ -135,7 +135,8 @@ PredictOptions PredictOptions::from_json(const json& c) {
       .h(config::value_or(c, "h", d.h()))
       .seeds(config::value_or<std::string>(c, "seeds", d.seeds()))
       .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()))
-      .outline_threshold(config::value_or(c, "outline_threshold", kOutlineThreshold));
+      .outline_threshold(config::value_or(c, "outline_threshold", kOutlineThreshold))
+      .min_confidence(config::value_or(c, "min_confidence", kMinConfidence));
   o.overlays(config::value_or(c, "overlays", 0.1));
   o.probabilities(config::value_or(c, "probabilities", false));
   o.shard(config::value_or<std::string>(c, "shard", ""));
@@ -161,6 +162,7 @@ json PredictOptions::to_json() const {
               {"split", post().split()}, {"h", post().h()},
               {"seeds", post().seeds()},
               {"seed_threshold", post().seed_threshold()}, {"outline_threshold", post().outline_threshold()},
+              {"min_confidence", post().min_confidence()},
               {"overlays", overlays()},
               {"probabilities", probabilities()}, {"shard", shard()},
               {"resume", resume()},     {"strip_rows", strip_rows()},
@@ -270,6 +272,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   // Only when set, so that runs from before these options existed stay resumable.
   if (o.tta() != 1) s["tta"] = o.tta();
   if (o.scale() != 1.0) s["scale"] = o.scale();
+  if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
   // The target the scale is computed from, resolved (the rule changed on 2026-11-27: runs
   // made before with diameter / auto_diameter are redone, not mixed).
   const double target = target_diameter_of(o, m);
@@ -409,7 +412,8 @@ Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t
 /// Enlarged (scale > 1), nuclei are split at the network's scale, where the boundary between
 /// two small touching nuclei is wider than a pixel, and outlined at full resolution: the labels
 /// found on the enlarged map (min_area scaled with it), taken back to full size, seed
-/// postprocess::labels_from_split on the map taken back to full size. Otherwise the map is
+/// postprocess::labels_from_split on the map taken back to full size (min_confidence applies
+/// there, not on the enlarged map). Otherwise the map is
 /// taken back to full size (scale < 1) and segmented there.
 LabelImage segment_image(const RawImage& image, const infer::ForwardFn& forward, const infer::InferenceOptions& inf,
                          const postprocess::PostprocessOptions& post, RawImage* probabilities,
@@ -426,6 +430,9 @@ LabelImage segment_image(const RawImage& image, const infer::ForwardFn& forward,
     const double s = inf.scale();
     postprocess::PostprocessOptions fine = post;
     fine.min_area(static_cast<int>(std::lround(post.min_area() * s * s)));
+    // Unconfident nuclei go at full resolution only: dropped here, their pixels would be
+    // flooded into a touching neighbour by labels_from_split.
+    fine.min_confidence(0.0);
     fine_probs.source = image.source;
     const LabelImage split = postprocess::labels_from_probabilities(fine_probs, fine);
     fine_probs = RawImage();

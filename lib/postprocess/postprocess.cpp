@@ -77,6 +77,9 @@ void validate(const PostprocessOptions& o) {
   if (!(o.outline_threshold() >= 0.0 && o.outline_threshold() < 1.0))
     throw ConfigError("postprocess outline_threshold must be in [0, 1) (0 = off), found " +
                       std::to_string(o.outline_threshold()));
+  if (!(o.min_confidence() >= 0.0 && o.min_confidence() < 1.0))
+    throw ConfigError("postprocess min_confidence must be in [0, 1) (0 = off), found " +
+                      std::to_string(o.min_confidence()));
 }
 
 namespace {
@@ -135,6 +138,33 @@ LabelImage trim_outlines_where(const LabelImage& labels, Unconfident unconfident
 LabelImage trim_outlines(const LabelImage& labels, const float* foreground, double threshold, double max_trim) {
   const float t = static_cast<float>(threshold);
   return trim_outlines_where(labels, [&](std::size_t i) { return foreground[i] <= t; }, max_trim);
+}
+
+namespace {
+
+template <class Foreground>
+LabelImage remove_unconfident_where(const LabelImage& labels, Foreground foreground, double min_confidence) {
+  if (!(min_confidence > 0.0)) return labels;
+  const auto& l = labels.labels;
+  const std::size_t n_labels = static_cast<std::size_t>(labels.max_label()) + 1;
+  std::vector<double> sum(n_labels, 0.0);
+  std::vector<std::size_t> area(n_labels, 0);
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    if (!l[i]) continue;
+    sum[l[i]] += foreground(i);
+    ++area[l[i]];
+  }
+  LabelImage out = labels;
+  for (auto& v : out.labels) {
+    if (v && sum[v] < min_confidence * static_cast<double>(area[v])) v = 0;
+  }
+  return out;
+}
+
+}  // namespace
+
+LabelImage remove_unconfident(const LabelImage& labels, const float* foreground, double min_confidence) {
+  return remove_unconfident_where(labels, [&](std::size_t i) { return foreground[i]; }, min_confidence);
 }
 
 LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
@@ -565,6 +595,22 @@ LabelImage refine_outlines(const LabelImage& labels, const RawImage& map, const 
   return trim_outlines_where(labels, [&](std::size_t i) { return 1.0f - background[i] <= t; }, kOutlineMaxTrim);
 }
 
+/// The last steps of both label paths: outline trim, unconfident nuclei out, small ones out,
+/// renumbered 1..N.
+LabelImage finish(const LabelImage& labels, const RawImage& map, const PostprocessOptions& o) {
+  LabelImage refined = refine_outlines(labels, map, o);
+  if (o.min_confidence() > 0.0) {
+    if (o.mode() == "binary") {
+      refined = remove_unconfident(refined, map.plane(map.channels - 1), o.min_confidence());
+    } else {
+      const float* background = map.plane(0);
+      refined = remove_unconfident_where(refined, [&](std::size_t i) { return 1.0f - background[i]; },
+                                         o.min_confidence());
+    }
+  }
+  return remove_small_objects(refined, o.min_area());
+}
+
 }  // namespace
 
 LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptions& o) {
@@ -602,7 +648,7 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
     labels = grow_seeds(foreground, seeds, relief.data());
   }
   labels.source = map.source;
-  return remove_small_objects(refine_outlines(labels, map, o), o.min_area());
+  return finish(labels, map, o);
 }
 
 LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const PostprocessOptions& o) {
@@ -623,7 +669,7 @@ LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const
     for (auto& v : relief) v = 1.0f - v;
   LabelImage labels = grow_seeds(foreground, seeds, relief.data());
   labels.source = map.source;
-  return remove_small_objects(refine_outlines(labels, map, o), o.min_area());
+  return finish(labels, map, o);
 }
 
 }  // namespace nucseg::postprocess

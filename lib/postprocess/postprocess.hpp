@@ -46,6 +46,10 @@ struct PostprocessOptions {
   /// kOutlineMaxTrim of the nucleus (a faint nucleus keeps the detection threshold's
   /// outline). Detection stays at `threshold`. 0 = off.
   NUCSEG_ARG(double, outline_threshold) = 0.0;
+  /// Nuclei whose mean P(foreground) over their pixels (after the outline trim) is below
+  /// this are removed: faint debris and out-of-focus blobs. 0 = off. Like outline_threshold,
+  /// it applies when nuclei are split (the default), not to plain connected components.
+  NUCSEG_ARG(double, min_confidence) = 0.0;
   /// contour, 'interior' seeds: seeds smaller than this many pixels are ignored (their
   /// pixels are flooded from neighbouring seeds).
   NUCSEG_ARG(int, min_seed_area) = 4;
@@ -60,6 +64,11 @@ void validate(const PostprocessOptions& options);
 /// through confident pixels stay. `foreground` has labels.height x labels.width values.
 LabelImage trim_outlines(const LabelImage& labels, const float* foreground, double threshold,
                          double max_trim = kOutlineMaxTrim);
+
+/// Sets to 0 the labelled objects whose mean `foreground` probability over their pixels is
+/// below min_confidence (no renumbering; remove_small_objects does that). `foreground` has
+/// labels.height x labels.width values.
+LabelImage remove_unconfident(const LabelImage& labels, const float* foreground, double min_confidence);
 
 /// The thresholded, hole-filled foreground with objects below min_area removed
 /// (values 0/1, Y,X). `probability_map` as in labels_from_probabilities.

@@ -515,7 +515,89 @@ TEST(Postprocess, OutlineThresholdTrimsTheFoundNucleiAndIsOffAtOrBelowTheThresho
   EXPECT_EQ(from_split.labels, trimmed.labels);
 }
 
+TEST(Postprocess, RemoveUnconfidentDropsNucleiByTheirMeanProbability) {
+  // Disk 1 confident (0.9), disk 2 faint (0.7 throughout), disk 3 half 0.95 and half 0.6
+  // (mean between 0.75 and 0.8).
+  auto s = rim_scene(40, 120, {{{20, 20, 10}}, {{20, 60, 10}}, {{20, 100, 10}}}, 0.0, 0.9f, 0.9f);
+  double sum3 = 0.0;
+  std::size_t area3 = 0;
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 120; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * 120 + x;
+      if (s.labels.labels[i] == 2) s.p[i] = 0.7f;
+      if (s.labels.labels[i] == 3) {
+        s.p[i] = y < 20 ? 0.95f : 0.6f;
+        sum3 += s.p[i];
+        ++area3;
+      }
+    }
+  const double mean3 = sum3 / static_cast<double>(area3);
+  ASSERT_GT(mean3, 0.75);
+  ASSERT_LT(mean3, 0.8);
+  const auto kept = [&](const LabelImage& out) {
+    std::array<bool, 4> k{};
+    for (std::size_t i = 0; i < s.p.size(); ++i) {
+      if (out.labels[i]) {
+        EXPECT_EQ(out.labels[i], s.labels.labels[i]) << "no renumbering, no growth";
+        k[out.labels[i]] = true;
+      }
+    }
+    return k;
+  };
+  EXPECT_EQ(remove_unconfident(s.labels, s.p.data(), 0.0).labels, s.labels.labels);
+  EXPECT_EQ(remove_unconfident(s.labels, s.p.data(), 0.65).labels, s.labels.labels);
+  const auto at75 = kept(remove_unconfident(s.labels, s.p.data(), 0.75));
+  EXPECT_TRUE(at75[1]);
+  EXPECT_FALSE(at75[2]);
+  EXPECT_TRUE(at75[3]);
+  const auto at80 = kept(remove_unconfident(s.labels, s.p.data(), 0.8));
+  EXPECT_TRUE(at80[1]);
+  EXPECT_FALSE(at80[2]);
+  EXPECT_FALSE(at80[3]);
+  // A removed nucleus goes whole: every one of its pixels is 0.
+  const auto out = remove_unconfident(s.labels, s.p.data(), 0.8);
+  for (std::size_t i = 0; i < s.p.size(); ++i)
+    if (s.labels.labels[i] >= 2) {
+      EXPECT_EQ(out.labels[i], 0u) << i;
+    }
+}
+
+TEST(Postprocess, MinConfidenceDropsFaintNucleiWithoutGivingTheirPixelsToNeighbours) {
+  // Contour map: a confident disk (P(nucleus) 0.9) touching a faint one (0.65, still above
+  // the 0.5 detection threshold), and a separate faint one.
+  const auto s = rim_scene(50, 120, {{{25, 25, 15}}, {{25, 56, 15}}, {{25, 100, 12}}}, 0.0, 0.9f, 0.9f);
+  RawImage map(3, 50, 120);
+  map.source = "synthetic";
+  const std::size_t n = s.p.size();
+  std::vector<float> p = s.p;
+  for (std::size_t i = 0; i < n; ++i)
+    if (s.labels.labels[i] >= 2) p[i] = 0.65f;
+  for (std::size_t i = 0; i < n; ++i) {
+    map.pixels[i] = 1.0f - p[i];
+    map.pixels[n + i] = s.labels.labels[i] ? p[i] : 0.0f;
+    map.pixels[2 * n + i] = 0.0f;
+  }
+  const auto o = PostprocessOptions("contour").min_area(0);
+  // Without the filter the split path gives back the three nuclei it is seeded with.
+  EXPECT_EQ(labels_from_split(map, s.labels, o).labels, s.labels.labels);
+  const auto all = labels_from_probabilities(map, o);
+  std::size_t found = 0;
+  for (const auto v : all.labels) found = std::max<std::size_t>(found, v);
+  EXPECT_GE(found, 2u);
+  for (const bool split : {false, true}) {
+    const auto out = split ? labels_from_split(map, s.labels, PostprocessOptions(o).min_confidence(0.75))
+                           : labels_from_probabilities(map, PostprocessOptions(o).min_confidence(0.75));
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(out.labels[i], s.labels.labels[i] == 1 ? 1u : 0u) << (split ? "split " : "") << i;
+    }
+  }
+  // Below the faint nuclei's probability the filter keeps them.
+  EXPECT_EQ(labels_from_split(map, s.labels, PostprocessOptions(o).min_confidence(0.6)).labels, s.labels.labels);
+}
+
 TEST(Postprocess, BadOptionsAreRefused) {
+  EXPECT_THROW(validate(PostprocessOptions().min_confidence(1.0)), ConfigError);
+  EXPECT_THROW(validate(PostprocessOptions().min_confidence(-0.1)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().outline_threshold(1.0)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().outline_threshold(-0.1)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions("tri")), ConfigError);
