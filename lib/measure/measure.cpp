@@ -223,4 +223,8 @@ double median(std::vector<double> values) {
   return 0.5 * (lower + upper);
 }
 
+double diameter_factor(double target, double measured) {
+  return std::clamp(target / measured, 0.2, 5.0);
+}
+
 }  // namespace nucseg::measure

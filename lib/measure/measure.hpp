@@ -57,4 +57,9 @@ std::vector<double> equivalent_diameters(const LabelImage& labels);
 /// Median (mean of the two middle values for an even count); 0 for no values.
 double median(std::vector<double> values);
 
+/// The resampling factor that brings nuclei of median diameter `measured` px to `target` px,
+/// clamped to [0.2, 5] (a few nuclei mismeasured must not blow an image up or away). The one
+/// rule for convert's --target-diameter and predict's diameter / auto diameter.
+double diameter_factor(double target, double measured);
+
 }  // namespace nucseg::measure

@@ -189,7 +189,7 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
     // Every image to one nucleus size, as predict's auto diameter does at inference.
     const auto diameters = measure::equivalent_diameters(*mask);
     if (!diameters.empty()) {
-      const double factor = std::clamp(o.target_diameter() / measure::median(diameters), 0.2, 5.0);
+      const double factor = measure::diameter_factor(o.target_diameter(), measure::median(diameters));
       const int h = std::max(1, static_cast<int>(std::lround(img.height * factor)));
       const int w = std::max(1, static_cast<int>(std::lround(img.width * factor)));
       if (h != img.height || w != img.width) {

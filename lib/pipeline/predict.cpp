@@ -671,7 +671,7 @@ PredictReport run_predict(const PredictOptions& options) {
           const auto diameters = measure::equivalent_diameters(labels);
           if (diameters.size() >= 5) {
             const double d = measure::median(diameters);
-            const double factor = std::clamp(target_diameter / d, 0.2, 5.0);
+            const double factor = measure::diameter_factor(target_diameter, d);
             if (factor < 1 / 1.2 || factor > 1.2) {
               log::info("predict: '{}': median nucleus diameter {:.1f} px, target {:.1f} px: segmenting again at scale {:.2f}",
                         item.path, d, target_diameter, factor);

@@ -152,6 +152,10 @@ TEST(Measure, EquivalentDiametersAndMedian) {
   EXPECT_NEAR(d[1], 2 * std::sqrt(9 / M_PI), 1e-12);
   EXPECT_EQ(median({}), 0.0);
   EXPECT_EQ(median({5, 1, 3}), 3.0);
+  EXPECT_DOUBLE_EQ(diameter_factor(25.0, 20.0), 1.25);
+  EXPECT_DOUBLE_EQ(diameter_factor(25.0, 100.0), 0.25);
+  EXPECT_DOUBLE_EQ(diameter_factor(25.0, 200.0), 0.2);
+  EXPECT_DOUBLE_EQ(diameter_factor(25.0, 2.0), 5.0);
   EXPECT_EQ(median({4, 1, 3, 10}), 3.5);
 }
 
