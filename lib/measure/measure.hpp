@@ -59,7 +59,8 @@ double median(std::vector<double> values);
 
 /// The resampling factor that brings nuclei of median diameter `measured` px to `target` px,
 /// clamped to [0.2, 5] (a few nuclei mismeasured must not blow an image up or away). The one
-/// rule for convert's --target-diameter and predict's diameter / auto diameter.
+/// rule for convert's --target-diameter and predict's auto diameter (an explicit --diameter
+/// is taken as given).
 double diameter_factor(double target, double measured);
 
 }  // namespace nucseg::measure
