@@ -130,6 +130,26 @@ def main():
         p = run("predict", "--input", inputs, "--out", single, "--overlays", 0.5, "-j", 2, *model_args())
         check(tables_of(single) == reference, "restoring the image restores the tables")
 
+        # --min-confidence: every nucleus kept has a mean P(nucleus) of at least the value, and
+        # the nuclei dropped are those below it (the default 0.75 keeps the plate's nuclei).
+        strict = os.path.join(root, "strict")
+        run("predict", "--input", inputs, "--out", strict, "--overlays", 0, "--probabilities",
+            "--min-confidence", 0.97, "-j", 2, *model_args())
+        kept = dropped = 0
+        for r in read_csv(os.path.join(single, "images.csv")):
+            stem = r["FileName"][:-4]
+            mask = tifffile.imread(os.path.join(strict, "masks", "plate1", stem + ".tif"))
+            probs = tifffile.imread(os.path.join(strict, "probabilities", "plate1", stem + ".tif"))
+            fg = 1.0 - probs[0]
+            for label in np.unique(mask[mask > 0]):
+                check(fg[mask == label].mean() >= 0.97 - 1e-6, f"{stem}: nucleus {label} below 0.97 kept")
+            kept += len(np.unique(mask[mask > 0]))
+            dropped += int(r["Count_Nuclei"]) - len(np.unique(mask[mask > 0]))
+        print(f"--min-confidence 0.97: {kept} nuclei kept, {dropped} fewer than with the defaults")
+        check(kept > 0 and dropped > 0, f"a strict minimum confidence drops some nuclei ({kept} kept, {dropped} dropped)")
+        p = run("predict", "--input", inputs, "--out", strict, "--min-confidence", 1.5, *model_args(), expect=2)
+        check("min_confidence" in p.stderr, p.stderr)
+
         # Two MPI ranks: byte-identical tables.
         mpi_out = os.path.join(root, "mpi")
         cmd = ["mpiexec", "-n", "2", "--oversubscribe", BIN, "predict", "--input", inputs, "--out", mpi_out,
