@@ -81,7 +81,8 @@ void add_predict_command(CLI::App& app, Runner& run) {
                         "a tenth of the nucleus (default 0.75; 0 = off: outlines at --threshold)");
   flags->option<double>("--min-confidence", "min_confidence",
                         "Drop nuclei whose mean P(foreground) is below this: faint debris and "
-                        "out-of-focus blobs (default 0.75; 0 = keep every object found)");
+                        "out-of-focus blobs (default 0.75 for contour models, 0 for binary ones; 0 = keep "
+                        "every object found)");
   flags->option<int>("--min-area", "min_area", "Remove objects below this many pixels (default 15)");
   flags->option<double>("--h", "h",
                         "Depth of a dip in the distance map that splits two nuclei (h-maxima; binary "

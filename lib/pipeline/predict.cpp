@@ -136,7 +136,7 @@ PredictOptions PredictOptions::from_json(const json& c) {
       .seeds(config::value_or<std::string>(c, "seeds", d.seeds()))
       .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()))
       .outline_threshold(config::value_or(c, "outline_threshold", kOutlineThreshold))
-      .min_confidence(config::value_or(c, "min_confidence", kMinConfidence));
+      .min_confidence(config::value_or(c, "min_confidence", kMinConfidenceByModel));
   o.overlays(config::value_or(c, "overlays", 0.1));
   o.probabilities(config::value_or(c, "probabilities", false));
   o.shard(config::value_or<std::string>(c, "shard", ""));
@@ -543,6 +543,8 @@ PredictReport run_predict(const PredictOptions& options) {
   ModelSetup m = load_model(o, device);
   const bool contour = m.loaded.mode() == model::OutputMode::contour;
   post.mode(contour ? "contour" : "binary");
+  if (o.post().min_confidence() < 0) o.post().min_confidence(contour ? kMinConfidence : 0.0);
+  post.min_confidence(o.post().min_confidence());
   postprocess::validate(post);
   inf.tile_size(o.tile_size()).overlap(o.overlap()).batch_size(o.batch_size()).tta(o.tta()).scale(o.scale())
       .size_multiple(m.loaded.options.size_multiple()).device(device);

@@ -39,7 +39,12 @@ inline constexpr double kOutlineThreshold = 0.75;
 /// On the DSB validation split, 43 of the shipped model's 224 false detections at IoU 0.5 were
 /// below 0.75, and 3 of its 2,079 matched nuclei; 0.75 gave the best AP@0.5 of 0.55-0.85 and
 /// drops 5-8 faint blobs of 358-901 nuclei on the fly Kc167 samples (models/README.md).
+/// Contour models only: a binary model (BCE, resize mode) lost nuclei to it (validation AP@0.5
+/// 0.697 -> 0.690, pixel IoU 0.783 -> 0.758), so binary models default to 0 (off).
 inline constexpr double kMinConfidence = 0.75;
+/// from_json's min_confidence when the config has none: resolved by run_predict once the
+/// model is known (kMinConfidence for contour models, 0 for binary ones).
+inline constexpr double kMinConfidenceByModel = -1.0;
 
 struct PredictOptions {
   /// Builds options from a validated "predict" config (schemas/predict.schema.json);

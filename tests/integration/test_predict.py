@@ -149,6 +149,22 @@ def main():
         check(kept > 0 and dropped > 0, f"a strict minimum confidence drops some nuclei ({kept} kept, {dropped} dropped)")
         p = run("predict", "--input", inputs, "--out", strict, "--min-confidence", 1.5, *model_args(), expect=2)
         check("min_confidence" in p.stderr, p.stderr)
+        # Unless given, the minimum confidence follows the model's output: 0.75 for contour
+        # models, off for binary ones (measured on those: it dropped real nuclei).
+        mode = summary["model"]["mode"]
+        check(summary["config"]["min_confidence"] == (0.75 if mode == "contour" else 0.0), f"{mode}: {summary['config']}")
+        tiny = os.path.join(root, "tiny")
+        run("convert", "--images", plate, "--masks", truth, "--out", os.path.join(tiny, "d.h5"), "--size", 64,
+            "--threads", 1)
+        other = "binary" if mode == "contour" else "contour"
+        run("train", "--data", os.path.join(tiny, "d.h5"), "--out", os.path.join(tiny, "run"), "--epochs", 1,
+            "--steps-per-epoch", 1, "--mode", other, "--depth", 2, "--base-filters", 4, "-b", 2, "-j", 1)
+        for extra, expected_min in (((), 0.75 if other == "contour" else 0.0), (("--min-confidence", 0.5), 0.5)):
+            out = os.path.join(tiny, f"pred{len(extra)}")
+            run("predict", "--model", os.path.join(tiny, "run", "best.pt"), "--input", inputs, "--out", out,
+                "--overlays", 0, "-j", 1, *extra)
+            got = json.load(open(os.path.join(out, "summary.json")))["config"]["min_confidence"]
+            check(got == expected_min, f"{other} model {extra}: min_confidence {got}, expected {expected_min}")
 
         # Two MPI ranks: byte-identical tables.
         mpi_out = os.path.join(root, "mpi")
