@@ -507,7 +507,6 @@ PredictReport run_predict(const PredictOptions& options) {
     throw ConfigError("predict: overlays must be a fraction in [0, 1], got " + std::to_string(o.overlays()));
   infer::InferenceOptions inf;
   inf.mode(infer::parse_tiling_mode(o.mode()));
-  postprocess::PostprocessOptions post = o.post();
   std::optional<io::Shard> shard;
   if (!o.shard().empty()) shard = io::parse_shard(o.shard());
   if (shard && mpi::size() > 1)
@@ -542,9 +541,9 @@ PredictReport run_predict(const PredictOptions& options) {
 
   ModelSetup m = load_model(o, device);
   const bool contour = m.loaded.mode() == model::OutputMode::contour;
-  post.mode(contour ? "contour" : "binary");
   if (o.post().min_confidence() < 0) o.post().min_confidence(contour ? kMinConfidence : 0.0);
-  post.min_confidence(o.post().min_confidence());
+  postprocess::PostprocessOptions post = o.post();
+  post.mode(contour ? "contour" : "binary");
   postprocess::validate(post);
   inf.tile_size(o.tile_size()).overlap(o.overlap()).batch_size(o.batch_size()).tta(o.tta()).scale(o.scale())
       .size_multiple(m.loaded.options.size_multiple()).device(device);

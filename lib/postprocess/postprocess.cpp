@@ -142,10 +142,11 @@ LabelImage trim_outlines(const LabelImage& labels, const float* foreground, doub
 
 namespace {
 
+/// remove_unconfident in place, P(foreground) of pixel i given as a function.
 template <class Foreground>
-LabelImage remove_unconfident_where(const LabelImage& labels, Foreground foreground, double min_confidence) {
-  if (!(min_confidence > 0.0)) return labels;
-  const auto& l = labels.labels;
+void remove_unconfident_where(LabelImage& labels, Foreground foreground, double min_confidence) {
+  if (!(min_confidence > 0.0)) return;
+  auto& l = labels.labels;
   const std::size_t n_labels = static_cast<std::size_t>(labels.max_label()) + 1;
   std::vector<double> sum(n_labels, 0.0);
   std::vector<std::size_t> area(n_labels, 0);
@@ -154,17 +155,17 @@ LabelImage remove_unconfident_where(const LabelImage& labels, Foreground foregro
     sum[l[i]] += foreground(i);
     ++area[l[i]];
   }
-  LabelImage out = labels;
-  for (auto& v : out.labels) {
+  for (auto& v : l) {
     if (v && sum[v] < min_confidence * static_cast<double>(area[v])) v = 0;
   }
-  return out;
 }
 
 }  // namespace
 
 LabelImage remove_unconfident(const LabelImage& labels, const float* foreground, double min_confidence) {
-  return remove_unconfident_where(labels, [&](std::size_t i) { return foreground[i]; }, min_confidence);
+  LabelImage out = labels;
+  remove_unconfident_where(out, [&](std::size_t i) { return foreground[i]; }, min_confidence);
+  return out;
 }
 
 LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
@@ -586,29 +587,27 @@ LabelImage remove_small_objects(const LabelImage& labels, int min_area) {
 
 namespace {
 
-/// trim_outlines at o.outline_threshold over P(foreground) of the map; labels as they are when off.
-LabelImage refine_outlines(const LabelImage& labels, const RawImage& map, const PostprocessOptions& o) {
-  if (!(o.outline_threshold() > o.threshold())) return labels;
-  if (o.mode() == "binary") return trim_outlines(labels, map.plane(map.channels - 1), o.outline_threshold());
-  const float* background = map.plane(0);
-  const float t = static_cast<float>(o.outline_threshold());
-  return trim_outlines_where(labels, [&](std::size_t i) { return 1.0f - background[i] <= t; }, kOutlineMaxTrim);
+/// The last steps of both label paths: outline trim, unconfident nuclei out, small ones out,
+/// renumbered 1..N. `foreground(i)` is P(foreground) of pixel i.
+template <class Foreground>
+LabelImage finish_with(LabelImage labels, Foreground foreground, const PostprocessOptions& o) {
+  if (o.outline_threshold() > o.threshold()) {
+    const float t = static_cast<float>(o.outline_threshold());
+    labels = trim_outlines_where(labels, [&](std::size_t i) { return foreground(i) <= t; }, kOutlineMaxTrim);
+  }
+  remove_unconfident_where(labels, foreground, o.min_confidence());
+  return remove_small_objects(labels, o.min_area());
 }
 
-/// The last steps of both label paths: outline trim, unconfident nuclei out, small ones out,
-/// renumbered 1..N.
+/// finish_with over the map's P(foreground): the last channel of a binary map, 1 - P(background)
+/// of a contour map (read in place, no copy).
 LabelImage finish(const LabelImage& labels, const RawImage& map, const PostprocessOptions& o) {
-  LabelImage refined = refine_outlines(labels, map, o);
-  if (o.min_confidence() > 0.0) {
-    if (o.mode() == "binary") {
-      refined = remove_unconfident(refined, map.plane(map.channels - 1), o.min_confidence());
-    } else {
-      const float* background = map.plane(0);
-      refined = remove_unconfident_where(refined, [&](std::size_t i) { return 1.0f - background[i]; },
-                                         o.min_confidence());
-    }
+  if (o.mode() == "binary") {
+    const float* p = map.plane(map.channels - 1);
+    return finish_with(labels, [p](std::size_t i) { return p[i]; }, o);
   }
-  return remove_small_objects(refined, o.min_area());
+  const float* background = map.plane(0);
+  return finish_with(labels, [background](std::size_t i) { return 1.0f - background[i]; }, o);
 }
 
 }  // namespace
