@@ -27,9 +27,12 @@ void add_train_command(CLI::App& app, Runner& run) {
   flags->option<double>("--weight-decay", "weight_decay", "Adam weight decay (default 0)");
   flags->option<std::string>("--loss", "loss", "bce (default), dice, bce+dice")
       ->check(CLI::IsMember({"bce", "dice", "bce+dice"}));
-  flags->option<double>("--touch-weight", "touch_weight", "contour mode: cross-entropy weight of the pixels between touching nuclei (default 1 = none)");
-  flags->option<std::string>("--mode", "model.mode", "binary (default) or contour")
-      ->check(CLI::IsMember({"binary", "contour"}));
+  flags->option<double>("--touch-weight", "touch_weight", "contour modes: cross-entropy weight of the pixels between touching nuclei (default 1 = none)");
+  flags->option<std::string>("--mode", "model.mode",
+                             "binary (default), contour (background / interior / boundary) or "
+                             "contour+distance (contour and each nucleus pixel's distance to its edge, "
+                             "whose maxima seed the split of touching nuclei)")
+      ->check(CLI::IsMember({"binary", "contour", "contour+distance"}));
   flags->option<int>("--depth", "model.depth", "Down-samplings (default 4)");
   flags->option<int>("--base-filters", "model.base_filters", "Filters at level 0 (default 16)");
   flags->option<int>("--kernel-size", "model.kernel_size", "Convolution kernel (default 3)");

@@ -58,6 +58,12 @@ torch::Tensor run_batch(const torch::Tensor& cpu_batch, const ForwardFn& forward
   if (act == Activation::automatic) act = out.size(1) == 1 ? Activation::sigmoid : Activation::softmax;
   if (act == Activation::sigmoid) out = torch::sigmoid(out);
   if (act == Activation::softmax) out = torch::softmax(out, 1);
+  if (act == Activation::contour_distance) {
+    if (out.size(1) != 4)
+      throw Error("cannot predict '" + image.source + "': a contour+distance model must give 4 channels, found " +
+                  std::to_string(out.size(1)));
+    out = torch::cat({torch::softmax(out.narrow(1, 0, 3), 1), torch::sigmoid(out.narrow(1, 3, 1))}, 1);
+  }
   out = out.to(torch::kCPU).contiguous();
   stats.forward_seconds += seconds_since(start);
   stats.batches += 1;
@@ -82,8 +88,9 @@ Activation parse_activation(const std::string& text) {
   if (text == "auto") return Activation::automatic;
   if (text == "sigmoid") return Activation::sigmoid;
   if (text == "softmax") return Activation::softmax;
+  if (text == "contour+distance") return Activation::contour_distance;
   if (text == "none") return Activation::none;
-  throw ConfigError("activation must be 'auto', 'sigmoid', 'softmax' or 'none', found '" + text +
+  throw ConfigError("activation must be 'auto', 'sigmoid', 'softmax', 'contour+distance' or 'none', found '" + text +
                     "'");
 }
 

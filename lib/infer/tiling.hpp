@@ -27,10 +27,11 @@ enum class TilingMode { tile, resize };
 TilingMode parse_tiling_mode(const std::string& text);
 
 /// What turns logits into probabilities: automatic = sigmoid for K = 1, softmax over the
-/// K channels for K > 1; none = keep the network output as is.
-enum class Activation { automatic, sigmoid, softmax, none };
+/// K channels for K > 1; contour_distance = softmax over the first 3 channels and a sigmoid
+/// for the 4th (contour+distance models); none = keep the network output as is.
+enum class Activation { automatic, sigmoid, softmax, contour_distance, none };
 
-/// "auto", "sigmoid", "softmax" or "none"; throws ConfigError otherwise.
+/// "auto", "sigmoid", "softmax", "contour+distance" or "none"; throws ConfigError otherwise.
 Activation parse_activation(const std::string& text);
 
 struct InferenceOptions {

@@ -1,6 +1,10 @@
 #include "model/losses.hpp"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "common/error.hpp"
+#include "postprocess/postprocess.hpp"
 
 namespace nucseg::model {
 
@@ -17,6 +21,33 @@ torch::Tensor contour_targets(const torch::Tensor& labels) {
   out.masked_fill_(l > 0, 1);
   out.masked_fill_((l > 0) & differs, 2);
   return out;
+}
+
+torch::Tensor distance_targets(const torch::Tensor& labels) {
+  const auto interior = (contour_targets(labels) == 1).to(torch::kCPU).contiguous();
+  const auto l = labels.to(torch::kCPU).to(torch::kLong).contiguous();
+  const auto n = l.size(0), h = l.size(-2), w = l.size(-1);
+  auto out = torch::zeros({n, h, w}, torch::kFloat32);
+  const auto plane = static_cast<std::size_t>(h * w);
+  for (std::int64_t s = 0; s < n; ++s) {
+    const bool* in = interior[s].data_ptr<bool>();
+    const std::int64_t* lab = l[s].data_ptr<std::int64_t>();
+    LabelImage region(static_cast<int>(h), static_cast<int>(w));
+    for (std::size_t i = 0; i < plane; ++i) region.labels[i] = in[i] ? 1u : 0u;
+    const auto dist = postprocess::distance_map(region, 0.0);
+    std::unordered_map<std::int64_t, float> largest;
+    for (std::size_t i = 0; i < plane; ++i) {
+      if (dist[i] > 0) {
+        float& m = largest[lab[i]];
+        m = std::max(m, dist[i]);
+      }
+    }
+    float* o = out[s].data_ptr<float>();
+    for (std::size_t i = 0; i < plane; ++i) {
+      if (dist[i] > 0) o[i] = dist[i] / largest[lab[i]];
+    }
+  }
+  return out.to(labels.device());
 }
 
 torch::Tensor touching_pixels(const torch::Tensor& labels, int radius) {
@@ -57,6 +88,13 @@ torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor
     if (kind != LossKind::bce) loss = loss + soft_dice_loss(torch::sigmoid(logits), y);
     return loss;
   }
+  if (mode == OutputMode::contour_distance) {
+    const auto classes = logits.narrow(1, 0, 3);
+    const auto distance = logits.select(1, 3);
+    const auto target = distance_targets(labels).to(logits.device());
+    return segmentation_loss(classes, labels, OutputMode::contour, kind, touch_weight) +
+           torch::binary_cross_entropy_with_logits(distance, target);
+  }
   const auto y = contour_targets(labels).to(logits.device());
   torch::Tensor loss = torch::zeros({}, logits.options());
   if (kind != LossKind::dice) {
@@ -79,7 +117,7 @@ torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor
 
 torch::Tensor foreground_probability(const torch::Tensor& logits, OutputMode mode) {
   if (mode == OutputMode::binary) return torch::sigmoid(logits).select(1, 0);
-  return 1 - torch::softmax(logits, 1).select(1, 0);
+  return 1 - torch::softmax(logits.narrow(1, 0, 3), 1).select(1, 0);
 }
 
 PixelCounts& PixelCounts::operator+=(const PixelCounts& o) {

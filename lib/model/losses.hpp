@@ -13,6 +13,12 @@ namespace nucseg::model {
 /// pixel with a 4-neighbour of another label or background; image borders do not count).
 torch::Tensor contour_targets(const torch::Tensor& labels);
 
+/// Distance targets of the contour+distance mode, N x H x W float: on each interior pixel
+/// (contour_targets 1) its Euclidean distance to the nearest non-interior pixel divided by
+/// the largest such distance within its nucleus (so 1 at each nucleus's centre, whatever its
+/// size); 0 on boundaries and background. Computed on the CPU.
+torch::Tensor distance_targets(const torch::Tensor& labels);
+
 /// Pixels between touching nuclei: 1 where the (2 radius + 1)-square around the pixel holds
 /// two or more different nucleus labels (the facing edges of touching nuclei and narrow
 /// background gaps between them), else 0; N x H x W float. Outside the image counts as
@@ -33,12 +39,13 @@ torch::Tensor soft_dice_loss(const torch::Tensor& probabilities, const torch::Te
 /// boundary classes. `touch_weight` (contour only, >= 1) weights the cross-entropy of the
 /// touching_pixels by that factor (a weighted mean, so the loss keeps its scale), as the
 /// U-Net paper's border weights do: the separations between touching nuclei are few pixels
-/// but decide whether they are split. 1 = unweighted.
+/// but decide whether they are split. 1 = unweighted. contour+distance: the contour loss on
+/// the first 3 channels plus the BCE-with-logits of the 4th against distance_targets.
 torch::Tensor segmentation_loss(const torch::Tensor& logits, const torch::Tensor& labels,
                                 OutputMode mode, LossKind kind, double touch_weight = 1.0);
 
 /// Foreground probability (N x H x W) from logits: sigmoid for binary, 1 - p(background)
-/// for contour.
+/// (softmax over the 3 class channels) for contour and contour+distance.
 torch::Tensor foreground_probability(const torch::Tensor& logits, OutputMode mode);
 
 /// Pixel counts of a foreground prediction against the truth, summable over batches and

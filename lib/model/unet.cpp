@@ -8,12 +8,29 @@ namespace nucseg::model {
 OutputMode output_mode_from_string(const std::string& name) {
   if (name == "binary") return OutputMode::binary;
   if (name == "contour") return OutputMode::contour;
-  throw ConfigError("unknown output mode '" + name + "': expected binary or contour");
+  if (name == "contour+distance") return OutputMode::contour_distance;
+  throw ConfigError("unknown output mode '" + name + "': expected binary, contour or contour+distance");
 }
 
-std::string to_string(OutputMode mode) { return mode == OutputMode::binary ? "binary" : "contour"; }
+std::string to_string(OutputMode mode) {
+  switch (mode) {
+    case OutputMode::binary: return "binary";
+    case OutputMode::contour: return "contour";
+    case OutputMode::contour_distance: return "contour+distance";
+  }
+  return "?";
+}
 
-int output_channels(OutputMode mode) { return mode == OutputMode::binary ? 1 : 3; }
+int output_channels(OutputMode mode) {
+  switch (mode) {
+    case OutputMode::binary: return 1;
+    case OutputMode::contour: return 3;
+    case OutputMode::contour_distance: return 4;
+  }
+  return 0;
+}
+
+bool has_contour_classes(OutputMode mode) { return mode != OutputMode::binary; }
 
 UNetOptions UNetOptions::from_json(const nlohmann::json& j) {
   UNetOptions o(config::value_or(j, "in_channels", 1));

@@ -15,12 +15,18 @@ namespace nucseg::model {
 enum class OutputMode {
   binary,   ///< 1 logit: nucleus vs background (the seed)
   contour,  ///< 3 logits: background, nucleus interior, nucleus boundary
+  /// contour's 3 logits and a 4th: the distance of a nucleus pixel to the nucleus's edge as a
+  /// fraction of that nucleus's largest (1 at its centre, 0 on its boundary and background),
+  /// read through a sigmoid. Its maxima seed the split of touching nuclei.
+  contour_distance,
 };
 
 OutputMode output_mode_from_string(const std::string& name);
 std::string to_string(OutputMode mode);
-/// Output channels of a mode (1 or 3).
+/// Output channels of a mode (1, 3 or 4).
 int output_channels(OutputMode mode);
+/// True for the modes whose first 3 channels are background, interior, boundary.
+bool has_contour_classes(OutputMode mode);
 
 struct UNetOptions {
   explicit UNetOptions(int in_channels = 1) : in_channels_(in_channels) {}

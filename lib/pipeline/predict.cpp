@@ -133,8 +133,9 @@ PredictOptions PredictOptions::from_json(const json& c) {
       .fill_holes(config::value_or(c, "fill_holes", d.fill_holes()))
       .split(config::value_or(c, "split", d.split()))
       .h(config::value_or(c, "h", d.h()))
-      .seeds(config::value_or<std::string>(c, "seeds", d.seeds()))
+      .seeds(config::value_or<std::string>(c, "seeds", kSeedsByModel))
       .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()))
+      .predicted_h(config::value_or(c, "predicted_h", d.predicted_h()))
       .outline_threshold(config::value_or(c, "outline_threshold", kOutlineThreshold))
       .min_confidence(config::value_or(c, "min_confidence", kMinConfidenceByModel));
   o.overlays(config::value_or(c, "overlays", 0.1));
@@ -160,7 +161,7 @@ json PredictOptions::to_json() const {
               {"threads", threads()},   {"threshold", post().threshold()},
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
               {"split", post().split()}, {"h", post().h()},
-              {"seeds", post().seeds()},
+              {"seeds", post().seeds()}, {"predicted_h", post().predicted_h()},
               {"seed_threshold", post().seed_threshold()}, {"outline_threshold", post().outline_threshold()},
               {"min_confidence", post().min_confidence()},
               {"overlays", overlays()},
@@ -273,6 +274,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   if (o.tta() != 1) s["tta"] = o.tta();
   if (o.scale() != 1.0) s["scale"] = o.scale();
   if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
+  if (o.post().seeds() == "predicted") s["predicted_h"] = o.post().predicted_h();
   // The target the scale is computed from, resolved (the rule changed on 2026-11-27: runs
   // made before with diameter / auto_diameter are redone, not mixed).
   const double target = target_diameter_of(o, m);
@@ -362,7 +364,7 @@ json run_document(const PredictOptions& o, const ModelSetup& m, const json& sett
   config.erase("shard");
   return json{{"format", kRunFormat},
               {"version", 1},
-              {"model", {{"path", m.path}, {"sha256", m.sha256}, {"mode", m.loaded.mode() == model::OutputMode::contour ? "contour" : "binary"},
+              {"model", {{"path", m.path}, {"sha256", m.sha256}, {"mode", model::to_string(m.loaded.mode())},
                          {"nucleus_diameter_px", m.nucleus_diameter},
                          {"target_diameter_px", target_diameter_of(o, m)}}},
               {"settings", settings},
@@ -540,13 +542,19 @@ PredictReport run_predict(const PredictOptions& options) {
   }
 
   ModelSetup m = load_model(o, device);
-  const bool contour = m.loaded.mode() == model::OutputMode::contour;
+  const bool contour = model::has_contour_classes(m.loaded.mode());
   if (o.post().min_confidence() < 0) o.post().min_confidence(contour ? kMinConfidence : 0.0);
+  const bool distance_output = m.loaded.mode() == model::OutputMode::contour_distance;
+  if (o.post().seeds().empty()) o.post().seeds(distance_output ? "predicted" : "distance");
+  if (o.post().seeds() == "predicted" && !distance_output)
+    throw ConfigError("predict: seeds 'predicted' need a model with a distance output (trained with mode "
+                      "contour+distance); '" + m.path + "' is a " + model::to_string(m.loaded.mode()) + " model");
   postprocess::PostprocessOptions post = o.post();
   post.mode(contour ? "contour" : "binary");
   postprocess::validate(post);
   inf.tile_size(o.tile_size()).overlap(o.overlap()).batch_size(o.batch_size()).tta(o.tta()).scale(o.scale())
       .size_multiple(m.loaded.options.size_multiple()).device(device);
+  if (m.loaded.mode() == model::OutputMode::contour_distance) inf.activation(infer::Activation::contour_distance);
   if (inf.mode() == infer::TilingMode::resize) {
     if (m.input_height <= 0)
       throw ConfigError("predict: resize mode needs the model's training size, but '" + m.path +
@@ -597,7 +605,7 @@ PredictReport run_predict(const PredictOptions& options) {
 
   log::info("predict: {} image(s) in '{}', {} for this {}; model '{}' ({}, sha256 {}), {} mode, device {}, {} thread(s)",
             items.size(), o.input(), mine.size(), shard ? "shard " + o.shard() : (ranks > 1 ? "rank" : "process"),
-            m.path, contour ? "contour" : "binary", m.sha256.substr(0, 12), o.mode(), device, threads);
+            m.path, model::to_string(m.loaded.mode()), m.sha256.substr(0, 12), o.mode(), device, threads);
 
   // Skip what an earlier run finished.
   std::vector<std::size_t> todo;

@@ -42,11 +42,11 @@ Labels::Pointer components(const Mask::Pointer& mask, int min_size) {
 
 void check_channels(const RawImage& map, const PostprocessOptions& o) {
   const bool ok = o.mode() == "binary" ? (map.channels == 1 || map.channels == 2)
-                                       : map.channels == 3;
+                                       : (map.channels == 3 || map.channels == 4);
   if (!ok) {
     throw InputError("cannot post-process the probability map of '" + map.source + "': mode '" +
                      o.mode() + "' expects " +
-                     (o.mode() == "binary" ? "1 or 2 channels" : "3 channels") + ", found " +
+                     (o.mode() == "binary" ? "1 or 2 channels" : "3 or 4 channels") + ", found " +
                      std::to_string(map.channels));
   }
   if (map.height <= 0 || map.width <= 0 ||
@@ -67,8 +67,10 @@ void validate(const PostprocessOptions& o) {
   if (!(o.seed_threshold() > 0.0 && o.seed_threshold() < 1.0))
     throw ConfigError("postprocess seed_threshold must be in (0, 1), found " +
                       std::to_string(o.seed_threshold()));
-  if (o.seeds() != "distance" && o.seeds() != "interior")
-    throw ConfigError("postprocess seeds must be 'distance' or 'interior', found '" + o.seeds() + "'");
+  if (o.seeds() != "distance" && o.seeds() != "interior" && o.seeds() != "predicted")
+    throw ConfigError("postprocess seeds must be 'distance', 'interior' or 'predicted', found '" + o.seeds() + "'");
+  if (!(o.predicted_h() > 0.0 && o.predicted_h() < 1.0))
+    throw ConfigError("postprocess predicted_h must be in (0, 1), found " + std::to_string(o.predicted_h()));
   if (o.min_area() < 0) throw ConfigError("postprocess min_area must be >= 0, found " +
                                           std::to_string(o.min_area()));
   if (o.min_seed_area() < 0) throw ConfigError("postprocess min_seed_area must be >= 0, found " +
@@ -633,6 +635,16 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
     std::vector<float> relief;
     const auto seeds = distance_seeds(core, o.h(), 1.0, relief);
     labels = grow_seeds(foreground, seeds, relief.data());
+  } else if (o.seeds() == "predicted") {
+    if (map.channels != 4)
+      throw InputError("cannot post-process the probability map of '" + map.source +
+                       "': predicted seeds need the distance output of a contour+distance model (4 channels), found " +
+                       std::to_string(map.channels) + " channels");
+    std::vector<float> distance(map.plane(3), map.plane(3) + map.plane_size());
+    gaussian_blur(distance, map.height, map.width, 1.0);
+    const auto seeds = dynamic_maxima(distance.data(), foreground, o.predicted_h(), 0.0);
+    for (auto& v : distance) v = -v;
+    labels = grow_seeds(foreground, seeds, distance.data());
   } else {
     const float* interior = map.plane(1);
     auto seed_mask = io::make_image<std::uint8_t>(map.height, map.width);

@@ -13,7 +13,8 @@ namespace nucseg::postprocess {
 
 /// How the model's output channels are read.
 ///  - "binary":  1 channel = P(foreground) (a 2-channel softmax map uses its last channel).
-///  - "contour": 3 channels = P(background), P(interior), P(boundary).
+///  - "contour": 3 channels = P(background), P(interior), P(boundary), and for contour+distance
+///    models a 4th: the predicted distance to the nucleus edge over the nucleus's largest.
 /// outline_threshold trims at most this fraction of a nucleus's pixels.
 inline constexpr double kOutlineMaxTrim = 0.1;
 
@@ -38,7 +39,13 @@ struct PostprocessOptions {
   /// contour: where the seeds come from. 'distance' (default): the h-maxima of the blurred
   /// (sigma 1 px) distance map of the core, the foreground where P(contour) < 1 -
   /// seed_threshold. 'interior': connected components of P(interior) > seed_threshold.
+  /// 'predicted' (4-channel maps of contour+distance models): the maxima of dynamic >=
+  /// predicted_h of the network's distance output (4th channel, blurred by sigma 1 px) within
+  /// the foreground, flooded down that output.
   NUCSEG_ARG(std::string, seeds) = "distance";
+  /// 'predicted' seeds: how deep (in units of the distance output, 1 at a nucleus's centre)
+  /// the output must dip between two maxima for them to seed two nuclei.
+  NUCSEG_ARG(double, predicted_h) = 0.2;
   /// contour: how confident a seed pixel must be (see seeds); higher = stricter seeds.
   NUCSEG_ARG(double, seed_threshold) = 0.5;
   /// > threshold: each nucleus's outline moves inwards through the pixels, connected to it,

@@ -48,7 +48,7 @@ TrainOptions TrainOptions::from_json(const json& c) {
   model::loss_kind_from_string(o.loss());
   o.touch_weight(config::value_or(c, "touch_weight", o.touch_weight()));
   if (o.touch_weight() < 1.0) throw ConfigError("train: touch_weight must be >= 1");
-  if (o.touch_weight() != 1.0 && o.model().mode() != model::OutputMode::contour)
+  if (o.touch_weight() != 1.0 && !model::has_contour_classes(o.model().mode()))
     throw ConfigError("train: touch_weight needs model.mode contour (it weights the boundary between touching nuclei)");
   if (c.contains("schedule")) {
     const auto& s = c["schedule"];
@@ -371,7 +371,7 @@ TrainReport run_training(const TrainOptions& o_in) {
   if (!o.resume().empty() && !o.init().empty())
     throw ConfigError("train: give --resume (continue a run) or --init (fine-tune from a model), not both");
   if (!o.init().empty()) {
-    const auto meta = model::restore_checkpoint(o.init(), net, nullptr, device_name);
+    const auto meta = model::init_from_checkpoint(o.init(), net, device_name);
     json init_norm = meta.contains("data") ? meta["data"].value("normalization", json()) : json();
     json data_norm = json::parse(reader.attribute("normalization"), nullptr, false);
     // Files from before the polarity rule existed were not inverted.

@@ -48,6 +48,35 @@ TEST(Checkpoint, RefusesAnotherModelShapeNamingTheDifference) {
   }
 }
 
+TEST(Checkpoint, AContourModelStartsAContourDistanceOne) {
+  nucseg::testing::TempDir dir;
+  const auto path = dir.file("contour.pt");
+  torch::manual_seed(2);
+  UNet contour(UNetOptions(1).base_filters(4).mode(OutputMode::contour));
+  save_checkpoint(path, contour, nullptr, {{"epoch", 3}});
+  torch::manual_seed(5);
+  UNet grown(UNetOptions(1).base_filters(4).mode(OutputMode::contour_distance));
+  const auto fresh_distance_weights = grown->named_parameters()["head.weight"].narrow(0, 3, 1).clone();
+  EXPECT_EQ(init_from_checkpoint(path, grown, "cpu")["epoch"], 3);
+  contour->eval();
+  grown->eval();
+  const auto x = torch::rand({1, 1, 32, 32});
+  const auto out = grown->forward(x);
+  ASSERT_EQ(out.size(1), 4);
+  // The class logits are the contour model's; the distance output keeps its fresh weights.
+  EXPECT_TRUE(torch::allclose(out.narrow(1, 0, 3), contour->forward(x), 1e-5, 1e-6));
+  EXPECT_TRUE(torch::equal(grown->named_parameters()["head.weight"].narrow(0, 3, 1), fresh_distance_weights));
+  // Same mode: a plain restore; another shape is still refused.
+  UNet same(UNetOptions(1).base_filters(4).mode(OutputMode::contour));
+  init_from_checkpoint(path, same, "cpu");
+  same->eval();
+  EXPECT_TRUE(torch::equal(same->forward(x), contour->forward(x)));
+  UNet wider(UNetOptions(1).base_filters(8).mode(OutputMode::contour_distance));
+  EXPECT_THROW(init_from_checkpoint(path, wider, "cpu"), InputError);
+  UNet binary(UNetOptions(1).base_filters(4).mode(OutputMode::binary));
+  EXPECT_THROW(init_from_checkpoint(path, binary, "cpu"), InputError);
+}
+
 TEST(Checkpoint, RefusesFilesThatAreNotCheckpoints) {
   nucseg::testing::TempDir dir;
   std::ofstream(dir.file("x.pt")) << "not a checkpoint";

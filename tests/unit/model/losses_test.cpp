@@ -15,6 +15,48 @@ TEST(Losses, ContourTargetsMarkBoundariesBetweenTouchingNuclei) {
   EXPECT_TRUE(torch::equal(t, expected)) << t;
 }
 
+TEST(Losses, DistanceTargetsAreEachNucleusDistanceToItsEdgeOverItsLargest) {
+  // A 7x7 square nucleus (rows/columns 1-7) beside a 3x3 one (rows 2-4, columns 8-10), touching
+  // along column 7/8, in a 9 x 12 image. Interior = the nucleus pixels with no 4-neighbour of
+  // another label: for the big one rows/columns 2-6, for the small one only (3, 9).
+  auto labels = torch::zeros({1, 9, 12}, torch::kLong);
+  labels.index_put_({0, torch::indexing::Slice(1, 8), torch::indexing::Slice(1, 8)}, 1);
+  labels.index_put_({0, torch::indexing::Slice(2, 5), torch::indexing::Slice(8, 11)}, 2);
+  const auto t = distance_targets(labels).squeeze(0);
+  ASSERT_EQ(t.sizes(), (std::vector<std::int64_t>{9, 12}));
+  // Big nucleus: distance to the nearest non-interior pixel is 3 at the centre (4, 4), 1 on the
+  // interior's rim; normalized by 3.
+  EXPECT_FLOAT_EQ(t[4][4].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(t[2][4].item<float>(), 1.0f / 3);
+  EXPECT_FLOAT_EQ(t[3][4].item<float>(), 2.0f / 3);
+  EXPECT_FLOAT_EQ(t[3][3].item<float>(), 2.0f / 3);
+  // Boundaries and background are 0; the small nucleus's one interior pixel is its maximum, 1,
+  // whatever its size.
+  EXPECT_EQ(t[1][4].item<float>(), 0.0f);
+  EXPECT_EQ(t[4][7].item<float>(), 0.0f);
+  EXPECT_EQ(t[0][0].item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(t[3][9].item<float>(), 1.0f);
+  EXPECT_EQ(t[2][9].item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(t.max().item<float>(), 1.0f);
+  EXPECT_EQ(t.min().item<float>(), 0.0f);
+}
+
+TEST(Losses, ContourDistanceLossAddsTheDistanceBceToTheContourLoss) {
+  auto labels = torch::zeros({1, 8, 8}, torch::kLong);
+  labels.index_put_({0, torch::indexing::Slice(1, 6), torch::indexing::Slice(1, 6)}, 1);
+  torch::manual_seed(3);
+  const auto logits = torch::randn({1, 4, 8, 8});
+  for (auto kind : {LossKind::bce, LossKind::bce_dice}) {
+    const auto contour = segmentation_loss(logits.narrow(1, 0, 3), labels, OutputMode::contour, kind);
+    const auto distance = torch::binary_cross_entropy_with_logits(logits.select(1, 3), distance_targets(labels));
+    EXPECT_NEAR(segmentation_loss(logits, labels, OutputMode::contour_distance, kind).item<double>(),
+                (contour + distance).item<double>(), 1e-5);
+  }
+  // The foreground of a contour+distance model comes from its 3 class channels only.
+  EXPECT_TRUE(torch::allclose(foreground_probability(logits, OutputMode::contour_distance),
+                              foreground_probability(logits.narrow(1, 0, 3), OutputMode::contour)));
+}
+
 TEST(Losses, TouchingPixelsLieBetweenDifferentNuclei) {
   // Nucleus 1 (columns 0-1) touches nucleus 2 (columns 2-3); nucleus 3 (columns 7-8) is
   // 3 px of background away from 2 in row 0 and touches nothing. Radius 1: a pixel is

@@ -18,7 +18,7 @@ TEST(UNet, SeedShapesAndParameterCount) {
 TEST(UNet, ShapesForSeveralDepthsKernelsAndModes) {
   for (int depth : {1, 2, 3, 5}) {
     for (int kernel : {1, 3, 5}) {
-      for (auto mode : {OutputMode::binary, OutputMode::contour}) {
+      for (auto mode : {OutputMode::binary, OutputMode::contour, OutputMode::contour_distance}) {
         UNetOptions o(2);
         o.depth(depth).kernel_size(kernel).base_filters(4).mode(mode)
             .dropout(std::vector<double>(static_cast<std::size_t>(depth + 1), 0.0));

@@ -336,6 +336,46 @@ TEST(Postprocess, DistanceSeedsSplitTouchingNucleiWhoseBoundaryWasMissed) {
     ASSERT_EQ(distance.labels[i] != 0, interior.labels[i] != 0) << "pixel " << i;
 }
 
+TEST(Postprocess, PredictedSeedsSplitTouchingNucleiWithoutANeck) {
+  // An ellipse with no neck at all: two nuclei side by side whose shared edge the network did
+  // not mark. The core's distance map has one peak, so distance seeds keep one nucleus; the
+  // network's distance output (4th channel) peaks at each nucleus's centre, (30, 25) and (30, 44).
+  RawImage map(4, 60, 70);
+  map.source = "ellipse";
+  for (int y = 0; y < map.height; ++y)
+    for (int x = 0; x < map.width; ++x) {
+      const double e = std::hypot((x - 34.5) / 22.0, (y - 30.0) / 12.0);
+      const bool inside = e <= 1.0, rim = inside && e > 0.85;
+      const double near = std::min(std::hypot(y - 30.0, x - 25.0), std::hypot(y - 30.0, x - 44.0));
+      map.at(0, y, x) = inside ? 0.05f : 0.9f;
+      map.at(1, y, x) = inside && !rim ? 0.9f : 0.05f;
+      map.at(2, y, x) = rim ? 0.9f : 0.05f;
+      map.at(3, y, x) = inside ? static_cast<float>(std::max(0.0, 1.0 - near / 12.0)) : 0.0f;
+    }
+  const auto distance = labels_from_probabilities(map, PostprocessOptions("contour").seeds("distance"));
+  EXPECT_EQ(areas(distance).size(), 1u);
+  const auto predicted = labels_from_probabilities(map, PostprocessOptions("contour").seeds("predicted"));
+  ASSERT_EQ(areas(predicted).size(), 2u);
+  EXPECT_NE(predicted.at(30, 25), predicted.at(30, 44));
+  EXPECT_NE(predicted.at(30, 25), 0u);
+  // Each nucleus takes the side of its centre; the split follows the dip between them.
+  EXPECT_EQ(predicted.at(30, 15), predicted.at(30, 25));
+  EXPECT_EQ(predicted.at(30, 54), predicted.at(30, 44));
+  for (std::size_t i = 0; i < predicted.labels.size(); ++i)
+    ASSERT_EQ(predicted.labels[i] != 0, distance.labels[i] != 0) << "pixel " << i;
+  // A 3-channel map has no distance output to seed from.
+  RawImage three(3, 60, 70);
+  three.source = "plate/A01.tif";
+  std::copy_n(map.pixels.begin(), three.pixels.size(), three.pixels.begin());
+  try {
+    labels_from_probabilities(three, PostprocessOptions("contour").seeds("predicted"));
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("plate/A01.tif"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("4 channels"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Postprocess, ContourComponentWithoutSeedIsKept) {
   const auto scene = draw_scene(40, 40, {{20, 20, 8}});
   RawImage map(3, 40, 40);
@@ -405,7 +445,7 @@ TEST(Postprocess, WrongChannelCountNamesTheSource) {
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("plate/A01.tif"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("3 channels"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("3 or 4 channels"), std::string::npos) << e.what();
   }
 }
 
@@ -604,6 +644,8 @@ TEST(Postprocess, BadOptionsAreRefused) {
   EXPECT_THROW(validate(PostprocessOptions().threshold(1.5)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().min_area(-1)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions("contour").seeds("blobs")), ConfigError);
+  EXPECT_THROW(validate(PostprocessOptions("contour").seeds("predicted").predicted_h(0.0)), ConfigError);
+  EXPECT_THROW(validate(PostprocessOptions("contour").seeds("predicted").predicted_h(1.0)), ConfigError);
 }
 
 }  // namespace
