@@ -27,6 +27,8 @@ void add_train_command(CLI::App& app, Runner& run) {
   flags->option<double>("--weight-decay", "weight_decay", "Adam weight decay (default 0)");
   flags->option<std::string>("--loss", "loss", "bce (default), dice, bce+dice")
       ->check(CLI::IsMember({"bce", "dice", "bce+dice"}));
+  flags->flag("--head-only", "head_only",
+              "With --init: train only the output head (last 1x1 convolution), the rest frozen");
   flags->option<double>("--touch-weight", "touch_weight", "contour modes: cross-entropy weight of the pixels between touching nuclei (default 1 = none)");
   flags->option<std::string>("--mode", "model.mode",
                              "binary (default), contour (background / interior / boundary) or "

@@ -94,6 +94,7 @@ TrainOptions TrainOptions::from_json(const json& c) {
   o.device(config::value_or<std::string>(c, "device", o.device()));
   o.resume(config::value_or<std::string>(c, "resume", ""));
   o.init(config::value_or<std::string>(c, "init", ""));
+  o.head_only(config::value_or(c, "head_only", false));
   o.overwrite(config::value_or(c, "overwrite", false));
   const int m_size = o.model().size_multiple();
   if (o.crop()[0] % m_size || o.crop()[1] % m_size) {
@@ -115,6 +116,7 @@ json TrainOptions::to_json() const {
               {"weight_decay", weight_decay()},
               {"loss", loss()},
               {"touch_weight", touch_weight()},
+              {"head_only", head_only()},
               {"schedule", {{"type", schedule().type}, {"factor", schedule().factor},
                             {"patience", schedule().patience}, {"min_lr", schedule().min_lr}}},
               {"early_stopping", {{"monitor", early_stopping().monitor},
@@ -359,7 +361,12 @@ TrainReport run_training(const TrainOptions& o_in) {
   torch::manual_seed(o.seed());
   model::UNet net(o.model());
   net->to(device);
-  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr())
+  std::vector<torch::Tensor> learning;
+  for (auto& p : net->named_parameters()) {
+    if (o.head_only() && p.key().rfind("head.", 0) != 0) p.value().set_requires_grad(false);
+    else learning.push_back(p.value());
+  }
+  torch::optim::Adam opt(learning, torch::optim::AdamOptions(o.lr())
                                                 .betas(std::make_tuple(o.betas()[0], o.betas()[1]))
                                                 .weight_decay(o.weight_decay()));
   TrainReport report;
@@ -472,7 +479,7 @@ TrainReport run_training(const TrainOptions& o_in) {
         local.samples += static_cast<double>(b.count);
       }
       std::vector<torch::Tensor> grads;
-      for (auto& p : net->parameters()) {
+      for (auto& p : learning) {
         if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
         grads.push_back(p.mutable_grad());
       }

@@ -45,6 +45,10 @@ struct TrainOptions {
   NUCSEG_ARG(std::string, loss) = "bce";   ///< bce, dice, bce+dice (contour: CE for bce)
   /// Contour mode: cross-entropy weight of the pixels between touching nuclei (1 = none).
   NUCSEG_ARG(double, touch_weight) = 1.0;
+  /// Fine-tuning: only the output head (the last 1x1 convolution) learns; every other weight
+  /// stays as --init gave it. A new output (contour+distance from a contour model) is first
+  /// fitted on the features the model has, without the disruption of its random start.
+  NUCSEG_ARG(bool, head_only) = false;
   NUCSEG_ARG(ScheduleOptions, schedule) = {};
   NUCSEG_ARG(EarlyStopOptions, early_stopping) = {};
   /// Off unless configured (the seed's recipe has no augmentation).

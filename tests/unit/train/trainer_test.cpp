@@ -153,6 +153,36 @@ TEST(Trainer, InitStartsFromAModelsWeights) {
   EXPECT_THROW(run_training(both), ConfigError);
 }
 
+TEST(Trainer, HeadOnlyLearnsTheHeadAndNothingElse) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 12, 32);
+  auto base = small(data, dir.file("base"));
+  base.model().mode(model::OutputMode::contour);
+  base.epochs(1);
+  run_training(base);
+  auto grown = small(data, dir.file("grown"));
+  grown.model().mode(model::OutputMode::contour_distance);
+  grown.epochs(2).head_only(true).init(dir.file("base/last.pt"));
+  run_training(grown);
+  auto before = model::load_checkpoint(dir.file("base/last.pt"), "cpu");
+  auto after = model::load_checkpoint(dir.file("grown/last.pt"), "cpu");
+  EXPECT_EQ(after.mode(), model::OutputMode::contour_distance);
+  const auto from = before.model->named_parameters();
+  int frozen = 0;
+  for (const auto& p : after.model->named_parameters()) {
+    if (p.key().rfind("head.", 0) == 0) {
+      // The head learned: its class outputs moved away from the contour model's.
+      const auto old = from[p.key()];
+      EXPECT_GT((p.value().narrow(0, 0, old.size(0)) - old).abs().max().item<double>(), 1e-6) << p.key();
+    } else {
+      EXPECT_TRUE(torch::equal(p.value(), from[p.key()])) << p.key() << " changed";
+      ++frozen;
+    }
+  }
+  EXPECT_GT(frozen, 10);
+  EXPECT_TRUE(model::read_checkpoint_meta(dir.file("grown/last.pt"))["config"].value("head_only", false));
+}
+
 TEST(Trainer, EarlyStoppingStops) {
   TempDir dir;
   const auto data = make_dataset(dir, "d.h5", 8, 32);
