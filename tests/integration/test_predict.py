@@ -200,15 +200,19 @@ def main():
         proc = subprocess.Popen([BIN, "predict", "--input", many, "--out", killed, "-j", "1", *model_args()],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         done_dir = os.path.join(killed, ".nucseg", "done")
+
+        def done_records():  # a record being written under its temporary name is not done yet
+            return sum(1 for _, _, fs in os.walk(done_dir) for f in fs if ".tmp-" not in f)
+
         deadline = time.time() + 300
         while time.time() < deadline:
-            n = sum(len(f) for _, _, f in os.walk(done_dir)) if os.path.isdir(done_dir) else 0
+            n = done_records() if os.path.isdir(done_dir) else 0
             if n >= 3 or proc.poll() is not None:
                 break
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        finished = sum(len(f) for _, _, f in os.walk(done_dir))
+        finished = done_records()
         check(0 < finished < 24, f"killed mid-run after {finished} images")
         check(not os.path.exists(os.path.join(killed, "nuclei.csv")), "no tables from a killed run")
         p = run("predict", "--input", many, "--out", killed, "-j", 2, *model_args())
