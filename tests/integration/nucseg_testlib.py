@@ -64,6 +64,15 @@ def random_disks(h, w, n, rmin, rmax, rng):
     return out
 
 
+def synth_plate(root, wells, sites, height, width, nuclei, seed):
+    """`nucseg synth` into root/syn: returns (plate1 images folder, its ground-truth folder).
+    nuclei = (fewest, most) per image."""
+    syn = os.path.join(root, "syn")
+    run("synth", "--out", syn, "--wells", wells, "--sites", sites, "--size", height, width,
+        "--nuclei", nuclei[0], nuclei[1], "--seed", seed)
+    return os.path.join(syn, "plate1"), os.path.join(syn, "ground_truth", "plate1")
+
+
 def tempdir():
     return tempfile.TemporaryDirectory(prefix="nucseg-it-")
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import tifffile
 
-from nucseg_testlib import BIN, check, run, skip, tempdir
+from nucseg_testlib import BIN, check, run, skip, synth_plate, tempdir
 
 TABLES = ("nuclei.csv", "images.csv", "wells.csv", "failures.csv")
 
@@ -88,9 +88,7 @@ def main():
     if shutil.which("mpiexec") is None:
         skip("mpiexec not installed")
     with tempdir() as root:
-        syn = os.path.join(root, "syn")
-        run("synth", "--out", syn, "--wells", 3, "--sites", 2, "--size", 200, 240, "--nuclei", 8, 20, "--seed", 11)
-        plate, truth = os.path.join(syn, "plate1"), os.path.join(syn, "ground_truth", "plate1")
+        plate, truth = synth_plate(root, 3, 2, 200, 240, (8, 20), 11)
         inputs = os.path.join(root, "in")
         os.makedirs(inputs)
         shutil.copytree(plate, os.path.join(inputs, "plate1"))

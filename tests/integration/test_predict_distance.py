@@ -9,14 +9,12 @@ import os
 import numpy as np
 import tifffile
 
-from nucseg_testlib import check, run, tempdir
+from nucseg_testlib import check, run, synth_plate, tempdir
 
 
 def main():
     with tempdir() as root:
-        syn = os.path.join(root, "syn")
-        run("synth", "--out", syn, "--wells", 1, "--sites", 2, "--size", 160, 192, "--nuclei", 10, 16, "--seed", 5)
-        plate, truth = os.path.join(syn, "plate1"), os.path.join(syn, "ground_truth", "plate1")
+        plate, truth = synth_plate(root, 1, 2, 160, 192, (10, 16), 5)
         data = os.path.join(root, "d.h5")
         run("convert", "--images", plate, "--masks", truth, "--out", data, "--size", 64, "--threads", 1)
         small = ("--depth", 2, "--base-filters", 4, "-b", 2, "-j", 1, "--epochs", 1, "--steps-per-epoch", 2)

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import tifffile
 
-from nucseg_testlib import check, run, tempdir
+from nucseg_testlib import check, run, synth_plate, tempdir
 
 
 def ap50(root, masks, truth, name):
@@ -30,9 +30,7 @@ def masks_of(out):
 
 def main():
     with tempdir() as root:
-        syn = os.path.join(root, "syn")
-        run("synth", "--out", syn, "--wells", 1, "--sites", 2, "--size", 160, 200, "--nuclei", 12, 12, "--seed", 5)
-        plate, truth = os.path.join(syn, "plate1"), os.path.join(syn, "ground_truth", "plate1")
+        plate, truth = synth_plate(root, 1, 2, 160, 200, (12, 12), 5)
         dark = os.path.join(root, "dark")
         os.makedirs(dark)
         for path in sorted(glob.glob(os.path.join(plate, "*.tif"))):
