@@ -49,7 +49,7 @@ TrainOptions TrainOptions::from_json(const json& c) {
   o.touch_weight(config::value_or(c, "touch_weight", o.touch_weight()));
   if (o.touch_weight() < 1.0) throw ConfigError("train: touch_weight must be >= 1");
   if (o.touch_weight() != 1.0 && !model::has_contour_classes(o.model().mode()))
-    throw ConfigError("train: touch_weight needs model.mode contour (it weights the boundary between touching nuclei)");
+    throw ConfigError("train: touch_weight needs model.mode contour or contour+distance (it weights the boundary between touching nuclei)");
   if (c.contains("schedule")) {
     const auto& s = c["schedule"];
     ScheduleOptions so;
