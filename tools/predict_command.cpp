@@ -88,10 +88,10 @@ void add_predict_command(CLI::App& app, Runner& run) {
                         "Depth of a dip in the distance map that splits two nuclei (h-maxima; binary "
                         "models and distance seeds; default 1.5 px)");
   flags->option<std::string>("--seeds", "seeds",
-                             "Contour models: 'distance' (h-maxima of the distance map of the foreground "
-                             "minus the predicted boundaries; the default for contour models), 'interior' "
-                             "(components of P(interior) > seed threshold) or 'predicted' (maxima of the "
-                             "network's distance output; contour+distance models, and their default)");
+                             "Contour models: 'distance' (default: h-maxima of the distance map of the "
+                             "foreground minus the predicted boundaries), 'interior' (components of "
+                             "P(interior) > seed threshold) or 'predicted' (maxima of the network's "
+                             "distance output; contour+distance models only)");
   flags->option<double>("--predicted-h", "predicted_h",
                         "Predicted seeds: dip of the distance output (1 at a nucleus's centre) between "
                         "two maxima that splits them (default 0.2)");

@@ -133,7 +133,7 @@ PredictOptions PredictOptions::from_json(const json& c) {
       .fill_holes(config::value_or(c, "fill_holes", d.fill_holes()))
       .split(config::value_or(c, "split", d.split()))
       .h(config::value_or(c, "h", d.h()))
-      .seeds(config::value_or<std::string>(c, "seeds", kSeedsByModel))
+      .seeds(config::value_or<std::string>(c, "seeds", d.seeds()))
       .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()))
       .predicted_h(config::value_or(c, "predicted_h", d.predicted_h()))
       .outline_threshold(config::value_or(c, "outline_threshold", kOutlineThreshold))
@@ -544,9 +544,7 @@ PredictReport run_predict(const PredictOptions& options) {
   ModelSetup m = load_model(o, device);
   const bool contour = model::has_contour_classes(m.loaded.mode());
   if (o.post().min_confidence() < 0) o.post().min_confidence(contour ? kMinConfidence : 0.0);
-  const bool distance_output = m.loaded.mode() == model::OutputMode::contour_distance;
-  if (o.post().seeds().empty()) o.post().seeds(distance_output ? "predicted" : "distance");
-  if (o.post().seeds() == "predicted" && !distance_output)
+  if (o.post().seeds() == "predicted" && m.loaded.mode() != model::OutputMode::contour_distance)
     throw ConfigError("predict: seeds 'predicted' need a model with a distance output (trained with mode "
                       "contour+distance); '" + m.path + "' is a " + model::to_string(m.loaded.mode()) + " model");
   postprocess::PostprocessOptions post = o.post();

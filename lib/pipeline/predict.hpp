@@ -45,9 +45,6 @@ inline constexpr double kMinConfidence = 0.75;
 /// from_json's min_confidence when the config has none: resolved by run_predict once the
 /// model is known (kMinConfidence for contour models, 0 for binary ones).
 inline constexpr double kMinConfidenceByModel = -1.0;
-/// The seeds option's default (empty) until the model is known: 'predicted' for
-/// contour+distance models, 'distance' for the others.
-inline constexpr const char* kSeedsByModel = "";
 
 struct PredictOptions {
   /// Builds options from a validated "predict" config (schemas/predict.schema.json);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """contour+distance models end to end: a contour model starts a contour+distance one
 (train --init), predict writes its 4-channel probability maps (3 class probabilities summing to
-1, the distance output in [0, 1]) and seeds the split from the distance output by default;
-predicted seeds are refused for a model without that output."""
+1, the distance output in [0, 1]) and seeds the split from the distance output on request
+(--seeds predicted); predicted seeds are refused for a model without that output."""
 import json
 import os
 
@@ -27,9 +27,10 @@ def main():
 
         out = os.path.join(root, "pred")
         run("predict", "--model", model, "--input", plate, "--out", out, "--probabilities", "--overlays", 0, "-j", 1)
+        distance_masks = {n: tifffile.imread(os.path.join(out, "masks", n)) for n in sorted(os.listdir(os.path.join(out, "masks")))}
         summary = json.load(open(os.path.join(out, "summary.json")))
         check(summary["model"]["mode"] == "contour+distance", f"{summary['model']}")
-        check(summary["config"]["seeds"] == "predicted", f"seeds resolved by model: {summary['config']['seeds']}")
+        check(summary["config"]["seeds"] == "distance", f"default seeds: {summary['config']['seeds']}")
         check(summary["images"] == 2 and summary["failed"] == 0, f"{summary}")
         for name in sorted(os.listdir(plate)):
             stem = os.path.splitext(name)[0]
@@ -41,17 +42,19 @@ def main():
             mask = tifffile.imread(os.path.join(out, "masks", stem + ".tif"))
             check(mask.dtype == np.uint16 and mask.shape == image.shape[-2:], f"{stem}: mask {mask.dtype} {mask.shape}")
 
-        # The contour seeds still apply to a contour+distance model; predicted seeds need the
-        # distance output.
-        other = os.path.join(root, "pred-distance")
-        run("predict", "--model", model, "--input", plate, "--out", other, "--seeds", "distance", "--overlays", 0,
+        # Seeds from the distance output: the same foreground, its own split; they need that output.
+        other = os.path.join(root, "pred-predicted")
+        run("predict", "--model", model, "--input", plate, "--out", other, "--seeds", "predicted", "--overlays", 0,
             "-j", 1)
-        check(json.load(open(os.path.join(other, "summary.json")))["config"]["seeds"] == "distance", "seeds as given")
+        check(json.load(open(os.path.join(other, "summary.json")))["config"]["seeds"] == "predicted", "seeds as given")
+        for name, a in distance_masks.items():
+            b = tifffile.imread(os.path.join(other, "masks", name))
+            check(np.array_equal(a > 0, b > 0) or abs(int((a > 0).sum()) - int((b > 0).sum())) < 0.02 * (a > 0).sum(),
+                  f"{name}: predicted seeds change the split, not the foreground")
         p = run("predict", "--model", os.path.join(contour, "best.pt"), "--input", plate,
                 "--out", os.path.join(root, "refused"), "--seeds", "predicted", expect=2)
         check("predicted" in p.stderr and "contour+distance" in p.stderr, p.stderr)
-        summary = json.load(open(os.path.join(out, "summary.json")))
-    print("contour+distance: trained from a contour model, 4-channel maps, predicted seeds by default")
+    print("contour+distance: trained from a contour model, 4-channel maps, predicted seeds on request")
 
 
 if __name__ == "__main__":
