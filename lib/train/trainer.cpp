@@ -377,6 +377,9 @@ TrainReport run_training(const TrainOptions& o_in) {
   double plateau_best = best;
   if (!o.resume().empty() && !o.init().empty())
     throw ConfigError("train: give --resume (continue a run) or --init (fine-tune from a model), not both");
+  if (o.head_only() && o.init().empty() && o.resume().empty())
+    throw ConfigError("train: --head-only trains the output head of a model given with --init (or continues such a run "
+                      "with --resume); without one the frozen layers would stay random");
   if (!o.init().empty()) {
     const auto meta = model::init_from_checkpoint(o.init(), net, device_name);
     json init_norm = meta.contains("data") ? meta["data"].value("normalization", json()) : json();

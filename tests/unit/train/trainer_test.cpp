@@ -181,6 +181,15 @@ TEST(Trainer, HeadOnlyLearnsTheHeadAndNothingElse) {
   }
   EXPECT_GT(frozen, 10);
   EXPECT_TRUE(model::read_checkpoint_meta(dir.file("grown/last.pt"))["config"].value("head_only", false));
+  // Without a model to start from, the frozen layers would stay random: refused.
+  auto lone = small(data, dir.file("lone"));
+  lone.head_only(true);
+  try {
+    run_training(lone);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--init"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Trainer, EarlyStoppingStops) {
