@@ -140,25 +140,19 @@ nlohmann::json restore_checkpoint(const std::string& path, UNet& model, torch::o
 }
 
 nlohmann::json init_from_checkpoint(const std::string& path, UNet& model, const std::string& device) {
-  const auto meta = read_checkpoint_meta(path);
-  auto grown = options_of(meta, path);
-  if (!(grown.mode() == OutputMode::contour && model->options().mode() == OutputMode::contour_distance)) {
-    return restore_checkpoint(path, model, nullptr, device);
-  }
-  grown.mode(OutputMode::contour_distance);
-  check_options(grown, model->options(), path);
-  const auto source = load_checkpoint(path, device);
+  const auto source = load_checkpoint(path, device);  // one read of the file
+  auto found = source.options;
+  if (found.mode() == OutputMode::contour && model->options().mode() == OutputMode::contour_distance)
+    found.mode(OutputMode::contour_distance);  // grown: the same model with a distance output
+  check_options(found, model->options(), path);
   torch::NoGradGuard no_grad;
   const auto from = source.model->named_parameters();
   for (auto& p : model->named_parameters()) {
     const auto& src = from[p.key()];
-    if (src.sizes() == p.value().sizes()) {
-      p.value().copy_(src);
-    } else {  // the head: the 3 class outputs of the contour model, the distance output fresh
-      p.value().narrow(0, 0, src.size(0)).copy_(src);
-    }
+    // The head of a grown model: the contour model's 3 class outputs, the distance output fresh.
+    p.value().narrow(0, 0, src.size(0)).copy_(src);
   }
-  return meta;
+  return source.meta;
 }
 
 }  // namespace nucseg::model

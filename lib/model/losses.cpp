@@ -1,7 +1,7 @@
 #include "model/losses.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <vector>
 
 #include "common/error.hpp"
 #include "postprocess/postprocess.hpp"
@@ -35,13 +35,8 @@ torch::Tensor distance_targets(const torch::Tensor& labels) {
     LabelImage region(static_cast<int>(h), static_cast<int>(w));
     for (std::size_t i = 0; i < plane; ++i) region.labels[i] = in[i] ? 1u : 0u;
     const auto dist = postprocess::distance_map(region, 0.0);
-    std::unordered_map<std::int64_t, float> largest;
-    for (std::size_t i = 0; i < plane; ++i) {
-      if (dist[i] > 0) {
-        float& m = largest[lab[i]];
-        m = std::max(m, dist[i]);
-      }
-    }
+    std::vector<float> largest(static_cast<std::size_t>(*std::max_element(lab, lab + plane)) + 1, 0.0f);
+    for (std::size_t i = 0; i < plane; ++i) largest[lab[i]] = std::max(largest[lab[i]], dist[i]);
     float* o = out[s].data_ptr<float>();
     for (std::size_t i = 0; i < plane; ++i) {
       if (dist[i] > 0) o[i] = dist[i] / largest[lab[i]];

@@ -558,14 +558,18 @@ std::vector<float> distance_map(const LabelImage& core, double sigma) {
 
 namespace {
 
-/// Seeds at the maxima of dynamic >= h of the core's distance map (one or more per core
-/// component), and the relief to flood from them: the negated distance.
-LabelImage distance_seeds(const LabelImage& core, double h, double sigma, std::vector<float>& relief) {
-  std::vector<float> dist = distance_map(core, sigma);
-  auto seeds = dynamic_maxima(dist.data(), core, h, 0.0);
-  relief.resize(dist.size());
-  for (std::size_t i = 0; i < dist.size(); ++i) relief[i] = -dist[i];
+/// Seeds at the maxima of dynamic >= h of `f` within `region`, and the relief to flood from
+/// them: -f (f is negated in place and moved into relief).
+LabelImage peak_seeds(std::vector<float> f, const LabelImage& region, double h, std::vector<float>& relief) {
+  auto seeds = dynamic_maxima(f.data(), region, h, 0.0);
+  for (auto& v : f) v = -v;
+  relief = std::move(f);
   return seeds;
+}
+
+/// peak_seeds of the core's distance map (one or more per core component).
+LabelImage distance_seeds(const LabelImage& core, double h, double sigma, std::vector<float>& relief) {
+  return peak_seeds(distance_map(core, sigma), core, h, relief);
 }
 
 }  // namespace
@@ -642,9 +646,9 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
                        std::to_string(map.channels) + " channels");
     std::vector<float> distance(map.plane(3), map.plane(3) + map.plane_size());
     gaussian_blur(distance, map.height, map.width, 1.0);
-    const auto seeds = dynamic_maxima(distance.data(), foreground, o.predicted_h(), 0.0);
-    for (auto& v : distance) v = -v;
-    labels = grow_seeds(foreground, seeds, distance.data());
+    std::vector<float> relief;
+    const auto seeds = peak_seeds(std::move(distance), foreground, o.predicted_h(), relief);
+    labels = grow_seeds(foreground, seeds, relief.data());
   } else {
     const float* interior = map.plane(1);
     auto seed_mask = io::make_image<std::uint8_t>(map.height, map.width);
