@@ -51,6 +51,10 @@ void add_train_command(CLI::App& app, Runner& run) {
   flags->flag("--augment", "augment.enabled", "Augment (flips, rotations, intensity, noise)");
   flags->option<std::vector<int>>("--crop", "crop", "Training crop H W for native-size data (default 256 256)")
       ->expected(2);
+  flags->option<std::string>("--crops-per-image", "crops_per_image",
+                             "Native-size data: 'one' crop of each training image per epoch (default) or by "
+                             "'area' (as many as it holds, e.g. 16 of 256x256 from a 1024x1024 image)")
+      ->check(CLI::IsMember({"one", "area"}));
   flags->option<int>("--steps-per-epoch", "steps_per_epoch", "Cap on steps per epoch (default: all)");
   flags->option<std::uint64_t>("--seed", "seed", "Seed of weights, shuffling, augmentation, dropout (default 42)");
   flags->option<int>("--threads,-j", "threads", "Torch threads per rank (default: cores / local ranks)");

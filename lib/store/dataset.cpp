@@ -250,6 +250,16 @@ RawImage DatasetReader::image(std::size_t index) const {
   return img;
 }
 
+std::pair<int, int> DatasetReader::image_size(std::size_t index) const {
+  check_index(index);
+  if (spec_.fixed_size) return {spec_.height, spec_.width};
+  std::lock_guard<std::recursive_mutex> lock(h5::global_mutex());
+  const std::string name = sample_group(index) + "/image";
+  const auto dims = h5::shape(file_.get(), name, path_);
+  if (dims.size() != 3) throw InputError("cannot use '" + path_ + "': " + name + " is not 3-D");
+  return {static_cast<int>(dims[1]), static_cast<int>(dims[2])};
+}
+
 LabelImage DatasetReader::mask(std::size_t index) const {
   check_index(index);
   if (!spec_.has_masks) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/image.hpp"
@@ -87,6 +88,8 @@ class DatasetReader {
   /// Indices of a split ("train", "val", "test"); throws InputError if the split is missing.
   std::vector<std::int64_t> split_indices(const std::string& name) const;
   RawImage image(std::size_t index) const;
+  /// Height and width of sample `index`, without reading its pixels.
+  std::pair<int, int> image_size(std::size_t index) const;
   LabelImage mask(std::size_t index) const;
   std::string id(std::size_t index) const;
   std::string source_path(std::size_t index) const;

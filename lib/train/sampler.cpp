@@ -1,9 +1,30 @@
 #include "train/sampler.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/error.hpp"
 #include "store/split.hpp"
 
 namespace nucseg::train {
+
+std::int64_t crops_in(int height, int width, int crop_height, int crop_width) {
+  if (crop_height < 1 || crop_width < 1) throw ConfigError("crop size must be positive");
+  const double k = std::round(static_cast<double>(height) * width / (static_cast<double>(crop_height) * crop_width));
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(k));
+}
+
+std::vector<std::int64_t> samples_by_area(const std::vector<std::int64_t>& indices,
+                                          const std::vector<std::pair<int, int>>& sizes, int crop_height,
+                                          int crop_width, std::int64_t dataset_size) {
+  if (sizes.size() != indices.size()) throw Error("samples_by_area: one size per index expected");
+  std::vector<std::int64_t> out;
+  for (std::size_t j = 0; j < indices.size(); ++j) {
+    const auto k = crops_in(sizes[j].first, sizes[j].second, crop_height, crop_width);
+    for (std::int64_t r = 0; r < k; ++r) out.push_back(indices[j] + r * dataset_size);
+  }
+  return out;
+}
 
 DistributedSampler::DistributedSampler(std::vector<std::int64_t> indices, std::int64_t global_batch,
                                        int world_size, int rank, std::uint64_t seed, bool shuffle,

@@ -4,6 +4,7 @@
 /// parts. The union of the ranks' parts of a step is exactly the global batch a single
 /// process would use, so data-parallel training reproduces single-process training.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace nucseg::train {
@@ -12,6 +13,18 @@ struct SamplerStep {
   std::vector<std::int64_t> local;  ///< this rank's sample indices (may be empty in a tail)
   std::int64_t global_count = 0;    ///< samples in the whole global batch
 };
+
+/// Crops a training image of h x w holds: round(h * w / (crop_h * crop_w)), at least 1.
+std::int64_t crops_in(int height, int width, int crop_height, int crop_width);
+
+/// The samples of an epoch when each image counts by its area: dataset index i of an image
+/// holding k crops (crops_in) appears k times, as the sample ids i, i + n, ..., i + (k-1) n with
+/// n = `dataset_size`; sample_index(id, n) gives i back, and the id seeds that crop's
+/// augmentation, so the k crops of one image differ. `sizes[j]` is the size of `indices[j]`.
+std::vector<std::int64_t> samples_by_area(const std::vector<std::int64_t>& indices,
+                                          const std::vector<std::pair<int, int>>& sizes, int crop_height,
+                                          int crop_width, std::int64_t dataset_size);
+inline std::int64_t sample_index(std::int64_t id, std::int64_t dataset_size) { return id % dataset_size; }
 
 class DistributedSampler {
  public:

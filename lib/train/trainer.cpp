@@ -87,6 +87,9 @@ TrainOptions TrainOptions::from_json(const json& c) {
     o.augment(ao);
   }
   if (c.contains("crop")) o.crop({c["crop"][0].get<int>(), c["crop"][1].get<int>()});
+  o.crops_per_image(config::value_or<std::string>(c, "crops_per_image", o.crops_per_image()));
+  if (o.crops_per_image() != "one" && o.crops_per_image() != "area")
+    throw ConfigError("train: crops_per_image must be 'one' or 'area', found '" + o.crops_per_image() + "'");
   o.steps_per_epoch(config::value_or(c, "steps_per_epoch", o.steps_per_epoch()));
   o.seed(config::value_or<std::uint64_t>(c, "seed", o.seed()));
   o.threads(config::value_or(c, "threads", o.threads()));
@@ -126,6 +129,7 @@ json TrainOptions::to_json() const {
                            {"intensity_scale", a.intensity_scale}, {"intensity_shift", a.intensity_shift},
                            {"noise", a.noise}, {"scale", {a.scale_min, a.scale_max}}}},
               {"crop", {crop()[0], crop()[1]}},
+              {"crops_per_image", crops_per_image()},
               {"steps_per_epoch", steps_per_epoch()},
               {"seed", seed()},
               {"threads", threads()},
@@ -184,7 +188,9 @@ Batch make_batch(const store::DatasetReader& reader, const std::vector<std::int6
   if (indices.empty()) return b;
   std::vector<torch::Tensor> images, labels;
   const int m = o.model().size_multiple();
-  for (const auto idx : indices) {
+  const auto n = static_cast<std::int64_t>(reader.size());
+  for (const auto id : indices) {
+    const auto idx = training ? sample_index(id, n) : id;
     Sample s{reader.image(static_cast<std::size_t>(idx)), reader.mask(static_cast<std::size_t>(idx))};
     if (training) {
       AugmentOptions a = o.augment();
@@ -192,7 +198,7 @@ Batch make_batch(const store::DatasetReader& reader, const std::vector<std::int6
         a.crop_height = o.crop()[0];
         a.crop_width = o.crop()[1];
       }
-      augment(s, a, augment_seed(o.seed(), epoch, idx));
+      augment(s, a, augment_seed(o.seed(), epoch, id));
     }
     b.sizes.emplace_back(s.image.height, s.image.width);
     pad_to_multiple(s, m);
@@ -450,7 +456,17 @@ TrainReport run_training(const TrainOptions& o_in) {
     if (!diameters.empty()) data_meta["nucleus_diameter_px"] = measure::median(std::move(diameters));
   }
 
-  const DistributedSampler sampler(train_idx, o.batch_size(), world, rank, o.seed());
+  std::vector<std::int64_t> train_samples = train_idx;
+  if (o.crops_per_image() == "area" && !reader.spec().fixed_size) {
+    std::vector<std::pair<int, int>> sizes;
+    for (const auto i : train_idx) sizes.push_back(reader.image_size(static_cast<std::size_t>(i)));
+    train_samples = samples_by_area(train_idx, sizes, o.crop()[0], o.crop()[1], static_cast<std::int64_t>(reader.size()));
+    if (chief)
+      log::info("train: {} crops per epoch from {} training images (crops_per_image 'area')", train_samples.size(),
+                train_idx.size());
+  }
+  report.samples_per_epoch = static_cast<std::int64_t>(train_samples.size());
+  const DistributedSampler sampler(train_samples, o.batch_size(), world, rank, o.seed());
   std::int64_t images_seen = 0;
   double train_seconds = 0;
   set_lr(opt, lr);

@@ -59,6 +59,10 @@ struct TrainOptions {
     return a;
   }();
   NUCSEG_ARG(CropSize, crop) = {{256, 256}};  ///< training crop for native-size datasets
+  /// Native-size datasets: "one" crop of every training image per epoch, or by "area": as many
+  /// crops as the image holds (rounded, at least one), so that each pixel of a large image is
+  /// as likely to be learned from as one of a small image.
+  NUCSEG_ARG(std::string, crops_per_image) = "one";
   NUCSEG_ARG(int, steps_per_epoch) = 0;    ///< 0 = the whole training split each epoch
   NUCSEG_ARG(std::uint64_t, seed) = 42;
   NUCSEG_ARG(int, threads) = 0;            ///< torch threads per rank; 0 = cores / local ranks
@@ -90,6 +94,7 @@ struct TrainReport {
   bool stopped_early = false;
   nlohmann::json test;  ///< metrics of the best model on the test split (empty if none)
   double seconds = 0;
+  std::int64_t samples_per_epoch = 0;  ///< training crops (or images) one epoch draws
   double images_per_second = 0;   ///< training throughput over the run (all ranks)
   double allreduce_seconds = 0;   ///< rank 0's time in gradient allreduce
   std::uint64_t allreduce_bytes = 0;

@@ -74,6 +74,9 @@ TEST(Dataset, NativeLayoutKeepsPerSampleSizes) {
   EXPECT_EQ(r.image(1).height, 50);
   EXPECT_EQ(r.image(1).width, 17);
   EXPECT_EQ(r.mask(0).height, 20);
+  EXPECT_EQ(r.image_size(1), (std::pair<int, int>{50, 17})) << "read from the stored shape";
+  EXPECT_EQ(r.image_size(0), (std::pair<int, int>{20, 30}));
+  EXPECT_THROW(r.image_size(2), InputError);
   EXPECT_EQ(r.split_indices("val"), (std::vector<std::int64_t>{1}));
 }
 

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
+
+#include "common/error.hpp"
 
 namespace nucseg::train {
 namespace {
@@ -12,6 +15,22 @@ std::vector<std::int64_t> iota(std::int64_t n) {
   std::vector<std::int64_t> v(static_cast<std::size_t>(n));
   std::iota(v.begin(), v.end(), 0);
   return v;
+}
+
+TEST(CropsByArea, AnImageCountsAsManyCropsAsItHolds) {
+  EXPECT_EQ(crops_in(256, 256, 256, 256), 1);
+  EXPECT_EQ(crops_in(1024, 1024, 256, 256), 16);
+  EXPECT_EQ(crops_in(520, 696, 256, 256), 6) << "361,920 / 65,536 = 5.5, rounded";
+  EXPECT_EQ(crops_in(256, 320, 256, 256), 1);
+  EXPECT_EQ(crops_in(100, 90, 256, 256), 1) << "a small image still gives one crop";
+  EXPECT_THROW(crops_in(64, 64, 0, 256), ConfigError);
+  // Dataset indices 3 (64x64: 4 crops of 32x32) and 7 (32x32: one) of a 10-sample dataset.
+  const auto ids = samples_by_area({3, 7}, {{64, 64}, {32, 32}}, 32, 32, 10);
+  EXPECT_EQ(ids, (std::vector<std::int64_t>{3, 13, 23, 33, 7}));
+  for (const auto id : ids) EXPECT_EQ(sample_index(id, 10), id == 7 ? 7 : 3);
+  // The ids are distinct, so each crop of an image gets its own augmentation seed.
+  EXPECT_EQ(std::set<std::int64_t>(ids.begin(), ids.end()).size(), ids.size());
+  EXPECT_THROW(samples_by_area({1, 2}, {{8, 8}}, 8, 8, 3), Error);
 }
 
 TEST(DistributedSampler, RanksTogetherFormTheSingleProcessBatches) {

@@ -192,6 +192,40 @@ TEST(Trainer, HeadOnlyLearnsTheHeadAndNothingElse) {
   }
 }
 
+TEST(Trainer, CropsByAreaLearnFromEveryPartOfALargeImage) {
+  // Native sizes: training images of 64x64 (4 crops of 32x32) and 32x32 (one), validation 32x32.
+  TempDir dir;
+  const auto data = dir.file("native.h5");
+  {
+    store::DatasetWriter w(data, {false, 1, 0, 0, true});
+    const std::vector<int> sizes = {64, 32, 32, 64, 32};
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const int n = sizes[i];
+      auto s = nucseg::testing::draw_scene(n, n, nucseg::testing::random_disks(n, n, n / 16, 4, 7, 1, 7 + i), 0.1f,
+                                           0.8f, 0.05f, i);
+      store::SampleMeta m;
+      m.id = m.source_path = "n" + std::to_string(i);
+      m.norm_low = {0.0f};
+      m.norm_high = {1.0f};
+      w.append(s.image, &s.labels, m);
+    }
+    w.commit({store::Split::train, store::Split::train, store::Split::train, store::Split::train, store::Split::val},
+             {{"config", "{}"}, {"normalization", R"({"method": "minmax", "percentiles": [1, 99.8]})"}});
+  }
+  auto one = small(data, dir.file("one"));
+  one.crop({32, 32}).epochs(1).batch_size(2);
+  EXPECT_EQ(run_training(one).samples_per_epoch, 4) << "one crop of each training image";
+  auto area = small(data, dir.file("area"));
+  area.crop({32, 32}).epochs(2).batch_size(2).crops_per_image("area");
+  const auto r = run_training(area);
+  EXPECT_EQ(r.samples_per_epoch, 4 + 1 + 1 + 4) << "4 crops of each 64x64 image, one of each 32x32";
+  EXPECT_EQ(r.history.size(), 2u);
+  EXPECT_EQ(model::read_checkpoint_meta(r.best_checkpoint)["config"].value("crops_per_image", ""), "area");
+  // A mistyped mode is refused when the configuration is read.
+  EXPECT_THROW(TrainOptions::from_json({{"data", data}, {"out", dir.file("x")}, {"crops_per_image", "areas"}}),
+               ConfigError);
+}
+
 TEST(Trainer, EarlyStoppingStops) {
   TempDir dir;
   const auto data = make_dataset(dir, "d.h5", 8, 32);
