@@ -240,11 +240,9 @@ RawImage DatasetReader::image(std::size_t index) const {
                           static_cast<hsize_t>(spec_.height), static_cast<hsize_t>(spec_.width)},
                          img.pixels, path_);
   } else {
-    const std::string name = sample_group(index) + "/image";
-    const auto dims = h5::shape(file_.get(), name, path_);
-    if (dims.size() != 3) throw InputError("cannot use '" + path_ + "': " + name + " is not 3-D");
+    const auto dims = native_image_shape(index);
     img = RawImage(static_cast<int>(dims[0]), static_cast<int>(dims[1]), static_cast<int>(dims[2]));
-    img.pixels = h5::read_all<float>(file_.get(), name, path_);
+    img.pixels = h5::read_all<float>(file_.get(), sample_group(index) + "/image", path_);
   }
   img.source = sources_[index];
   return img;
@@ -254,10 +252,15 @@ std::pair<int, int> DatasetReader::image_size(std::size_t index) const {
   check_index(index);
   if (spec_.fixed_size) return {spec_.height, spec_.width};
   std::lock_guard<std::recursive_mutex> lock(h5::global_mutex());
-  const std::string name = sample_group(index) + "/image";
-  const auto dims = h5::shape(file_.get(), name, path_);
-  if (dims.size() != 3) throw InputError("cannot use '" + path_ + "': " + name + " is not 3-D");
+  const auto dims = native_image_shape(index);
   return {static_cast<int>(dims[1]), static_cast<int>(dims[2])};
+}
+
+std::vector<hsize_t> DatasetReader::native_image_shape(std::size_t index) const {
+  const std::string name = sample_group(index) + "/image";
+  auto dims = h5::shape(file_.get(), name, path_);
+  if (dims.size() != 3) throw InputError("cannot use '" + path_ + "': " + name + " is not 3-D");
+  return dims;
 }
 
 LabelImage DatasetReader::mask(std::size_t index) const {

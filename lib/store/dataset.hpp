@@ -98,6 +98,8 @@ class DatasetReader {
 
  private:
   void check_index(std::size_t index) const;
+  /// Native layout: the stored shape (channels, height, width) of sample `index`'s image.
+  std::vector<hsize_t> native_image_shape(std::size_t index) const;
   std::string path_;
   h5::Handle file_;
   DatasetSpec spec_;

@@ -190,7 +190,7 @@ Batch make_batch(const store::DatasetReader& reader, const std::vector<std::int6
   const int m = o.model().size_multiple();
   const auto n = static_cast<std::int64_t>(reader.size());
   for (const auto id : indices) {
-    const auto idx = training ? sample_index(id, n) : id;
+    const auto idx = sample_index(id, n);  // validation indices are their own ids
     Sample s{reader.image(static_cast<std::size_t>(idx)), reader.mask(static_cast<std::size_t>(idx))};
     if (training) {
       AugmentOptions a = o.augment();
