@@ -16,6 +16,13 @@ struct AugmentOptions {
   double intensity_scale = 0.1; ///< multiply by U(1 - s, 1 + s)
   double intensity_shift = 0.1; ///< add U(-s, s)
   double noise = 0.02;          ///< Gaussian noise of sigma U(0, noise)
+  /// Gaussian blur of sigma U(0, blur) pixels (0 = off): focus and optics other than the
+  /// training microscopes'. Applied before the intensity changes and the noise.
+  double blur = 0.0;
+  /// Contrast curve v -> v^g with g drawn log-uniformly from [1/gamma, gamma] (1 = off):
+  /// other detectors, exposures and normalizations. Applied after the blur, before the
+  /// intensity scale and shift.
+  double gamma = 1.0;
   bool enabled = true;          ///< false: only the crop (centre crop) is applied
   /// Random zoom by a factor drawn log-uniformly from [scale_min, scale_max] (1, 1 = off):
   /// a window of (output size / factor) is resampled to the output size (the crop, or the

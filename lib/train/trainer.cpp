@@ -76,6 +76,10 @@ TrainOptions TrainOptions::from_json(const json& c) {
     ao.intensity_scale = config::value_or(a, "intensity_scale", ao.intensity_scale);
     ao.intensity_shift = config::value_or(a, "intensity_shift", ao.intensity_shift);
     ao.noise = config::value_or(a, "noise", ao.noise);
+    ao.blur = config::value_or(a, "blur", ao.blur);
+    ao.gamma = config::value_or(a, "gamma", ao.gamma);
+    if (!(ao.blur >= 0)) throw ConfigError("train: augment.blur must be >= 0 (pixels), found " + std::to_string(ao.blur));
+    if (!(ao.gamma >= 1)) throw ConfigError("train: augment.gamma must be >= 1 (1 = off), found " + std::to_string(ao.gamma));
     if (a.contains("scale")) {
       ao.scale_min = a["scale"][0].get<double>();
       ao.scale_max = a["scale"][1].get<double>();
@@ -127,7 +131,8 @@ json TrainOptions::to_json() const {
                                   {"min_delta", early_stopping().min_delta}}},
               {"augment", {{"enabled", a.enabled}, {"flips", a.flips}, {"rotations", a.rotations},
                            {"intensity_scale", a.intensity_scale}, {"intensity_shift", a.intensity_shift},
-                           {"noise", a.noise}, {"scale", {a.scale_min, a.scale_max}}}},
+                           {"noise", a.noise}, {"blur", a.blur}, {"gamma", a.gamma},
+                           {"scale", {a.scale_min, a.scale_max}}}},
               {"crop", {crop()[0], crop()[1]}},
               {"crops_per_image", crops_per_image()},
               {"steps_per_epoch", steps_per_epoch()},

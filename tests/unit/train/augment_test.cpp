@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -116,6 +117,78 @@ TEST(Augment, RandomZoomKeepsImageAndLabelsAligned) {
     EXPECT_LE(mismatched, std::max(4, labelled / 8)) << "seed " << seed;
   }
   EXPECT_GT(areas.size(), 8u) << "the zoom factor and window vary with the seed";
+}
+
+/// Mean squared difference between horizontal neighbours: the image's sharpness (a blur
+/// spreads an edge's step over more, smaller differences).
+double edge_energy(const RawImage& img) {
+  double sum = 0;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 1; x < img.width; ++x) sum += std::pow(img.at(0, y, x) - img.at(0, y, x - 1), 2);
+  return sum / (img.height * (img.width - 1));
+}
+
+double mean(const RawImage& img) {
+  double sum = 0;
+  for (auto v : img.pixels) sum += v;
+  return sum / img.pixels.size();
+}
+
+TEST(Augment, BlurSoftensEdgesKeepsBrightnessAndLabels) {
+  AugmentOptions o;
+  o.flips = o.rotations = false;
+  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  const auto original = scene(48, 48);
+  auto plain = original;
+  augment(plain, o, 7);
+  EXPECT_EQ(plain.image.pixels, original.image.pixels) << "blur 0 (the default) changes nothing";
+  o.blur = 3;
+  std::set<int> softer;
+  for (std::uint64_t seed = 0; seed < 12; ++seed) {
+    auto s = original;
+    augment(s, o, seed);
+    EXPECT_EQ(s.labels.labels, original.labels.labels) << "the labels stay as drawn";
+    EXPECT_LE(edge_energy(s.image), edge_energy(original.image) + 1e-6);
+    EXPECT_NEAR(mean(s.image), mean(original.image), 0.01) << "reflected edges keep the brightness";
+    softer.insert(static_cast<int>(1e5 * edge_energy(s.image)));
+  }
+  EXPECT_GT(softer.size(), 6u) << "sigma varies with the seed";
+  // A sigma drawn near 3 px: the 0.1 -> 0.9 step of a nucleus edge spreads over several pixels.
+  int spread_max = 0;
+  for (std::uint64_t seed = 0; seed < 12; ++seed) {
+    auto s = original;
+    augment(s, o, seed);
+    int between = 0;
+    for (auto v : s.image.pixels) between += v > 0.2f && v < 0.8f;
+    spread_max = std::max(spread_max, between);
+  }
+  int between0 = 0;
+  for (auto v : original.image.pixels) between0 += v > 0.2f && v < 0.8f;
+  EXPECT_EQ(between0, 0);
+  EXPECT_GT(spread_max, 40);
+}
+
+TEST(Augment, GammaBendsContrastWithinTheRangeAndKeepsOrder) {
+  AugmentOptions o;
+  o.flips = o.rotations = false;
+  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  o.gamma = 2;
+  RawImage ramp(1, 1, 101);
+  for (int x = 0; x <= 100; ++x) ramp.at(0, 0, x) = x / 100.0f;
+  bool darker = false, brighter = false;
+  for (std::uint64_t seed = 0; seed < 16; ++seed) {
+    Sample s{ramp, LabelImage(1, 101)};
+    augment(s, o, seed);
+    EXPECT_FLOAT_EQ(s.image.at(0, 0, 0), 0.0f);
+    EXPECT_FLOAT_EQ(s.image.at(0, 0, 100), 1.0f);
+    for (int x = 1; x <= 100; ++x) EXPECT_GE(s.image.at(0, 0, x), s.image.at(0, 0, x - 1)) << "order kept";
+    const double mid = s.image.at(0, 0, 50);
+    EXPECT_GE(mid, std::pow(0.5, 2.0) - 1e-6) << "g within [1/2, 2]";
+    EXPECT_LE(mid, std::pow(0.5, 0.5) + 1e-6);
+    darker |= mid < 0.45;
+    brighter |= mid > 0.55;
+  }
+  EXPECT_TRUE(darker && brighter) << "both ways: g below and above 1";
 }
 
 }  // namespace

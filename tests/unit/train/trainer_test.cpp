@@ -288,6 +288,19 @@ TEST(Trainer, OptionsJsonRoundTrip) {
   j["touch_weight"] = 5.0;
   j["model"]["mode"] = "binary";
   EXPECT_THROW(TrainOptions::from_json(j), ConfigError);
+  // augment.blur and augment.gamma: read, written back, refused out of range.
+  auto a = o.to_json();
+  a["augment"]["blur"] = 1.5;
+  a["augment"]["gamma"] = 1.4;
+  const auto with = TrainOptions::from_json(a);
+  EXPECT_EQ(with.augment().blur, 1.5);
+  EXPECT_EQ(with.augment().gamma, 1.4);
+  EXPECT_EQ(with.to_json()["augment"]["gamma"], 1.4);
+  a["augment"]["gamma"] = 0.7;
+  EXPECT_THROW(TrainOptions::from_json(a), ConfigError);
+  a["augment"]["gamma"] = 1.4;
+  a["augment"]["blur"] = -1;
+  EXPECT_THROW(TrainOptions::from_json(a), ConfigError);
 }
 
 }  // namespace
