@@ -58,6 +58,18 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<int>("--tta", "tta",
                      "Test-time augmentation: 1 off (default), 4 flips, 8 flips and quarter turns "
                      "(4x / 8x the network time)");
+  flags->option<std::string>("--denoise", "denoise",
+                             "Smooth the network input: auto (default: a Gaussian of 1 px for images whose "
+                             "estimated noise is above 0.08 of their range, 4x the noisiest training crop), "
+                             "off, or a Gaussian sigma in px for every image")
+      ->check([](const std::string& v) {
+        try {
+          check_denoise(v);
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      });
   flags->option<double>("--scale", "scale",
                         "Resample images by this factor before the network, masks stay at full size "
                         "(default 1; 0.5 when nuclei are twice as large in pixels as in training)");

@@ -54,6 +54,17 @@ double median_unit_intensity(const RawImage& img);
 /// channel becomes all zeros. Then applies options.polarity to all channels together.
 NormalizeResult normalize(RawImage& img, const NormalizeOptions& options);
 
+/// Standard deviation of the pixel noise of an image in [0,1] (mean over channels), by
+/// Immerkaer's estimator (1996) made robust with a median: sqrt(pi/2) / 6 x the median of
+/// |I * [1 -2 1; -2 4 -2; 1 -2 1]| over the interior pixels (histogram of 4096 bins over
+/// [0, 2], so no copy of the image). Edges contribute little to the median; flat clipped
+/// regions give 0. 0 for images under 3 x 3.
+double estimate_noise(const RawImage& img);
+
+/// Gaussian smoothing of every channel in place (separable, kernel radius ceil(3 sigma),
+/// reflected at the edges). sigma < 0.1 leaves the image as it is.
+void gaussian_smooth(RawImage& img, double sigma);
+
 /// Percentile (0..100) of `values` by linear interpolation between order statistics,
 /// as numpy.percentile's default.
 float percentile(std::vector<float> values, double q);

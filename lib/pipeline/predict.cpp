@@ -11,6 +11,7 @@
 #include <fstream>
 #include <future>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "common/config.hpp"
@@ -95,6 +96,26 @@ json read_json_file(const std::string& path) {
 
 }  // namespace
 
+void check_denoise(const std::string& denoise) {
+  if (denoise == "auto" || denoise == "off") return;
+  std::size_t used = 0;
+  double sigma = 0;
+  try {
+    sigma = std::stod(denoise, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != denoise.size() || !(sigma > 0) || sigma > 20)
+    throw ConfigError("predict: denoise must be 'auto', 'off' or a Gaussian sigma in pixels (0 < sigma <= 20), found '" +
+                      denoise + "'");
+}
+
+double denoise_sigma(const std::string& denoise, double noise) {
+  if (denoise == "off") return 0.0;
+  if (denoise == "auto") return noise > kDenoiseNoise ? kDenoiseSigma : 0.0;
+  return std::stod(denoise);
+}
+
 PredictOptions PredictOptions::from_json(const json& c) {
   PredictOptions o;
   o.input(config::value_or<std::string>(c, "input", ""));
@@ -113,6 +134,14 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.overlap(config::value_or(c, "overlap", 32));
   o.batch_size(config::value_or(c, "batch_size", 1));
   o.tta(config::value_or(c, "tta", 1));
+  if (c.contains("denoise") && c["denoise"].is_number()) {
+    std::ostringstream sigma;
+    sigma << c["denoise"].get<double>();
+    o.denoise(sigma.str());
+  } else {
+    o.denoise(config::value_or<std::string>(c, "denoise", "auto"));
+  }
+  check_denoise(o.denoise());
   o.scale(config::value_or(c, "scale", 1.0));
   o.diameter(config::value_or(c, "diameter", 0.0));
   // On unless a scale or a diameter is given, or resize mode sets the size itself.
@@ -154,7 +183,7 @@ json PredictOptions::to_json() const {
               {"polarity", polarity()},
               {"pattern", pattern()},   {"mode", mode()},
               {"tile_size", tile_size()}, {"overlap", overlap()},
-              {"batch_size", batch_size()}, {"tta", tta()}, {"scale", scale()},
+              {"batch_size", batch_size()}, {"tta", tta()}, {"denoise", denoise()}, {"scale", scale()},
               {"diameter", diameter()}, {"auto_diameter", auto_diameter()},
               {"target_diameter", target_diameter()},
               {"device", device()},
@@ -272,6 +301,8 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
               {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};
   // Only when set, so that runs from before these options existed stay resumable.
   if (o.tta() != 1) s["tta"] = o.tta();
+  // Runs from before denoise existed (no smoothing) are redone: auto may smooth.
+  if (o.denoise() != "off") s["denoise"] = json{{"denoise", o.denoise()}, {"noise", kDenoiseNoise}, {"sigma", kDenoiseSigma}};
   if (o.scale() != 1.0) s["scale"] = o.scale();
   if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
   if (o.post().seeds() == "predicted") s["predicted_h"] = o.post().predicted_h();
@@ -379,11 +410,13 @@ struct Prepared {
   std::size_t index = 0;
   RawImage raw;         ///< channel-selected, raw intensities
   RawImage normalized;  ///< what the network sees
+  double noise = 0;          ///< estimated noise of the network input (io::estimate_noise)
+  double denoise_sigma = 0;  ///< Gaussian smoothing applied to it (px; 0 = none)
   std::string error;    ///< non-empty: reading or preprocessing failed
 };
 
 Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t index,
-                 const ModelSetup& m) {
+                 const ModelSetup& m, const std::string& denoise) {
   Prepared p;
   p.index = index;
   try {
@@ -400,6 +433,21 @@ Prepared prepare(io::InputReader& reader, const io::InputItem& item, std::size_t
       io::normalize(p.normalized, m.normalize);
     }
     if (p.raw.height < 1 || p.raw.width < 1) throw InputError("'" + item.path + "' is empty");
+    // Noise is measured in units of the scaled range. A noisy image is smoothed before it is
+    // scaled, as the percentiles of a noisy image are widened by the noise (scaled first and
+    // smoothed after, its nuclei would come out dimmer than the model knows them).
+    p.noise = io::estimate_noise(p.normalized);
+    p.denoise_sigma = denoise_sigma(denoise, p.noise);
+    if (p.denoise_sigma > 0) {
+      io::NormalizeOptions again = m.normalize;
+      if (io::InputReader::is_normalized(item)) {
+        again.polarity = "keep";  // stored scaled (and turned over where the rule said so)
+      } else {
+        p.normalized = p.raw;
+      }
+      io::gaussian_smooth(p.normalized, p.denoise_sigma);
+      io::normalize(p.normalized, again);
+    }
   } catch (const Interrupted&) {
     throw;
   } catch (const OutputError&) {
@@ -631,7 +679,7 @@ PredictReport run_predict(const PredictOptions& options) {
   std::future<Prepared> next;
   auto start_read = [&](std::size_t k) {
     if (k < todo.size())
-      next = std::async(std::launch::async, [&, k] { return prepare(reader, items[todo[k]], todo[k], m); });
+      next = std::async(std::launch::async, [&, k] { return prepare(reader, items[todo[k]], todo[k], m, o.denoise()); });
   };
   start_read(0);
   double post_seconds = 0, forward_seconds = 0;
@@ -729,6 +777,8 @@ PredictReport run_predict(const PredictOptions& options) {
                           {"summary", summary_to_json(summary)},
                           {"label_bits", bits},
                           {"scale", scale_used},
+                          {"noise", p.noise},
+                          {"denoise_sigma", p.denoise_sigma},
                           {"input_signature", input_signature(item.path)}};
         std::error_code ec;
         stdfs::remove(failure_path(out, item.id), ec);

@@ -46,6 +46,24 @@ inline constexpr double kMinConfidence = 0.75;
 /// model is known (kMinConfidence for contour models, 0 for binary ones).
 inline constexpr double kMinConfidenceByModel = -1.0;
 
+/// predict's denoise "auto": an image whose estimated noise (io::estimate_noise of the network
+/// input, in units of its [0,1] range) is above kDenoiseNoise is smoothed with a Gaussian of
+/// kDenoiseSigma px before the network. The shipped model was trained with noise of up to 0.02
+/// and copes with more: smoothing hurt below ~0.07 (DSB validation images at 20 photons at their
+/// brightest, Poisson, measuring 0.03-0.05: AP@0.5 -0.015; a synthetic plate with white noise
+/// measuring 0.074: 0.886 -> 0.849) and helped above (those measuring over 0.07: +0.26 to +0.5
+/// per image; the synthetic plate at 0.11-0.12: 0.793 -> 0.826). Every DSB image measures 0.021 or
+/// less, so none of them is touched (models/README.md).
+inline constexpr double kDenoiseNoise = 0.08;
+inline constexpr double kDenoiseSigma = 1.0;
+
+/// Checks a denoise setting ("auto", "off", or a Gaussian sigma in px > 0 written as a
+/// number); throws ConfigError naming the allowed values.
+void check_denoise(const std::string& denoise);
+
+/// The Gaussian sigma (px) that `denoise` gives an image whose noise is `noise`; 0 = none.
+double denoise_sigma(const std::string& denoise, double noise);
+
 struct PredictOptions {
   /// Builds options from a validated "predict" config (schemas/predict.schema.json);
   /// throws ConfigError for a missing input or output.
@@ -67,6 +85,9 @@ struct PredictOptions {
   NUCSEG_ARG(int, overlap) = 32;
   NUCSEG_ARG(int, batch_size) = 1;  ///< tiles per forward pass
   NUCSEG_ARG(int, tta) = 1;         ///< test-time augmentation: 1 off, 4 flips, 8 flips + turns
+  /// Smoothing of the network input: "auto" (noisy images only, see kDenoiseNoise), "off",
+  /// or a Gaussian sigma in px for every image.
+  NUCSEG_ARG(std::string, denoise) = "auto";
   NUCSEG_ARG(double, scale) = 1.0;  ///< image resampling factor before the network
   /// Typical nucleus diameter (pixels) of the inputs: scale = target diameter / this.
   /// 0 = not given.

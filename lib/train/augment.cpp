@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
+#include "io/preprocess.hpp"
 #include "store/split.hpp"
 
 namespace nucseg::train {
@@ -70,33 +70,6 @@ void zoom_window(Sample& s, double y0, double x0, double src_h, double src_w, in
   s.labels = std::move(lab);
 }
 
-/// Separable Gaussian blur of every channel, reflected at the edges (kernel radius 3 sigma).
-void gaussian_blur(RawImage& img, double sigma) {
-  const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
-  std::vector<double> k(2 * radius + 1);
-  double sum = 0;
-  for (int i = -radius; i <= radius; ++i) sum += k[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
-  for (auto& v : k) v /= sum;
-  const int h = img.height, w = img.width;
-  std::vector<float> tmp(static_cast<std::size_t>(h) * w);
-  for (int c = 0; c < img.channels; ++c) {
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        double acc = 0;
-        for (int i = -radius; i <= radius; ++i) acc += k[i + radius] * img.at(c, y, reflect(x + i, w));
-        tmp[static_cast<std::size_t>(y) * w + x] = static_cast<float>(acc);
-      }
-    }
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        double acc = 0;
-        for (int i = -radius; i <= radius; ++i) acc += k[i + radius] * tmp[static_cast<std::size_t>(reflect(y + i, h)) * w + x];
-        img.at(c, y, x) = static_cast<float>(acc);
-      }
-    }
-  }
-}
-
 }  // namespace
 
 std::uint64_t augment_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index) {
@@ -160,7 +133,7 @@ void augment(Sample& s, const AugmentOptions& o, std::uint64_t sample_seed) {
   // Drawn only when configured, so that configurations without them augment as before.
   if (o.blur > 0) {
     const double sigma = uniform(rng, 0, o.blur);
-    if (sigma >= 0.1) gaussian_blur(s.image, sigma);
+    io::gaussian_smooth(s.image, sigma);
   }
   if (o.gamma > 1) {
     const double g = std::exp(uniform(rng, -std::log(o.gamma), std::log(o.gamma)));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <set>
 
@@ -178,6 +179,67 @@ TEST(Normalize, MedianUnitIntensityMatchesSorting) {
     EXPECT_NEAR(median_unit_intensity(img), sorted[static_cast<std::size_t>((n - 1) / 2)] - 0.5 / 4096, 0.5 / 4096)
         << n << " pixels";
   }
+}
+
+RawImage noisy_scene(double sigma, unsigned seed) {
+  auto img = nucseg::testing::draw_scene(96, 128, {{30, 30, 12}, {60, 90, 15}, {70, 30, 9}}, 0.2f, 0.8f).image;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0.0f, static_cast<float>(sigma));
+  for (auto& v : img.pixels) v += n(rng);
+  return img;
+}
+
+double sd(const RawImage& img) {
+  double m = 0, q = 0;
+  for (auto v : img.pixels) m += v;
+  m /= img.pixels.size();
+  for (auto v : img.pixels) q += (v - m) * (v - m);
+  return std::sqrt(q / img.pixels.size());
+}
+
+TEST(EstimateNoise, MeasuresTheNoiseNotTheNuclei) {
+  EXPECT_LT(estimate_noise(noisy_scene(0.0, 1)), 0.002) << "a clean scene's edges do not read as noise";
+  for (double sigma : {0.01, 0.03, 0.08}) {
+    const double e = estimate_noise(noisy_scene(sigma, 2));
+    EXPECT_NEAR(e, sigma, 0.15 * sigma) << "sigma " << sigma;
+  }
+  // Mean over channels: a clean and a noisy channel.
+  auto two = noisy_scene(0.0, 3);
+  const auto noisy = noisy_scene(0.04, 4);
+  RawImage both(2, two.height, two.width);
+  std::copy(two.pixels.begin(), two.pixels.end(), both.plane(0));
+  std::copy(noisy.pixels.begin(), noisy.pixels.end(), both.plane(1));
+  EXPECT_NEAR(estimate_noise(both), 0.02, 0.004);
+}
+
+TEST(EstimateNoise, FlatAndTinyImagesHaveNone) {
+  RawImage flat(1, 32, 32);
+  std::fill(flat.pixels.begin(), flat.pixels.end(), 0.3f);
+  EXPECT_EQ(estimate_noise(flat), 0.0);
+  RawImage tiny(1, 2, 40);
+  std::fill(tiny.pixels.begin(), tiny.pixels.end(), 0.5f);
+  tiny.pixels[3] = 1.0f;
+  EXPECT_EQ(estimate_noise(tiny), 0.0);
+}
+
+TEST(GaussianSmooth, LowersNoiseKeepsLevelsAndSkipsTinySigmas) {
+  RawImage flat(1, 64, 80);
+  std::fill(flat.pixels.begin(), flat.pixels.end(), 0.4f);
+  auto f = flat;
+  gaussian_smooth(f, 2.0);
+  for (auto v : f.pixels) ASSERT_NEAR(v, 0.4f, 1e-5) << "a constant stays constant up to the edges";
+  RawImage noise(1, 96, 128);  // 0.5 plus white noise of sd 0.1
+  std::mt19937 rng(6);
+  std::normal_distribution<float> n(0.0f, 0.1f);
+  for (auto& v : noise.pixels) v = 0.5f + n(rng);
+  const double before = sd(noise), estimated_before = estimate_noise(noise);
+  auto same = noise;
+  gaussian_smooth(same, 0.05);
+  EXPECT_EQ(same.pixels, noise.pixels) << "sigma < 0.1 is a no-op";
+  gaussian_smooth(noise, 1.0);
+  // White noise through a Gaussian of sigma 1 px: sd x 1 / (2 sqrt(pi)) = 0.282.
+  EXPECT_NEAR(sd(noise) / before, 0.282, 0.03);
+  EXPECT_LT(estimate_noise(noise), 0.3 * estimated_before) << "and the estimator sees it";
 }
 
 }  // namespace

@@ -16,6 +16,15 @@ Sample scene(int h, int w) {
   return {s.image, s.labels};
 }
 
+/// Options that leave a sample as it is (no flips, turns or intensity changes): each test
+/// turns on what it examines.
+AugmentOptions unchanged() {
+  AugmentOptions o;
+  o.flips = o.rotations = false;
+  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  return o;
+}
+
 TEST(Augment, SameSeedSameResultDifferentSeedDifferent) {
   AugmentOptions o;
   auto a = scene(32, 40), b = scene(32, 40), c = scene(32, 40);
@@ -75,9 +84,7 @@ TEST(Augment, IntensityChangesStayNearTheOriginal) {
 }
 
 TEST(Augment, ZoomOutShrinksNucleiAroundTheCentre) {
-  AugmentOptions o;
-  o.flips = o.rotations = false;
-  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  AugmentOptions o = unchanged();
   o.scale_min = o.scale_max = 0.5;  // a 128-px window (64 px + reflection) resampled to 64 px
   auto s = Sample{nucseg::testing::draw_scene(64, 64, {{32, 32, 10}}, 0.1f, 0.9f).image,
                   nucseg::testing::draw_scene(64, 64, {{32, 32, 10}}, 0.1f, 0.9f).labels};
@@ -135,9 +142,7 @@ double mean(const RawImage& img) {
 }
 
 TEST(Augment, BlurSoftensEdgesKeepsBrightnessAndLabels) {
-  AugmentOptions o;
-  o.flips = o.rotations = false;
-  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  AugmentOptions o = unchanged();
   const auto original = scene(48, 48);
   auto plain = original;
   augment(plain, o, 7);
@@ -169,9 +174,7 @@ TEST(Augment, BlurSoftensEdgesKeepsBrightnessAndLabels) {
 }
 
 TEST(Augment, GammaBendsContrastWithinTheRangeAndKeepsOrder) {
-  AugmentOptions o;
-  o.flips = o.rotations = false;
-  o.intensity_scale = o.intensity_shift = o.noise = 0;
+  AugmentOptions o = unchanged();
   o.gamma = 2;
   RawImage ramp(1, 1, 101);
   for (int x = 0; x <= 100; ++x) ramp.at(0, 0, x) = x / 100.0f;
