@@ -51,9 +51,10 @@ inline constexpr double kMinConfidenceByModel = -1.0;
 /// kDenoiseSigma px before the network. The shipped model was trained with noise of up to 0.02
 /// and copes with more: smoothing hurt below ~0.07 (DSB validation images at 20 photons at their
 /// brightest, Poisson, measuring 0.03-0.05: AP@0.5 -0.015; a synthetic plate with white noise
-/// measuring 0.074: 0.886 -> 0.849) and helped above (those measuring over 0.07: +0.26 to +0.5
-/// per image; the synthetic plate at 0.11-0.12: 0.793 -> 0.826). Every DSB image measures 0.021 or
-/// less, so none of them is touched (models/README.md).
+/// measuring 0.074: AP@0.5 / DSB 0.886 / 0.727 -> 0.874 / 0.691) and helped above (those
+/// measuring over 0.07: +0.26 to +0.5 per image; the synthetic plate at 0.11-0.12: 0.793 / 0.573
+/// -> 0.872 / 0.626). Every DSB image measures 0.021 or less, so none of them is touched
+/// (models/README.md).
 inline constexpr double kDenoiseNoise = 0.08;
 inline constexpr double kDenoiseSigma = 1.0;
 
