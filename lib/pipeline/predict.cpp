@@ -683,6 +683,7 @@ PredictReport run_predict(const PredictOptions& options) {
   };
   start_read(0);
   double post_seconds = 0, forward_seconds = 0;
+  std::size_t smoothed = 0;  // images the denoise setting smoothed
   for (std::size_t k = 0; k < todo.size(); ++k) {
     Prepared p = next.get();
     start_read(k + 1);
@@ -784,6 +785,7 @@ PredictReport run_predict(const PredictOptions& options) {
         stdfs::remove(failure_path(out, item.id), ec);
         io::write_done_marker(out, done_dir(out), std::move(rec));
         ++report.processed;
+        if (p.denoise_sigma > 0) ++smoothed;
         report.megapixels += static_cast<double>(info.width) * info.height / 1e6;
       } catch (const Interrupted&) {
         if (next.valid()) next.wait();
@@ -810,6 +812,11 @@ PredictReport run_predict(const PredictOptions& options) {
   log::info("predict: {} segmented, {} skipped, {} failed here; {:.2f} MP in {:.1f} s (network {:.1f} s, post-processing + measurement {:.1f} s)",
             report.processed, report.skipped, report.failed, report.megapixels, report.seconds,
             forward_seconds, post_seconds);
+  if (smoothed > 0)
+    log::info("predict: {} of {} image(s) smoothed before segmentation (--denoise {}{}; sigma and measured noise in each "
+              "image's record under .nucseg/done)",
+              smoothed, report.processed, o.denoise(),
+              o.denoise() == "auto" ? fmt::format(": noise above {}", kDenoiseNoise) : std::string());
 
   // Tables: merged by rank 0 once every rank is done; a Slurm shard leaves it to `nucseg merge`.
   if (shard && shard->count > 1) {

@@ -2,10 +2,9 @@
 the network sees, its percentiles widened by the noise; far more than the model saw in training,
 and a moderately noisy copy, 8 %): predict's --denoise auto measures each image's noise, smooths
 the very noisy ones with a 1-px Gaussian before the network and leaves the others alone; the
-measured noise and the sigma used are in each image's record; smoothing segments the very noisy
-plate better than none;
---denoise off and a fixed sigma do what they say; the setting decides resuming; bad values are
-refused."""
+measured noise and the sigma used are in each image's record and the log counts the smoothed
+images; smoothing segments the very noisy plate better than none; --denoise off and a fixed
+sigma do what they say; the setting decides resuming; bad values are refused."""
 import glob
 import json
 import os
@@ -54,7 +53,8 @@ def main():
         noisy, moderate = add_noise(0.25), add_noise(0.08)
 
         clean_out = os.path.join(root, "clean")
-        predict(plate, clean_out)
+        p = predict(plate, clean_out)
+        check("smoothed" not in p.stderr, p.stderr[-2000:])
         clean = records(clean_out)
         check(len(clean) == 6 and all(n < 0.03 and s == 0 for n, s in clean.values()), f"clean plate: {clean}")
         moderate_out = os.path.join(root, "moderate")
@@ -63,7 +63,8 @@ def main():
         check(len(mod) == 6 and all(0.03 < n < 0.07 and s == 0 for n, s in mod.values()), f"moderate noise: {mod}")
 
         auto_out = os.path.join(root, "auto")
-        predict(noisy, auto_out)
+        p = predict(noisy, auto_out)
+        check("6 of 6 image(s) smoothed" in p.stderr, p.stderr[-2000:])
         auto = records(auto_out)
         check(len(auto) == 6 and all(0.09 < n < 0.2 and s == 1.0 for n, s in auto.values()), f"noisy plate, auto: {auto}")
 
