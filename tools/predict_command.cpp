@@ -61,15 +61,7 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<std::string>("--denoise", "denoise",
                              "Smooth the network input: auto (default: a Gaussian of 1 px for images whose "
                              "estimated noise is above 0.08 of their range, 4x the noisiest training crop), "
-                             "off, or a Gaussian sigma in px for every image")
-      ->check([](const std::string& v) {
-        try {
-          check_denoise(v);
-        } catch (const std::exception& e) {
-          return std::string(e.what());
-        }
-        return std::string();
-      });
+                             "off, or a Gaussian sigma in px for every image");
   flags->option<double>("--scale", "scale",
                         "Resample images by this factor before the network, masks stay at full size "
                         "(default 1; 0.5 when nuclei are twice as large in pixels as in training)");

@@ -147,14 +147,6 @@ ForwardFn with_tta(const ForwardFn& forward, int tta) {
   };
 }
 
-int reflect_index(std::int64_t position, int length) {
-  if (length <= 1) return 0;
-  const std::int64_t period = 2 * static_cast<std::int64_t>(length) - 2;
-  std::int64_t m = position % period;
-  if (m < 0) m += period;
-  return static_cast<int>(m < length ? m : period - m);
-}
-
 std::vector<int> tile_starts(int length, int tile_size, int overlap) {
   if (length <= tile_size) return {-((tile_size - length) / 2)};
   const int stride = tile_size - overlap;

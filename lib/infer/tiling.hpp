@@ -13,6 +13,7 @@
 
 #include "common/options.hpp"
 #include "io/image.hpp"
+#include "io/preprocess.hpp"
 
 namespace nucseg::infer {
 
@@ -122,8 +123,7 @@ std::vector<int> tile_starts(int length, int tile_size, int overlap);
 std::vector<float> blend_window(int tile_size, int overlap, bool first, bool last,
                                 float min_weight);
 
-/// Index into [0, length) for any integer position, mirrored at the borders without
-/// repeating the edge pixel (numpy's "reflect"); length 1 always gives 0.
-int reflect_index(std::int64_t position, int length);
+/// Reflection padding's index (defined with the other image operations in io/preprocess).
+using io::reflect_index;
 
 }  // namespace nucseg::infer

@@ -160,6 +160,14 @@ double median_unit_intensity(const RawImage& img) {
   return 1.0;
 }
 
+int reflect_index(std::int64_t position, int length) {
+  if (length <= 1) return 0;
+  const std::int64_t period = 2 * static_cast<std::int64_t>(length) - 2;
+  std::int64_t m = position % period;
+  if (m < 0) m += period;
+  return static_cast<int>(m < length ? m : period - m);
+}
+
 double estimate_noise(const RawImage& img) {
   const int h = img.height, w = img.width;
   if (h < 3 || w < 3 || img.channels <= 0) return 0.0;
@@ -206,14 +214,6 @@ void gaussian_smooth(RawImage& img, double sigma) {
   double total = 0;
   for (int i = -radius; i <= radius; ++i) total += k[static_cast<std::size_t>(i + radius)] = std::exp(-0.5 * i * i / (sigma * sigma));
   for (auto& v : k) v /= total;
-  // Reflection without repeating the edge pixel (numpy's 'reflect').
-  auto reflect = [](int i, int n) {
-    if (n == 1) return 0;
-    const int period = 2 * (n - 1);
-    i %= period;
-    if (i < 0) i += period;
-    return i < n ? i : period - i;
-  };
   const int h = img.height, w = img.width;
   std::vector<float> tmp(static_cast<std::size_t>(h) * w);
   for (int c = 0; c < img.channels; ++c) {
@@ -222,7 +222,7 @@ void gaussian_smooth(RawImage& img, double sigma) {
       const float* row = p + static_cast<std::size_t>(y) * w;
       for (int x = 0; x < w; ++x) {
         double acc = 0;
-        for (int i = -radius; i <= radius; ++i) acc += k[static_cast<std::size_t>(i + radius)] * row[reflect(x + i, w)];
+        for (int i = -radius; i <= radius; ++i) acc += k[static_cast<std::size_t>(i + radius)] * row[reflect_index(x + i, w)];
         tmp[static_cast<std::size_t>(y) * w + x] = static_cast<float>(acc);
       }
     }
@@ -230,7 +230,7 @@ void gaussian_smooth(RawImage& img, double sigma) {
       for (int x = 0; x < w; ++x) {
         double acc = 0;
         for (int i = -radius; i <= radius; ++i)
-          acc += k[static_cast<std::size_t>(i + radius)] * tmp[static_cast<std::size_t>(reflect(y + i, h)) * w + x];
+          acc += k[static_cast<std::size_t>(i + radius)] * tmp[static_cast<std::size_t>(reflect_index(y + i, h)) * w + x];
         p[static_cast<std::size_t>(y) * w + x] = static_cast<float>(acc);
       }
     }

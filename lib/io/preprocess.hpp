@@ -1,5 +1,6 @@
 #pragma once
 /// Preprocessing of raw images: channel pick, resampling, intensity normalization.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,11 @@ NormalizeResult normalize(RawImage& img, const NormalizeOptions& options);
 /// [0, 2], so no copy of the image). Edges contribute little to the median; flat clipped
 /// regions give 0. 0 for images under 3 x 3.
 double estimate_noise(const RawImage& img);
+
+/// Index into [0, length) for any integer position, mirrored at the borders without
+/// repeating the edge pixel (numpy's "reflect"); length 1 always gives 0. Used by the tiling
+/// (reflection padding), the augmentation and gaussian_smooth.
+int reflect_index(std::int64_t position, int length);
 
 /// Gaussian smoothing of every channel in place (separable, kernel radius ceil(3 sigma),
 /// reflected at the edges). sigma < 0.1 leaves the image as it is.

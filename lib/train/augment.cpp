@@ -13,15 +13,6 @@ double uniform(store::SplitMix64& rng, double lo, double hi) {
   return lo + (hi - lo) * (static_cast<double>(rng.next() >> 11) * 0x1.0p-53);
 }
 
-/// Reflect index into [0, n) (no edge repeat, like numpy 'reflect').
-int reflect(int i, int n) {
-  if (n == 1) return 0;
-  const int period = 2 * (n - 1);
-  i %= period;
-  if (i < 0) i += period;
-  return i < n ? i : period - i;
-}
-
 /// Applies a coordinate map (output y, x) -> (input y, x) to image and labels.
 template <class Map>
 void remap(Sample& s, int out_h, int out_w, const Map& map) {
@@ -84,7 +75,7 @@ void pad_to_at_least(Sample& s, int height, int width) {
   if (h >= height && w >= width) return;
   const int oh = std::max(h, height), ow = std::max(w, width);
   const int top = (oh - h) / 2, left = (ow - w) / 2;
-  remap(s, oh, ow, [&](int y, int x) { return std::make_pair(reflect(y - top, h), reflect(x - left, w)); });
+  remap(s, oh, ow, [&](int y, int x) { return std::make_pair(io::reflect_index(y - top, h), io::reflect_index(x - left, w)); });
 }
 
 void augment(Sample& s, const AugmentOptions& o, std::uint64_t sample_seed) {
