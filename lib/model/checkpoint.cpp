@@ -144,6 +144,8 @@ nlohmann::json init_from_checkpoint(const std::string& path, UNet& model, const 
   auto found = source.options;
   if (found.mode() == OutputMode::contour && model->options().mode() == OutputMode::contour_distance)
     found.mode(OutputMode::contour_distance);  // grown: the same model with a distance output
+  // Dropout holds no weights: fine-tuning may train with another rate (e.g. none).
+  if (found.dropout().size() == model->options().dropout().size()) found.dropout(model->options().dropout());
   check_options(found, model->options(), path);
   torch::NoGradGuard no_grad;
   const auto from = source.model->named_parameters();

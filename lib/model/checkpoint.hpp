@@ -42,7 +42,8 @@ nlohmann::json restore_checkpoint(const std::string& path, UNet& model,
 /// Fine-tuning start (train --init): as restore_checkpoint without an optimizer, except that a
 /// contour checkpoint also starts a contour+distance model of otherwise the same options:
 /// every weight is copied and the head's 4th output (the distance) keeps its fresh
-/// initialization. Returns the metadata; throws InputError for any other difference.
+/// initialization, and the dropout rates (no weights) may differ. Returns the metadata;
+/// throws InputError for any other difference.
 nlohmann::json init_from_checkpoint(const std::string& path, UNet& model, const std::string& device);
 
 }  // namespace nucseg::model

@@ -71,6 +71,12 @@ TEST(Checkpoint, AContourModelStartsAContourDistanceOne) {
   init_from_checkpoint(path, same, "cpu");
   same->eval();
   EXPECT_TRUE(torch::equal(same->forward(x), contour->forward(x)));
+  // Dropout holds no weights: another rate starts from the same weights (eval: same output).
+  UNet undropped(UNetOptions(1).base_filters(4).mode(OutputMode::contour).dropout({0, 0, 0, 0, 0}));
+  init_from_checkpoint(path, undropped, "cpu");
+  undropped->eval();
+  EXPECT_TRUE(torch::equal(undropped->forward(x), contour->forward(x)));
+  EXPECT_EQ(undropped->options().dropout(), std::vector<double>(5, 0.0));
   UNet wider(UNetOptions(1).base_filters(8).mode(OutputMode::contour_distance));
   EXPECT_THROW(init_from_checkpoint(path, wider, "cpu"), InputError);
   UNet binary(UNetOptions(1).base_filters(4).mode(OutputMode::binary));
