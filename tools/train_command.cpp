@@ -62,8 +62,8 @@ void add_train_command(CLI::App& app, Runner& run) {
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<std::string>("--resume", "resume", "Continue from this checkpoint (last.pt)");
   flags->option<std::string>("--init", "init",
-                             "Fine-tune: start from this model's weights (same model options, e.g. the shipped "
-                             "model with examples/train-contour-scale.json) with a fresh optimizer");
+                             "Fine-tune: start from this model's weights (same model options but dropout, e.g. the "
+                             "shipped model with examples/train-contour-scale.json) with a fresh optimizer");
   flags->flag("--overwrite", "overwrite", "Start anew in a run folder that holds checkpoints");
   sub->callback([&run, flags] {
     run = [flags] {
