@@ -40,6 +40,11 @@ void add_convert_command(CLI::App& app, Runner& run) {
       ->check(CLI::PositiveNumber);
   flags->option<int>("--channel", "channel",
                      "Channel/page to take (0-based); default: gray as is, RGB -> luminance");
+  flags->option<std::string>("--z-project", "z_project",
+                             "Z-stacks: none (default: refused), max or mean of the z-planes of the channel; "
+                             "OME-TIFF / ImageJ descriptions say which pages are channels and z-planes, "
+                             "pages of other files are all projected")
+      ->check(CLI::IsMember({"none", "max", "mean"}));
   flags->option<int>("--channels", "channels", "Store 1 channel (default) or 3 (RGB)")
       ->check(CLI::IsMember({1, 3}));
   flags->option<std::string>("--normalize", "normalize.method", "minmax (default) | percentile")

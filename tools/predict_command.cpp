@@ -42,7 +42,13 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->option<std::string>("--out,-o", "out", "Output folder");
   flags->option<std::string>("--model,-m", "model", "Checkpoint (default: the shipped model)");
   flags->option<std::string>("--glob", "glob", "File-name pattern in folders, e.g. '*_w1*.tif'");
-  flags->option<int>("--channel,-c", "channel", "Channel/page to segment (default: as trained)");
+  flags->option<int>("--channel,-c", "channel",
+                     "Channel to segment (default: as trained); the channel of an OME-TIFF or ImageJ "
+                     "hyperstack, a page of other multi-page files");
+  flags->option<std::string>("--z-project", "z_project",
+                             "Z-stacks: max or mean of the z-planes (default: as trained, i.e. none: a stack "
+                             "is refused); pages of files without an OME-TIFF / ImageJ description all projected")
+      ->check(CLI::IsMember({"none", "max", "mean"}));
   flags->option<std::string>("--polarity", "polarity",
                              "keep | auto | invert the scaled intensities (default: as the model's training "
                              "data; auto inverts images with a bright background)")

@@ -4,10 +4,24 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace nucseg {
+
+/// How the pages of a multi-page file divide into channels, z-planes and time points, as its
+/// OME-XML or ImageJ description states.
+struct StackLayout {
+  int channels = 1;
+  int z_planes = 1;
+  int frames = 1;
+  std::string order = "CZT";  ///< the three dimensions, fastest-varying page index first
+  std::string described_by;   ///< "OME-XML" or "ImageJ"
+  int pages() const { return channels * z_planes * frames; }
+  /// Page index of channel c, z-plane z, frame t.
+  int page(int c, int z, int t) const;
+};
 
 struct RawImage {
   int channels = 0;
@@ -19,6 +33,8 @@ struct RawImage {
   std::string source;          ///< file it came from
   std::string component_type;  ///< on-disk pixel type, e.g. "uint16"
   bool color = false;  ///< channels are the R,G,B(,A) components of colour pixels (not pages)
+  /// Set for a multi-page file whose description says which pages are channels and z-planes.
+  std::optional<StackLayout> stack;
 
   RawImage() = default;
   RawImage(int c, int h, int w) : channels(c), height(h), width(w),

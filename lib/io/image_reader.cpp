@@ -228,6 +228,9 @@ RawImage read_image(const std::string& path) {
       img.pixel_size_y = px->first;
       img.pixel_size_x = px->second;
     }
+    // A description that accounts for every page says which are channels and z-planes.
+    if (!img.color && img.channels > 1)
+      if (auto layout = stack_layout(*tiff); layout && layout->pages() == img.channels) img.stack = layout;
   } else if (fs::extension_lower(path) == ".lsm") {
     // ITK's LSMImageIO copies the Zeiss CZ_LSMINFO voxel sizes, which are in metres.
     const double x = io->GetSpacing(0) * 1e6, y = io->GetSpacing(1) * 1e6;

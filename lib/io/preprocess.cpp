@@ -45,9 +45,76 @@ void resample_plane(const Pixel* in, int h, int w, Pixel* out, int oh, int ow) {
 
 }  // namespace
 
+void check_z_project(const std::string& z_project) {
+  if (z_project != "none" && z_project != "max" && z_project != "mean")
+    throw ConfigError("z_project must be none, max or mean, found '" + z_project + "'");
+}
+
+namespace {
+
+/// One channel of `out_channels` (repeated) from the max or mean of `pages` of `img`.
+RawImage project_pages(const RawImage& img, const std::vector<int>& pages, const ChannelRule& rule) {
+  RawImage out(rule.out_channels, img.height, img.width);
+  out.pixel_size_x = img.pixel_size_x;
+  out.pixel_size_y = img.pixel_size_y;
+  out.source = img.source;
+  out.component_type = img.component_type;
+  const std::size_t n = img.plane_size();
+  float* o = out.plane(0);
+  std::copy(img.plane(pages[0]), img.plane(pages[0]) + n, o);
+  for (std::size_t k = 1; k < pages.size(); ++k) {
+    const float* p = img.plane(pages[k]);
+    if (rule.z_project == "max") {
+      for (std::size_t i = 0; i < n; ++i) o[i] = std::max(o[i], p[i]);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) o[i] += p[i];
+    }
+  }
+  if (rule.z_project == "mean")
+    for (std::size_t i = 0; i < n; ++i) o[i] /= static_cast<float>(pages.size());
+  for (int c = 1; c < rule.out_channels; ++c) std::copy(o, o + n, out.plane(c));
+  return out;
+}
+
+RawImage select_from_stack(const RawImage& img, const StackLayout& s, const ChannelRule& rule) {
+  const std::string what = "'" + img.source + "' holds " + std::to_string(s.channels) + " channel(s) x " +
+                           std::to_string(s.z_planes) + " z-plane(s) x " + std::to_string(s.frames) +
+                           " time point(s) (its " + s.described_by + " description)";
+  if (s.frames > 1)
+    throw InputError("cannot segment a time series: " + what +
+                     "; nucseg segments one 2-D image per file: save the time points as separate files");
+  int c = rule.channel;
+  if (c < 0 && s.channels == 1) c = 0;
+  if (c < 0) throw InputError("cannot pick a channel: " + what + "; choose one with --channel (from 0)");
+  if (c >= s.channels)
+    throw InputError("cannot take channel " + std::to_string(c) + ": " + what + ", channels numbered from 0");
+  if (s.z_planes > 1 && rule.z_project == "none")
+    throw InputError("cannot segment a z-stack as one image: " + what +
+                     "; project its z-planes with --z-project max (or mean)");
+  std::vector<int> pages;
+  for (int z = 0; z < s.z_planes; ++z) pages.push_back(s.page(c, z, 0));
+  ChannelRule one = rule;
+  if (s.z_planes == 1) one.z_project = "max";  // one plane: a copy
+  return project_pages(img, pages, one);
+}
+
+}  // namespace
+
 RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
   if (rule.out_channels != 1 && rule.out_channels != 3) {
     throw ConfigError("channels must be 1 or 3, found " + std::to_string(rule.out_channels));
+  }
+  check_z_project(rule.z_project);
+  if (img.stack) return select_from_stack(img, *img.stack, rule);
+  if (rule.z_project != "none" && !img.color && img.channels > 1) {
+    if (rule.channel >= 0)
+      throw InputError("cannot both pick page " + std::to_string(rule.channel) + " and project the pages of '" +
+                       img.source + "': its " + std::to_string(img.channels) +
+                       " pages come without an OME-XML or ImageJ description of channels and z-planes, so "
+                       "either --channel picks one page or --z-project projects them all");
+    std::vector<int> pages(static_cast<std::size_t>(img.channels));
+    for (int k = 0; k < img.channels; ++k) pages[static_cast<std::size_t>(k)] = k;
+    return project_pages(img, pages, rule);
   }
   RawImage out(rule.out_channels, img.height, img.width);
   out.pixel_size_x = img.pixel_size_x;
@@ -77,7 +144,7 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
     } else {
       throw InputError("cannot pick a channel of '" + img.source + "': it has " +
                        std::to_string(img.channels) +
-                       " channels or pages; choose one with --channel");
+                       " channels or pages; choose one with --channel, or project z-planes with --z-project max");
     }
     return out;
   }

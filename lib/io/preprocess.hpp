@@ -12,11 +12,21 @@ namespace nucseg::io {
 struct ChannelRule {
   int channel = -1;     ///< >= 0: take this channel (or page) only
   int out_channels = 1; ///< 1: one channel (luminance for RGB/RGBA); 3: keep RGB
+  /// "none", "max" or "mean": how the z-planes of a stack become one 2-D image.
+  std::string z_project = "none";
 };
 
+/// Checks a z_project name; throws ConfigError naming the allowed values.
+void check_z_project(const std::string& z_project);
+
 /// Applies `rule`. One channel: a gray image stays; colour RGB(A) pixels become Rec. 601 luminance
-/// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha keeps gray; stacks of pages
-/// (multi-page TIFF) need an explicit channel. Three channels: RGB(A) keeps R, G, B; gray is repeated.
+/// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha keeps gray. Three channels: RGB(A)
+/// keeps R, G, B; gray is repeated.
+/// Multi-page files: when their OME-XML or ImageJ description says which pages are channels and
+/// z-planes (RawImage::stack), `channel` is a channel (needed when there are several) and the
+/// z-planes of that channel are projected by `z_project` (needed when there are several); time
+/// series are refused. Otherwise every page is a channel: `channel` picks one page, or
+/// `z_project` projects them all.
 /// Throws InputError naming the file when the rule cannot apply.
 RawImage select_channels(const RawImage& img, const ChannelRule& rule);
 

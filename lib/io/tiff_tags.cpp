@@ -1,6 +1,8 @@
 #include "io/tiff_tags.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -145,6 +147,59 @@ std::optional<std::pair<double, double>> pixel_size_um(const TiffMetadata& meta)
     }
   }
   return std::nullopt;
+}
+
+std::optional<StackLayout> stack_layout(const TiffMetadata& meta) {
+  const std::string& d = meta.image_description;
+  const auto positive = [](const std::string& text) -> int {
+    try {
+      std::size_t used = 0;
+      const long v = std::stol(text, &used);
+      return used == text.size() && v >= 1 && v <= (1 << 20) ? static_cast<int>(v) : 0;
+    } catch (const std::exception&) {
+      return 0;
+    }
+  };
+  StackLayout s;
+  if (d.find("<OME") != std::string::npos) {
+    const std::regex image_re("<(\\w+:)?Image[\\s>]");
+    const auto images = std::distance(std::sregex_iterator(d.begin(), d.end(), image_re), std::sregex_iterator());
+    const auto at = d.find("<Pixels");
+    const auto ns_at = d.find(":Pixels ");
+    const auto start = at != std::string::npos ? at : ns_at;
+    if (images != 1 || start == std::string::npos) return std::nullopt;
+    const std::string pixels = d.substr(start, d.find('>', start) - start);
+    const auto attr = [&](const std::string& name) -> std::string {
+      const std::regex re("\\s" + name + "=\"([^\"]*)\"");
+      std::smatch m;
+      return std::regex_search(pixels, m, re) ? m[1].str() : std::string();
+    };
+    s.channels = positive(attr("SizeC"));
+    s.z_planes = positive(attr("SizeZ"));
+    s.frames = positive(attr("SizeT"));
+    const std::string order = attr("DimensionOrder");
+    if (order.size() != 5 || order.compare(0, 2, "XY") != 0) return std::nullopt;
+    s.order = order.substr(2);
+    std::string sorted = s.order;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted != "CTZ") return std::nullopt;
+    s.described_by = "OME-XML";
+  } else if (d.rfind("ImageJ=", 0) == 0) {
+    const auto field = [&](const std::string& name) -> int {
+      const std::regex re("(^|\\n)" + name + "=([^\\n]*)");
+      std::smatch m;
+      return std::regex_search(d, m, re) ? positive(m[2].str()) : 1;
+    };
+    s.channels = field("channels");
+    s.z_planes = field("slices");
+    s.frames = field("frames");
+    s.order = "CZT";
+    s.described_by = "ImageJ";
+  } else {
+    return std::nullopt;
+  }
+  if (s.channels < 1 || s.z_planes < 1 || s.frames < 1) return std::nullopt;
+  return s;
 }
 
 }  // namespace nucseg::io

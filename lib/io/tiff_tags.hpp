@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "io/image.hpp"
+
 namespace nucseg::io {
 
 struct TiffMetadata {
@@ -19,5 +21,11 @@ std::optional<TiffMetadata> read_tiff_metadata(const std::string& path);
 
 /// Pixel size (y, x) in µm from OME-XML or an ImageJ description; nullopt if not stated.
 std::optional<std::pair<double, double>> pixel_size_um(const TiffMetadata& meta);
+
+/// The channels, z-planes and frames that the pages of a file hold, from the first IFD's
+/// OME-XML (one Image: SizeC, SizeZ, SizeT, DimensionOrder of its Pixels) or ImageJ hyperstack
+/// description (channels=, slices=, frames=; channels vary fastest); nullopt if it states none
+/// or states something unusable (several OME Images, sizes below 1, an unknown order).
+std::optional<StackLayout> stack_layout(const TiffMetadata& meta);
 
 }  // namespace nucseg::io

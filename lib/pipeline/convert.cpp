@@ -50,6 +50,8 @@ ConvertOptions ConvertOptions::from_json(const json& c) {
                       "(--native-size), not a fixed size");
   o.channel(config::value_or(c, "channel", -1));
   o.channels(config::value_or(c, "channels", 1));
+  o.z_project(config::value_or<std::string>(c, "z_project", "none"));
+  io::check_z_project(o.z_project());
   io::NormalizeOptions norm;
   if (c.contains("normalize")) {
     const auto& n = c["normalize"];
@@ -93,6 +95,7 @@ json ConvertOptions::to_json() const {
               {"target_diameter", target_diameter()},
               {"channel", channel()},
               {"channels", channels()},
+              {"z_project", z_project()},
               {"normalize",
                {{"method", normalize().method},
                 {"percentiles", {normalize().low_percentile, normalize().high_percentile}},
@@ -161,7 +164,7 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
   p.meta.original_channels = raw.channels;
   p.meta.original_height = raw.height;
   p.meta.original_width = raw.width;
-  RawImage img = io::select_channels(raw, io::ChannelRule{o.channel(), o.channels()});
+  RawImage img = io::select_channels(raw, io::ChannelRule{o.channel(), o.channels(), o.z_project()});
   raw = RawImage();
   std::optional<LabelImage> mask;
   if (labelled) {

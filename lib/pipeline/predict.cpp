@@ -126,6 +126,8 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.glob(config::value_or<std::string>(c, "glob", ""));
   o.recursive(config::value_or(c, "recursive", true));
   o.channel(config::value_or(c, "channel", -1));
+  o.z_project(config::value_or<std::string>(c, "z_project", ""));
+  if (!o.z_project().empty()) io::check_z_project(o.z_project());
   o.polarity(config::value_or<std::string>(c, "polarity", ""));
   if (!o.polarity().empty()) io::check_polarity(o.polarity());
   o.pattern(config::value_or<std::string>(c, "pattern", "auto"));
@@ -179,7 +181,7 @@ PredictOptions PredictOptions::from_json(const json& c) {
 json PredictOptions::to_json() const {
   return json{{"input", input()},       {"out", out()},
               {"model", model()},       {"glob", glob()},
-              {"recursive", recursive()}, {"channel", channel()},
+              {"recursive", recursive()}, {"channel", channel()}, {"z_project", z_project()},
               {"polarity", polarity()},
               {"pattern", pattern()},   {"mode", mode()},
               {"tile_size", tile_size()}, {"overlap", overlap()},
@@ -256,6 +258,9 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
     m.data_target_diameter = convert["target_diameter"].get<double>();
   m.channel_rule.out_channels = convert.value("channels", m.loaded.options.in_channels());
   if (o.channel() >= 0) m.channel_rule.channel = o.channel();
+  m.channel_rule.z_project = convert.value("z_project", std::string("none"));
+  if (!o.z_project().empty()) m.channel_rule.z_project = o.z_project();
+  io::check_z_project(m.channel_rule.z_project);
   if (m.channel_rule.out_channels != m.loaded.options.in_channels())
     m.channel_rule.out_channels = m.loaded.options.in_channels();
   const json norm = data.value("normalization", json::object());
@@ -301,6 +306,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
               {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};
   // Only when set, so that runs from before these options existed stay resumable.
   if (o.tta() != 1) s["tta"] = o.tta();
+  if (m.channel_rule.z_project != "none") s["z_project"] = m.channel_rule.z_project;
   // Runs from before denoise existed (no smoothing) are redone: auto may smooth.
   if (o.denoise() != "off") s["denoise"] = json{{"denoise", o.denoise()}, {"noise", kDenoiseNoise}, {"sigma", kDenoiseSigma}};
   if (o.scale() != 1.0) s["scale"] = o.scale();

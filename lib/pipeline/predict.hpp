@@ -78,6 +78,8 @@ struct PredictOptions {
   NUCSEG_ARG(std::string, glob) = "";  ///< file-name pattern for folder inputs
   NUCSEG_ARG(bool, recursive) = true;
   NUCSEG_ARG(int, channel) = -1;       ///< channel/page to segment; -1 = as in training
+  /// z-stacks: "none", "max" or "mean" (io::ChannelRule); "" = as the training data was converted.
+  NUCSEG_ARG(std::string, z_project) = "";
   /// Intensity polarity after scaling ("keep", "auto", "invert"); "" = as the model's training data.
   NUCSEG_ARG(std::string, polarity) = "";
   NUCSEG_ARG(std::string, pattern) = "auto";  ///< metadata preset or regex with named groups

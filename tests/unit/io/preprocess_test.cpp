@@ -47,6 +47,76 @@ TEST(SelectChannels, RefusesOutOfRangeAndAmbiguous) {
   EXPECT_THROW(select_channels(ramp(3, 2, 2), {-1, 1}), InputError);  // 3 pages are not RGB
 }
 
+/// Pages of a 2-channel x 3-plane stack in XYCZT order: page p holds p * 10 + x.
+RawImage hyperstack(const std::string& order = "CZT") {
+  RawImage img(6, 2, 3);
+  for (int p = 0; p < 6; ++p)
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 3; ++x) img.at(p, y, x) = static_cast<float>(10 * p + x);
+  img.source = "stack.ome.tif";
+  StackLayout s;
+  s.channels = 2;
+  s.z_planes = 3;
+  s.order = order;
+  s.described_by = "OME-XML";
+  img.stack = s;
+  return img;
+}
+
+TEST(SelectChannels, HyperstackChannelIsAChannelAndZPlanesAreProjected) {
+  const auto img = hyperstack();
+  // Channel 1 is pages 1, 3, 5; max is page 5, mean page 3.
+  const auto mx = select_channels(img, {1, 1, "max"});
+  ASSERT_EQ(mx.channels, 1);
+  EXPECT_FALSE(mx.stack);
+  EXPECT_FLOAT_EQ(mx.at(0, 1, 2), 52);
+  EXPECT_FLOAT_EQ(select_channels(img, {1, 1, "mean"}).at(0, 0, 1), 31);
+  EXPECT_FLOAT_EQ(select_channels(img, {0, 1, "max"}).at(0, 0, 0), 40);
+  const auto three = select_channels(img, {0, 3, "mean"});
+  ASSERT_EQ(three.channels, 3);
+  EXPECT_FLOAT_EQ(three.at(2, 0, 0), 20);
+  // Z fastest: channel 1 is pages 3, 4, 5.
+  EXPECT_FLOAT_EQ(select_channels(hyperstack("ZCT"), {1, 1, "mean"}).at(0, 0, 0), 40);
+}
+
+TEST(SelectChannels, HyperstacksNeedAChannelAProjectionAndNoTime) {
+  const auto img = hyperstack();
+  const auto message = [](const RawImage& i, const ChannelRule& r) {
+    try {
+      select_channels(i, r);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(img, {-1, 1, "max"}).find("choose one with --channel"), std::string::npos);
+  EXPECT_NE(message(img, {1, 1, "none"}).find("--z-project max"), std::string::npos);
+  EXPECT_NE(message(img, {2, 1, "max"}).find("cannot take channel 2: 'stack.ome.tif' holds 2 channel(s) x 3 z-plane(s)"),
+            std::string::npos);
+  auto timed = img;
+  timed.stack->z_planes = 1;
+  timed.stack->frames = 3;
+  EXPECT_NE(message(timed, {1, 1, "max"}).find("time series"), std::string::npos);
+  // One channel and one plane: nothing to choose.
+  auto single = hyperstack();
+  single.stack->channels = 6;
+  single.stack->z_planes = 1;
+  EXPECT_FLOAT_EQ(select_channels(single, {4, 1}).at(0, 0, 1), 41);
+  EXPECT_THROW(select_channels(img, {0, 1, "median"}), ConfigError);
+}
+
+TEST(SelectChannels, PagesWithoutADescriptionAreProjectedWhole) {
+  auto img = ramp(4, 2, 3);  // page k holds 100 k + x
+  EXPECT_FLOAT_EQ(select_channels(img, {-1, 1, "max"}).at(0, 1, 1), 301);
+  EXPECT_FLOAT_EQ(select_channels(img, {-1, 1, "mean"}).at(0, 0, 2), 152);
+  EXPECT_FLOAT_EQ(select_channels(img, {2, 1}).at(0, 0, 2), 202);  // a page, as before
+  EXPECT_THROW(select_channels(img, {2, 1, "max"}), InputError);    // a page or all of them?
+  // Colour pixels are no stack: the projection leaves them to the luminance rule.
+  RawImage rgb = ramp(3, 1, 1);
+  rgb.color = true;
+  EXPECT_FLOAT_EQ(select_channels(rgb, {-1, 1, "max"}).at(0, 0, 0), 0.587f * 100 + 0.114f * 200);
+}
+
 TEST(Resize, ConstantStaysConstantAndRampStaysMonotonic) {
   RawImage c(1, 37, 51);
   std::fill(c.pixels.begin(), c.pixels.end(), 3.5f);
