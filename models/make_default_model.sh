@@ -7,6 +7,7 @@
 #   2b. convert again with --polarity auto (bright-background images turned over) and fine-tune
 #      on that: examples/train-finetune-polarity.json (early-stopped after 7 epochs), then
 #      examples/train-finetune-polarity-2.json from its last epoch (last.pt);
+#   2c. fine-tune that without dropout (examples/train-finetune-nodropout.json);
 #   3. segment the 66 held-out test images at native resolution (tiles + watershed) and
 #      score them against their hand-made masks with nucseg evaluate.
 # Also trains and scores the seed recipe (128x128 resize, binary, BCE) for comparison.
@@ -44,8 +45,11 @@ PY
   --data "$WORK/dsb-native-auto.h5" --out "$WORK/polarity" -j "$THREADS" --overwrite
 "$NUCSEG" train --config examples/train-finetune-polarity-2.json --init "$WORK/polarity/last.pt" \
   --data "$WORK/dsb-native-auto.h5" --out "$WORK/polarity-2" -j "$THREADS" --overwrite
+# (b, stage 4) the same without dropout (the network is short of capacity, not over-fitting).
+"$NUCSEG" train --config examples/train-finetune-nodropout.json --init "$WORK/polarity-2/best.pt" \
+  --data "$WORK/dsb-native-auto.h5" --out "$WORK/nodropout" -j "$THREADS" --overwrite
 test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
-"$NUCSEG" predict --model "$WORK/polarity-2/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
+"$NUCSEG" predict --model "$WORK/nodropout/best.pt" --input "$WORK/test.txt" --out "$WORK/pred-contour" \
   --overlays 0 -j "$THREADS" --no-resume
 "$NUCSEG" evaluate --pred "$WORK/pred-contour/masks" --truth "$DSB" --out "$WORK/eval-contour"
 /usr/bin/python3 models/score_by_kind.py "$WORK/eval-contour/evaluation.csv" "$DSB"  # fluorescence vs tissue
@@ -58,4 +62,4 @@ test_list "$WORK/dsb-native.h5" "$WORK/test.txt"
   --mode resize --overlays 0 -j "$THREADS" --no-resume
 "$NUCSEG" evaluate --pred "$WORK/pred-seed/masks" --truth "$DSB" --out "$WORK/eval-seed"
 
-echo "shipped candidate: $WORK/polarity-2/best.pt -> copy to models/nucseg-default.pt"
+echo "shipped candidate: $WORK/nodropout/best.pt -> copy to models/nucseg-default.pt"
