@@ -33,6 +33,7 @@ struct RawImage {
   std::string source;          ///< file it came from
   std::string component_type;  ///< on-disk pixel type, e.g. "uint16"
   bool color = false;  ///< channels are the R,G,B(,A) components of colour pixels (not pages)
+  bool paged = false;  ///< channels are the pages of a multi-page file (not gray + alpha)
   /// Set for a multi-page file whose description says which pages are channels and z-planes.
   std::optional<StackLayout> stack;
 

@@ -201,10 +201,12 @@ RawImage read_image(const std::string& path) {
       img.pixels[i] = int32->is_signed ? static_cast<float>(static_cast<std::int32_t>(v))
                                        : static_cast<float>(v);
     }
+    img.paged = int32->pages > 1;
   } else if (dims == 3) {
     img = RawImage(static_cast<int>(io->GetDimensions(2)), static_cast<int>(io->GetDimensions(1)),
                    static_cast<int>(io->GetDimensions(0)));
     img.pixels = read_all<float>(*io, path);  // pages are planes: C,Y,X
+    img.paged = true;
   } else {
     const int c = static_cast<int>(comps);
     img = RawImage(c, static_cast<int>(io->GetDimensions(1)), static_cast<int>(io->GetDimensions(0)));

@@ -134,8 +134,9 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
     return out;
   }
   const bool rgb = img.color && (img.channels == 3 || img.channels == 4);
+  const bool gray_alpha = img.channels == 2 && !img.paged;  // two pages are two channels
   if (rule.out_channels == 1) {
-    if (img.channels == 1 || img.channels == 2) {
+    if (img.channels == 1 || gray_alpha) {
       std::copy(img.plane(0), img.plane(0) + n, out.plane(0));
     } else if (rgb) {
       const float *r = img.plane(0), *g = img.plane(1), *b = img.plane(2);
@@ -150,7 +151,7 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
   }
   if (rgb) {
     for (int c = 0; c < 3; ++c) std::copy(img.plane(c), img.plane(c) + n, out.plane(c));
-  } else if (img.channels == 1 || img.channels == 2) {
+  } else if (img.channels == 1 || gray_alpha) {
     for (int c = 0; c < 3; ++c) std::copy(img.plane(0), img.plane(0) + n, out.plane(c));
   } else {
     throw InputError("cannot make 3 channels of '" + img.source + "': it has " +

@@ -20,7 +20,8 @@ struct ChannelRule {
 void check_z_project(const std::string& z_project);
 
 /// Applies `rule`. One channel: a gray image stays; colour RGB(A) pixels become Rec. 601 luminance
-/// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha keeps gray. Three channels: RGB(A)
+/// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha pixels keep gray (two pages are two
+/// channels: one must be chosen). Three channels: RGB(A)
 /// keeps R, G, B; gray is repeated.
 /// Multi-page files: when their OME-XML or ImageJ description says which pages are channels and
 /// z-planes (RawImage::stack), `channel` is a channel (needed when there are several) and the

@@ -1,4 +1,5 @@
 #include "io/image_reader.hpp"
+#include "io/preprocess.hpp"
 
 #include <gtest/gtest.h>
 
@@ -60,7 +61,16 @@ TEST(ImageReader, MultiPageTiffPagesBecomeChannels) {
   const RawImage img = read_image(path);
   ASSERT_EQ(img.channels, 3);
   EXPECT_FALSE(img.color) << "pages of a stack are not colour components";
+  EXPECT_TRUE(img.paged);
   EXPECT_FLOAT_EQ(img.at(2, 1, 1), 11);
+  // Two pages are two channels (a nuclear stain and another), not gray + alpha: no silent pick.
+  const auto two = dir.file("two.tif");
+  nucseg::testing::write_stack_u16(two, 2, 2, 2, std::vector<std::uint16_t>(v.begin(), v.begin() + 8));
+  const RawImage pair = read_image(two);
+  ASSERT_TRUE(pair.paged);
+  EXPECT_THROW(select_channels(pair, {}), InputError);
+  EXPECT_FLOAT_EQ(select_channels(pair, {1, 1}).at(0, 1, 0), 6);
+  EXPECT_FLOAT_EQ(select_channels(pair, {-1, 1, "max"}).at(0, 0, 1), 5);
 }
 
 TEST(ImageReader, FloatTiffWithNanIsRefusedNamingFileAndPixel) {
