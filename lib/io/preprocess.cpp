@@ -91,11 +91,9 @@ RawImage select_from_stack(const RawImage& img, const StackLayout& s, const Chan
   if (s.z_planes > 1 && rule.z_project == "none")
     throw InputError("cannot segment a z-stack as one image: " + what +
                      "; project its z-planes with --z-project max (or mean)");
-  std::vector<int> pages;
+  std::vector<int> pages;  // one plane: project_pages copies it
   for (int z = 0; z < s.z_planes; ++z) pages.push_back(s.page(c, z, 0));
-  ChannelRule one = rule;
-  if (s.z_planes == 1) one.z_project = "max";  // one plane: a copy
-  return project_pages(img, pages, one);
+  return project_pages(img, pages, rule);
 }
 
 }  // namespace
