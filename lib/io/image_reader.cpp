@@ -231,7 +231,7 @@ RawImage read_image(const std::string& path) {
       img.pixel_size_x = px->second;
     }
     // A description that accounts for every page says which are channels and z-planes.
-    if (!img.color && img.channels > 1)
+    if (img.paged)
       if (auto layout = stack_layout(*tiff); layout && layout->pages() == img.channels) img.stack = layout;
   } else if (fs::extension_lower(path) == ".lsm") {
     // ITK's LSMImageIO copies the Zeiss CZ_LSMINFO voxel sizes, which are in metres.

@@ -52,13 +52,20 @@ void check_z_project(const std::string& z_project) {
 
 namespace {
 
-/// One channel of `out_channels` (repeated) from the max or mean of `pages` of `img`.
-RawImage project_pages(const RawImage& img, const std::vector<int>& pages, const ChannelRule& rule) {
-  RawImage out(rule.out_channels, img.height, img.width);
+/// select_channels' output for `img`: its size, source, type and pixel size, zero pixels.
+RawImage selected_like(const RawImage& img, int out_channels) {
+  RawImage out(out_channels, img.height, img.width);
   out.pixel_size_x = img.pixel_size_x;
   out.pixel_size_y = img.pixel_size_y;
   out.source = img.source;
   out.component_type = img.component_type;
+  out.color = out_channels == 3;
+  return out;
+}
+
+/// One channel of `out_channels` (repeated) from the max or mean of `pages` of `img`.
+RawImage project_pages(const RawImage& img, const std::vector<int>& pages, const ChannelRule& rule) {
+  RawImage out = selected_like(img, rule.out_channels);
   const std::size_t n = img.plane_size();
   float* o = out.plane(0);
   std::copy(img.plane(pages[0]), img.plane(pages[0]) + n, o);
@@ -104,7 +111,7 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
   }
   check_z_project(rule.z_project);
   if (img.stack) return select_from_stack(img, *img.stack, rule);
-  if (rule.z_project != "none" && !img.color && img.channels > 1) {
+  if (rule.z_project != "none" && img.paged) {
     if (rule.channel >= 0)
       throw InputError("cannot both pick page " + std::to_string(rule.channel) + " and project the pages of '" +
                        img.source + "': its " + std::to_string(img.channels) +
@@ -114,12 +121,7 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
     for (int k = 0; k < img.channels; ++k) pages[static_cast<std::size_t>(k)] = k;
     return project_pages(img, pages, rule);
   }
-  RawImage out(rule.out_channels, img.height, img.width);
-  out.pixel_size_x = img.pixel_size_x;
-  out.pixel_size_y = img.pixel_size_y;
-  out.source = img.source;
-  out.component_type = img.component_type;
-  out.color = rule.out_channels == 3;
+  RawImage out = selected_like(img, rule.out_channels);
   const std::size_t n = img.plane_size();
   if (rule.channel >= 0) {
     if (rule.channel >= img.channels) {

@@ -107,6 +107,7 @@ TEST(SelectChannels, HyperstacksNeedAChannelAProjectionAndNoTime) {
 
 TEST(SelectChannels, PagesWithoutADescriptionAreProjectedWhole) {
   auto img = ramp(4, 2, 3);  // page k holds 100 k + x
+  img.paged = true;  // as read_image marks a multi-page file
   EXPECT_FLOAT_EQ(select_channels(img, {-1, 1, "max"}).at(0, 1, 1), 301);
   EXPECT_FLOAT_EQ(select_channels(img, {-1, 1, "mean"}).at(0, 0, 2), 152);
   EXPECT_FLOAT_EQ(select_channels(img, {2, 1}).at(0, 0, 2), 202);  // a page, as before
