@@ -2,6 +2,11 @@
 function(nucseg_project_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
     -Wno-unused-parameter)
+  # GCC 12 in C++20 mode reports -Wrestrict on libstdc++'s own std::string concatenation
+  # (GCC bug 105329), which is no error of this code.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13 AND CMAKE_CXX_STANDARD GREATER_EQUAL 20)
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
   if(NUCSEG_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -39,10 +39,10 @@ int main(int argc, char** argv) {
   // Under an MPI launcher a failing rank must end the whole job (MPI_Abort), so that no
   // other rank waits forever in a collective.
   auto fail = [](const std::string& message, ExitCode code) {
-    spdlog::error("{}", message);
+    log::error("{}", message);
     if (mpi::active()) {
-      spdlog::error("rank {} of {} failed: aborting the MPI job", mpi::rank(), mpi::size());
-      spdlog::default_logger()->flush();
+      log::error("rank {} of {} failed: aborting the MPI job", mpi::rank(), mpi::size());
+      log::flush();
       mpi::abort_job(static_cast<int>(code));
     }
     return static_cast<int>(code);
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     log::setup_logging(log_setup);
     // srun without an MPI plugin starts N independent copies that each do the whole job.
     if (const char* ntasks = std::getenv("SLURM_NTASKS"); ntasks && std::atoi(ntasks) > 1 && mpi::size() == 1)
-      spdlog::warn("SLURM_NTASKS={} but this process is not part of an MPI job (world size 1): every task "
+      log::warn("SLURM_NTASKS={} but this process is not part of an MPI job (world size 1): every task "
                    "will do the whole job. Launch with 'srun --mpi=pmix' (or mpirun) to share the work.",
                    ntasks);
     install_interrupt_handlers();

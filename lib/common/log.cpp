@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -8,6 +10,28 @@
 #include "common/error.hpp"
 
 namespace nucseg::log {
+
+namespace {
+
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::debug: return spdlog::level::debug;
+    case Level::info: return spdlog::level::info;
+    case Level::warn: return spdlog::level::warn;
+    case Level::error: return spdlog::level::err;
+  }
+  return spdlog::level::err;
+}
+
+}  // namespace
+
+bool enabled(Level level) { return spdlog::default_logger_raw()->should_log(to_spdlog(level)); }
+
+void write(Level level, const std::string& message) {
+  spdlog::default_logger_raw()->log(to_spdlog(level), message);
+}
+
+void flush() { spdlog::default_logger_raw()->flush(); }
 
 void setup_logging(const LogSetup& setup) {
   const auto level = spdlog::level::from_str(setup.level);

@@ -1,30 +1,40 @@
 #pragma once
 /// Logging facade. Library code logs through nucseg::log::*; only tools configure sinks
 /// (setup_logging). Under MPI, rank 0 writes to the console, every rank may write a file,
-/// and lines carry the rank.
-#include <spdlog/spdlog.h>
-
+/// and lines carry the rank. Neither spdlog nor fmt is included here: torch code logs too.
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <string_view>
+
+#include "common/format.hpp"
 
 namespace nucseg::log {
 
+enum class Level { debug, info, warn, error };
+
+/// Whether a message of `level` reaches any sink (formatting is skipped when not).
+bool enabled(Level level);
+/// Writes one formatted message.
+void write(Level level, const std::string& message);
+/// Writes everything buffered to the sinks.
+void flush();
+
 template <class... Args>
-void debug(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::debug(fmt, std::forward<Args>(args)...);
+void debug(std::string_view pattern, const Args&... args) {
+  if (enabled(Level::debug)) write(Level::debug, format(pattern, args...));
 }
 template <class... Args>
-void info(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::info(fmt, std::forward<Args>(args)...);
+void info(std::string_view pattern, const Args&... args) {
+  if (enabled(Level::info)) write(Level::info, format(pattern, args...));
 }
 template <class... Args>
-void warn(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::warn(fmt, std::forward<Args>(args)...);
+void warn(std::string_view pattern, const Args&... args) {
+  if (enabled(Level::warn)) write(Level::warn, format(pattern, args...));
 }
 template <class... Args>
-void error(spdlog::format_string_t<Args...> fmt, Args&&... args) {
-  spdlog::error(fmt, std::forward<Args>(args)...);
+void error(std::string_view pattern, const Args&... args) {
+  if (enabled(Level::error)) write(Level::error, format(pattern, args...));
 }
 
 struct LogSetup {
