@@ -5,6 +5,17 @@ find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(Torch REQUIRED)
+# LibTorch 2.13 and later need C++20 from every file that includes ATen; older ones build as C++17.
+if(DEFINED Torch_VERSION AND Torch_VERSION VERSION_GREATER_EQUAL 2.13)
+  set(CMAKE_CXX_STANDARD 20)
+endif()
+# A LibTorch built with CUDA (the Python package index's wheel) brings c10_cuda; Debian's has none.
+if(C10_CUDA_LIBRARY)
+  set(NUCSEG_TORCH_CUDA ON)
+else()
+  set(NUCSEG_TORCH_CUDA OFF)
+endif()
+message(STATUS "nucseg: LibTorch ${Torch_VERSION} (CUDA ${NUCSEG_TORCH_CUDA}), C++${CMAKE_CXX_STANDARD}")
 # libtiff directly: ITK 5.2 neither writes 32-bit integer TIFFs nor reads them correctly.
 find_package(TIFF REQUIRED)
 find_package(PNG REQUIRED)
@@ -29,3 +40,28 @@ target_link_libraries(nucseg_itk INTERFACE ${ITK_LIBRARIES})
 if(NUCSEG_USE_MPI)
   find_package(MPI REQUIRED COMPONENTS CXX)
 endif()
+
+# --- NCCL: reduces gradients of CUDA tensors on the GPU (lib/train/nccl_communicator.cpp).
+# Only with a CUDA LibTorch. The copy next to torch (the Python package index's
+# nvidia/nccl, which torch itself loads) is preferred over the CUDA toolkit's, so that one
+# process never carries two NCCLs. Without it, CUDA tensors are reduced through host memory.
+set(NUCSEG_HAVE_NCCL OFF)
+if(NUCSEG_TORCH_CUDA)
+  set(NUCSEG_TORCH_NCCL_DIR "${TORCH_INSTALL_PREFIX}/../nvidia/nccl")
+  find_path(NUCSEG_NCCL_INCLUDE_DIR nccl.h
+    HINTS ${NUCSEG_TORCH_NCCL_DIR}/include ${CUDAToolkit_INCLUDE_DIRS} ${CUDA_TOOLKIT_ROOT_DIR}/include
+    NO_DEFAULT_PATH)
+  find_path(NUCSEG_NCCL_INCLUDE_DIR nccl.h)
+  find_library(NUCSEG_NCCL_LIBRARY NAMES nccl libnccl.so.2 NAMES_PER_DIR
+    HINTS ${NUCSEG_TORCH_NCCL_DIR}/lib ${CUDAToolkit_LIBRARY_DIR} ${CUDA_TOOLKIT_ROOT_DIR}/lib64
+    NO_DEFAULT_PATH)
+  find_library(NUCSEG_NCCL_LIBRARY NAMES nccl libnccl.so.2)
+  if(NUCSEG_NCCL_INCLUDE_DIR AND NUCSEG_NCCL_LIBRARY)
+    set(NUCSEG_HAVE_NCCL ON)
+    add_library(nucseg_nccl INTERFACE)
+    target_include_directories(nucseg_nccl SYSTEM INTERFACE ${NUCSEG_NCCL_INCLUDE_DIR})
+    target_link_libraries(nucseg_nccl INTERFACE ${NUCSEG_NCCL_LIBRARY})
+  endif()
+endif()
+message(STATUS "nucseg: NCCL ${NUCSEG_HAVE_NCCL} ${NUCSEG_NCCL_LIBRARY}")
+# --- end NCCL

@@ -84,6 +84,9 @@ void add_predict_command(CLI::App& app, Runner& run) {
                         "--target-diameter, else 1.3x the model's training median: small nuclei split "
                         "better enlarged)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
+  flags->option<std::string>("--precision", "precision",
+                             "auto (default: bf16 on GPUs that support it, fp32 on CPUs), fp32, bf16, fp16 (GPU only); "
+                             "weights stay fp32");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");
   flags->option<double>("--outline-threshold", "outline_threshold",

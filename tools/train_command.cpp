@@ -60,6 +60,9 @@ void add_train_command(CLI::App& app, Runner& run) {
   flags->option<int>("--threads,-j", "threads", "Torch threads per rank (default: cores / local ranks)");
   flags->option<int>("--loader-threads", "loader_threads", "Background batch threads (default 2)");
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
+  flags->option<std::string>("--precision", "precision",
+                             "auto (default: bf16 on GPUs that support it, fp32 on CPUs), fp32, bf16, fp16 (GPU only); "
+                             "weights stay fp32");
   flags->option<std::string>("--resume", "resume", "Continue from this checkpoint (last.pt)");
   flags->option<std::string>("--init", "init",
                              "Fine-tune: start from this model's weights (same model options but dropout, e.g. the "

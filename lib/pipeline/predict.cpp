@@ -32,6 +32,7 @@
 #include "measure/tables.hpp"
 #include "model/checkpoint.hpp"
 #include "model/device.hpp"
+#include "model/precision.hpp"
 #include "postprocess/postprocess.hpp"
 #include "store/dataset.hpp"
 
@@ -156,6 +157,8 @@ PredictOptions PredictOptions::from_json(const json& c) {
     throw ConfigError("predict: target_diameter " + std::to_string(o.target_diameter()) +
                       " only applies with diameter or auto_diameter");
   o.device(config::value_or<std::string>(c, "device", "auto"));
+  o.precision(config::value_or<std::string>(c, "precision", "auto"));
+  if (o.precision() != "auto") model::parse_precision(o.precision());
   o.threads(config::value_or(c, "threads", 0));
   const postprocess::PostprocessOptions d;
   o.post()
@@ -189,6 +192,7 @@ json PredictOptions::to_json() const {
               {"diameter", diameter()}, {"auto_diameter", auto_diameter()},
               {"target_diameter", target_diameter()},
               {"device", device()},
+              {"precision", precision()},
               {"threads", threads()},   {"threshold", post().threshold()},
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
               {"split", post().split()}, {"h", post().h()},
@@ -310,6 +314,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   // Runs from before denoise existed (no smoothing) are redone: auto may smooth.
   if (o.denoise() != "off") s["denoise"] = json{{"denoise", o.denoise()}, {"noise", kDenoiseNoise}, {"sigma", kDenoiseSigma}};
   if (o.scale() != 1.0) s["scale"] = o.scale();
+  if (o.precision() != "fp32") s["precision"] = o.precision();
   if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
   if (o.post().seeds() == "predicted") s["predicted_h"] = o.post().predicted_h();
   // The target the scale is computed from, resolved (the rule changed on 2026-11-27: runs
@@ -575,8 +580,7 @@ PredictReport run_predict(const PredictOptions& options) {
                                                         std::max(1, mpi::local_size()));
   torch::set_num_threads(threads);
   itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(static_cast<unsigned>(threads));
-  std::string device = model::resolve_device(o.device());
-  if (device == "cuda" && ranks > 1) device = "cuda:" + std::to_string(mpi::local_rank());
+  const std::string device = model::this_rank_device(o.device());
 
   // The input list: the same on every rank and shard, in a stable order.
   io::InputListOptions list_options;
@@ -596,6 +600,9 @@ PredictReport run_predict(const PredictOptions& options) {
   }
 
   ModelSetup m = load_model(o, device);
+  const model::Precision precision = model::resolve_precision(o.precision(), device);
+  o.precision(model::to_string(precision));
+  if (model::prefers_channels_last(device, precision)) model::to_channels_last(*m.loaded.model);
   const bool contour = model::has_contour_classes(m.loaded.mode());
   if (o.post().min_confidence() < 0) o.post().min_confidence(contour ? kMinConfidence : 0.0);
   if (o.post().seeds() == "predicted" && m.loaded.mode() != model::OutputMode::contour_distance)
@@ -655,9 +662,10 @@ PredictReport run_predict(const PredictOptions& options) {
     fs::write_text_atomic(join(out, ".nucseg/inputs.json"),
                           run_document(o, m, settings, settings_hash, items).dump(1) + "\n");
 
-  log::info("predict: {} image(s) in '{}', {} for this {}; model '{}' ({}, sha256 {}), {} mode, device {}, {} thread(s)",
+  log::info("predict: {} image(s) in '{}', {} for this {}; model '{}' ({}, sha256 {}), {} mode, device {} ({}), {} "
+            "thread(s)",
             items.size(), o.input(), mine.size(), shard ? "shard " + o.shard() : (ranks > 1 ? "rank" : "process"),
-            m.path, model::to_string(m.loaded.mode()), m.sha256.substr(0, 12), o.mode(), device, threads);
+            m.path, model::to_string(m.loaded.mode()), m.sha256.substr(0, 12), o.mode(), device, o.precision(), threads);
 
   // Skip what an earlier run finished.
   std::vector<std::size_t> todo;
@@ -676,7 +684,10 @@ PredictReport run_predict(const PredictOptions& options) {
     log::info("predict: {} image(s) already complete from an earlier run; {} to do", report.skipped, todo.size());
 
   model::UNetImpl* net = m.loaded.model.get();
-  const infer::ForwardFn forward = [net](const at::Tensor& x) { return net->forward(x); };
+  const infer::ForwardFn forward = [net, device, precision](const at::Tensor& x) {
+    const model::AutocastGuard autocast(device, precision);
+    return net->forward(x);
+  };
 
   log::Progress progress("predict", todo.size(), "images");
   io::register_itk_io();  // ITK's singletons exist before the reader thread starts
@@ -822,7 +833,7 @@ PredictReport run_predict(const PredictOptions& options) {
     log::info("predict: {} of {} image(s) smoothed before segmentation (--denoise {}{}; sigma and measured noise in each "
               "image's record under .nucseg/done)",
               smoothed, report.processed, o.denoise(),
-              o.denoise() == "auto" ? fmt::format(": noise above {}", kDenoiseNoise) : std::string());
+              o.denoise() == "auto" ? format(": noise above {}", kDenoiseNoise) : std::string());
 
   // Tables: merged by rank 0 once every rank is done; a Slurm shard leaves it to `nucseg merge`.
   if (shard && shard->count > 1) {

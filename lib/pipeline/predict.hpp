@@ -107,6 +107,8 @@ struct PredictOptions {
   /// else kTargetDiameterRatio x the model's training median diameter.
   NUCSEG_ARG(double, target_diameter) = 0.0;
   NUCSEG_ARG(std::string, device) = "auto";
+  /// auto (bf16 on GPUs that support it, else fp32), fp32, bf16 or fp16 (CUDA only).
+  NUCSEG_ARG(std::string, precision) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
   /// From probabilities to nuclei (threshold, min_area, fill_holes, split, h,
   /// seed_threshold); the mode comes from the model.

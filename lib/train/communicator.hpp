@@ -1,18 +1,20 @@
 #pragma once
 /// Gradient and state exchange between data-parallel ranks. The trainer sees only this
-/// interface: a single process uses LocalCommunicator (no-ops), an MPI job uses the MPI
-/// implementation, which stages tensors through host memory (also for CUDA tensors: this
-/// LibTorch build has no NCCL) and reduces them in flattened buckets.
+/// interface: a single process uses LocalCommunicator (no-ops); an MPI job reduces CUDA
+/// tensors with NCCL on the GPU where this LibTorch build has CUDA and NCCL was found, and
+/// otherwise stages tensors through host memory and reduces them with MPI. Both multi-rank
+/// implementations reduce gradients in flattened buckets.
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 namespace nucseg::train {
 
 struct CommunicatorStats {
-  std::uint64_t allreduce_calls = 0;  ///< MPI_Allreduce calls (one per bucket)
+  std::uint64_t allreduce_calls = 0;  ///< allreduce calls (one per bucket)
   std::uint64_t bytes = 0;            ///< payload bytes reduced (per rank)
   double seconds = 0;                 ///< wall time in allreduce, packing included
 };
@@ -33,7 +35,19 @@ class Communicator {
   const CommunicatorStats& stats() const { return stats_; }
 
  protected:
+  /// Reduces one flat float32 bucket in place.
+  using BucketReduce = std::function<void(torch::Tensor& bucket)>;
+  /// Packs `tensors` (float32) into flat buckets of at most `bucket_elems` elements on
+  /// `bucket_device` (a larger tensor gets a bucket of its own), scales each bucket by
+  /// `weight`, hands it to `reduce` and copies the result back. Counts calls and bytes in
+  /// stats_; the caller adds the time.
+  void reduce_in_buckets(const std::vector<torch::Tensor>& tensors, double weight, const torch::Device& bucket_device,
+                         std::size_t bucket_elems, const BucketReduce& reduce);
+
   CommunicatorStats stats_;
+
+ private:
+  torch::Tensor bucket_buffer_;
 };
 
 /// A single process: allreduce scales by weight (1 for a full batch), broadcast is a no-op.
@@ -46,8 +60,35 @@ class LocalCommunicator : public Communicator {
   void allreduce_sum(std::vector<double>&) override {}
 };
 
-/// The MPI communicator when running under MPI with more than one rank, else a local one.
-/// `bucket_bytes` bounds the flattened buffer of one MPI_Allreduce call.
-std::unique_ptr<Communicator> make_communicator(std::size_t bucket_bytes = 16u << 20);
+/// How gradients travel between ranks.
+enum class CommBackend {
+  local,  ///< one rank: nothing to exchange
+  mpi,    ///< MPI, tensors staged through host memory
+  nccl,   ///< NCCL on the GPU
+};
+
+const char* to_string(CommBackend backend);
+
+/// The backend for `world_size` ranks whose tensors live on a CUDA device or not, given
+/// whether this build has NCCL: local for one rank, NCCL for CUDA tensors where built with
+/// it, MPI otherwise.
+CommBackend choose_backend(int world_size, bool tensors_on_cuda, bool nccl_built);
+
+/// True when this build can reduce CUDA tensors with NCCL.
+bool nccl_built();
+
+/// The communicator choose_backend picks for this MPI job and tensors on `device` (each rank
+/// passes its own device); logs the choice. `bucket_bytes` bounds the flattened buffer of one
+/// allreduce call.
+std::unique_ptr<Communicator> make_communicator(std::size_t bucket_bytes = 16u << 20,
+                                                const torch::Device& device = torch::kCPU);
+
+#ifdef NUCSEG_HAVE_NCCL
+/// An NCCL communicator over all ranks of this MPI job (or of this process alone), on CUDA
+/// `device` ("cuda" means the current one). Collective: every rank calls it. Throws Error
+/// when NCCL cannot set up the communicator.
+std::unique_ptr<Communicator> make_nccl_communicator(const torch::Device& device,
+                                                     std::size_t bucket_bytes = 16u << 20);
+#endif
 
 }  // namespace nucseg::train

@@ -18,6 +18,7 @@
 #include "model/checkpoint.hpp"
 #include "model/device.hpp"
 #include "model/losses.hpp"
+#include "model/precision.hpp"
 #include "store/dataset.hpp"
 #include "train/communicator.hpp"
 #include "train/plot.hpp"
@@ -99,6 +100,8 @@ TrainOptions TrainOptions::from_json(const json& c) {
   o.threads(config::value_or(c, "threads", o.threads()));
   o.loader_threads(config::value_or(c, "loader_threads", o.loader_threads()));
   o.device(config::value_or<std::string>(c, "device", o.device()));
+  o.precision(config::value_or<std::string>(c, "precision", o.precision()));
+  if (o.precision() != "auto") model::parse_precision(o.precision());
   o.resume(config::value_or<std::string>(c, "resume", ""));
   o.init(config::value_or<std::string>(c, "init", ""));
   o.head_only(config::value_or(c, "head_only", false));
@@ -140,6 +143,7 @@ json TrainOptions::to_json() const {
               {"threads", threads()},
               {"loader_threads", loader_threads()},
               {"device", device()},
+              {"precision", precision()},
               {"resume", resume()},
               {"init", init()},
               {"overwrite", overwrite()}};
@@ -258,6 +262,22 @@ std::string curves_svg(const std::vector<EpochMetrics>& h) {
                                             {"Dice", "#9467bd", col(&EpochMetrics::val_dice)}}}});
 }
 
+/// Where and in which arithmetic the network runs: a batch goes to the device (channels-last
+/// where that is faster), the forward pass runs under autocast, and the logits come back as
+/// float32 for the losses and metrics.
+struct Compute {
+  std::string device;
+  model::Precision precision = model::Precision::fp32;
+  bool channels_last = false;
+
+  torch::Tensor logits(model::UNet& net, const torch::Tensor& images) const {
+    auto x = images.to(torch::Device(device));
+    if (channels_last) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    const model::AutocastGuard autocast(device, precision);
+    return net->forward(x).to(torch::kFloat);
+  }
+};
+
 struct EvalResult {
   double loss = 0;
   model::PixelCounts counts;
@@ -266,7 +286,7 @@ struct EvalResult {
 
 /// Loss and pixel counts of `indices` (this rank's share), no augmentation, full images.
 EvalResult evaluate(model::UNet& net, const store::DatasetReader& reader, const std::vector<std::int64_t>& indices,
-                    const TrainOptions& o, const torch::Device& device, model::LossKind kind) {
+                    const TrainOptions& o, const Compute& compute, model::LossKind kind) {
   torch::NoGradGuard guard;
   net->eval();
   EvalResult r;
@@ -276,8 +296,8 @@ EvalResult evaluate(model::UNet& net, const store::DatasetReader& reader, const 
     std::vector<std::int64_t> part(indices.begin() + static_cast<std::ptrdiff_t>(i),
                                    indices.begin() + static_cast<std::ptrdiff_t>(std::min(indices.size(), i + per_batch)));
     const Batch b = make_batch(reader, part, o, 0, false, 0);
-    auto logits = net->forward(b.images.to(device));
-    auto labels = b.labels.to(device);
+    auto logits = compute.logits(net, b.images);
+    auto labels = b.labels.to(torch::Device(compute.device));
     // Score only the unpadded image (padding is centred by pad_to_at_least).
     const auto [h, w] = b.sizes.front();
     if (h != labels.size(1) || w != labels.size(2)) {
@@ -323,7 +343,10 @@ std::uint64_t epoch_seed(std::uint64_t seed, std::int64_t epoch, int rank) {
 TrainReport run_training(const TrainOptions& o_in) {
   TrainOptions o = o_in;
   const auto start = std::chrono::steady_clock::now();
-  auto comm = make_communicator(o.bucket_bytes());
+  mpi::init();
+  const std::string device_name = model::this_rank_device(o.device());
+  const torch::Device device(device_name);
+  auto comm = make_communicator(o.bucket_bytes(), device);
   const int rank = comm->rank(), world = comm->size();
   const bool chief = rank == 0;
 
@@ -360,9 +383,8 @@ TrainReport run_training(const TrainOptions& o_in) {
                       " to continue, or --overwrite to start again");
   }
 
-  std::string device_name = model::resolve_device(o.device());
-  if (device_name == "cuda" && world > 1) device_name = "cuda:" + std::to_string(mpi::local_rank());
-  const torch::Device device(device_name);
+  Compute compute{device_name, model::resolve_precision(o.precision(), device_name), false};
+  compute.channels_last = model::prefers_channels_last(device_name, compute.precision);
   const int threads = o.threads() > 0 ? o.threads()
                                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
                                                         std::max(1, mpi::local_size()));
@@ -372,6 +394,7 @@ TrainReport run_training(const TrainOptions& o_in) {
   torch::manual_seed(o.seed());
   model::UNet net(o.model());
   net->to(device);
+  if (compute.channels_last) model::to_channels_last(*net);
   std::vector<torch::Tensor> learning;
   for (auto& p : net->named_parameters()) {
     if (o.head_only() && p.key().rfind("head.", 0) != 0) p.value().set_requires_grad(false);
@@ -435,10 +458,11 @@ TrainReport run_training(const TrainOptions& o_in) {
     resolved["nucseg_version"] = kVersion;
     resolved["dataset"] = {{"path", o.data()}, {"normalization", reader.attribute("normalization")}};
     config::write_file(resolved, (stdfs::path(o.out()) / "config.json").string());
-    log::info("train: {} train / {} val / {} test samples from '{}', {} rank(s), batch {} , {} on {} ({} threads/rank), "
-              "{} parameters",
+    log::info("train: {} train / {} val / {} test samples from '{}', {} rank(s), batch {} , {} on {} in {} ({} "
+              "threads/rank), {} parameters",
               train_idx.size(), val_idx.size(), test_idx.size(), o.data(), world, o.batch_size(),
-              model::to_string(o.model().mode()), device_name, threads, net->parameter_count());
+              model::to_string(o.model().mode()), device_name, model::to_string(compute.precision), threads,
+              net->parameter_count());
   }
   // The model is wrapped with the information predict needs to reproduce preprocessing.
   json data_meta = {{"normalization", json::parse(reader.attribute("normalization"))},
@@ -475,6 +499,7 @@ TrainReport run_training(const TrainOptions& o_in) {
   std::int64_t images_seen = 0;
   double train_seconds = 0;
   set_lr(opt, lr);
+  model::LossScaler scaler(compute.precision == model::Precision::fp16);
   for (int epoch = start_epoch; epoch < o.epochs(); ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     torch::manual_seed(epoch_seed(o.seed(), epoch, rank));
@@ -493,11 +518,10 @@ TrainReport run_training(const TrainOptions& o_in) {
       throw_if_interrupted("training");
       opt.zero_grad();
       if (b.count > 0) {
-        const auto images = b.images.to(device);
         const auto labels = b.labels.to(device);
-        const auto logits = net->forward(images);
+        const auto logits = compute.logits(net, b.images);
         const auto loss = model::segmentation_loss(logits, labels, o.model().mode(), loss_kind, o.touch_weight());
-        loss.backward();
+        (loss * scaler.scale()).backward();
         local.loss += loss.item<double>() * static_cast<double>(b.count);
         local.counts += model::pixel_counts(logits.detach(), labels, o.model().mode());
         local.samples += static_cast<double>(b.count);
@@ -508,14 +532,16 @@ TrainReport run_training(const TrainOptions& o_in) {
         grads.push_back(p.mutable_grad());
       }
       comm->allreduce_weighted(grads, static_cast<double>(b.count) / static_cast<double>(b.global_count));
-      opt.step();
+      const bool finite = scaler.unscale_and_check(grads);
+      scaler.update(finite);
+      if (finite) opt.step();
       images_seen += b.global_count;
       if (chief) progress.update(k + 1);
     }
     loader.stop();
     train_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const EvalResult tr = reduce(local, *comm);
-    const EvalResult va = reduce(evaluate(net, reader, shard(val_idx, rank, world), o, device, loss_kind), *comm);
+    const EvalResult va = reduce(evaluate(net, reader, shard(val_idx, rank, world), o, compute, loss_kind), *comm);
     EpochMetrics m;
     m.epoch = epoch + 1;
     m.lr = lr;
@@ -600,7 +626,7 @@ TrainReport run_training(const TrainOptions& o_in) {
   if (!test_idx.empty() && stdfs::exists(best_path)) {
     auto best_model = model::load_checkpoint(best_path, device_name);
     const EvalResult te =
-        reduce(evaluate(best_model.model, reader, shard(test_idx, rank, world), o, device, loss_kind), *comm);
+        reduce(evaluate(best_model.model, reader, shard(test_idx, rank, world), o, compute, loss_kind), *comm);
     report.test = {{"loss", te.loss}, {"accuracy", te.counts.accuracy()}, {"iou", te.counts.iou()},
                    {"dice", te.counts.dice()}, {"samples", te.samples}, {"best_epoch", report.best_epoch}};
     if (chief) {

@@ -68,6 +68,8 @@ struct TrainOptions {
   NUCSEG_ARG(int, threads) = 0;            ///< torch threads per rank; 0 = cores / local ranks
   NUCSEG_ARG(int, loader_threads) = 2;     ///< background batch preparation threads
   NUCSEG_ARG(std::string, device) = "auto";
+  /// auto (bf16 on GPUs that support it, else fp32), fp32, bf16 or fp16 (CUDA only).
+  NUCSEG_ARG(std::string, precision) = "auto";
   NUCSEG_ARG(std::string, resume) = "";    ///< checkpoint to continue from
   /// Fine-tuning: start from this checkpoint's weights (same model shape) with a fresh
   /// optimizer, schedule and history; not together with resume.

@@ -82,6 +82,20 @@ TEST(Trainer, ContourModeTrains) {
   EXPECT_EQ(model::read_checkpoint_meta(r.best_checkpoint)["model"]["mode"], "contour");
 }
 
+TEST(Trainer, Bf16TrainsAndCheckpointsStayFp32) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 12, 32);
+  auto o = small(data, dir.file("run"));
+  o.precision("bf16").epochs(4);
+  const auto r = run_training(o);
+  EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
+  for (const auto& w : weights_of(r.best_checkpoint)) EXPECT_EQ(w.scalar_type(), torch::kFloat32);
+  std::ifstream config(std::filesystem::path(o.out()) / "config.json");
+  EXPECT_EQ(nlohmann::json::parse(config).at("precision"), "bf16");
+  auto fp16 = small(data, dir.file("fp16"));
+  EXPECT_THROW(run_training(fp16.precision("fp16")), ConfigError) << "fp16 needs a GPU";
+}
+
 TEST(Trainer, SameSeedAndThreadsGiveTheSameModel) {
   TempDir dir;
   const auto data = make_dataset(dir, "d.h5", 12, 32);

@@ -1,0 +1,107 @@
+#include "model/precision.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/error.hpp"
+#include "model/unet.hpp"
+
+namespace nucseg::model {
+namespace {
+
+TEST(Precision, NamesRoundTripAndUnknownOnesAreRefused) {
+  for (auto p : {Precision::fp32, Precision::bf16, Precision::fp16}) EXPECT_EQ(parse_precision(to_string(p)), p);
+  try {
+    parse_precision("fp8");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("'fp8'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Precision, AutoIsFp32OnACpuAndFp16NeedsAGpu) {
+  EXPECT_EQ(resolve_precision("auto", "cpu"), Precision::fp32);
+  EXPECT_EQ(resolve_precision("bf16", "cpu"), Precision::bf16);
+  EXPECT_EQ(resolve_precision("fp32", "cpu"), Precision::fp32);
+  EXPECT_FALSE(supports_bf16("cpu"));
+  EXPECT_FALSE(prefers_channels_last("cpu", Precision::bf16));
+  EXPECT_THROW(resolve_precision("fp16", "cpu"), ConfigError);
+}
+
+TEST(Precision, AutocastRunsConvolutionsInBf16AndRestoresTheThread) {
+  const auto x = torch::rand({1, 2, 16, 16});
+  const auto w = torch::rand({3, 2, 3, 3});
+  {
+    const AutocastGuard bf16("cpu", Precision::bf16);
+    EXPECT_EQ(torch::conv2d(x, w).scalar_type(), torch::kBFloat16);
+    {
+      const AutocastGuard fp32("cpu", Precision::fp32);  // a no-op inside
+      EXPECT_EQ(torch::conv2d(x, w).scalar_type(), torch::kBFloat16);
+    }
+  }
+  EXPECT_EQ(torch::conv2d(x, w).scalar_type(), torch::kFloat32);
+}
+
+TEST(Precision, ABf16UNetAgreesWithFp32AndKeepsFp32Weights) {
+  torch::manual_seed(3);
+  UNet net(UNetOptions(1).depth(2).base_filters(8).dropout({0.0, 0.0, 0.0}).mode(OutputMode::contour));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::rand({2, 1, 32, 32});
+  const auto ref = torch::softmax(net->forward(x), 1);
+  torch::Tensor half;
+  {
+    const AutocastGuard bf16("cpu", Precision::bf16);
+    half = net->forward(x);
+  }
+  EXPECT_EQ(half.scalar_type(), torch::kBFloat16);
+  const double diff = (torch::softmax(half.to(torch::kFloat), 1) - ref).abs().max().item<double>();
+  EXPECT_LT(diff, 0.05) << "bf16 keeps ~3 significant digits";
+  EXPECT_GT(diff, 0.0) << "the arithmetic did change";
+  for (const auto& p : net->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);
+}
+
+TEST(Precision, ChannelsLastKeepsTheParametersAndTheOutput) {
+  torch::manual_seed(4);
+  UNet net(UNetOptions(1).depth(2).base_filters(8).dropout({0.0, 0.0, 0.0}));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::rand({1, 1, 32, 32});
+  const auto before = net->forward(x);
+  const auto first = net->parameters().front();
+  to_channels_last(*net);
+  EXPECT_TRUE(first.is_same(net->parameters().front())) << "the same tensor objects (optimizers keep them)";
+  for (const auto& p : net->parameters()) {
+    if (p.dim() == 4) {
+      EXPECT_TRUE(p.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+  EXPECT_TRUE(torch::allclose(net->forward(x.contiguous(torch::MemoryFormat::ChannelsLast)), before, 1e-4, 1e-5));
+}
+
+TEST(LossScaler, DisabledIsTheIdentity) {
+  LossScaler scaler(false);
+  auto g = torch::full({3}, 2.0f);
+  EXPECT_EQ(scaler.scale(), 1.0);
+  EXPECT_TRUE(scaler.unscale_and_check({g}));
+  EXPECT_TRUE(torch::equal(g, torch::full({3}, 2.0f)));
+}
+
+TEST(LossScaler, UnscalesSkipsOverflowsAndGrows) {
+  LossScaler scaler(true, 1024.0, 2);
+  auto g = torch::full({3}, 2048.0f);
+  EXPECT_TRUE(scaler.unscale_and_check({g}));
+  EXPECT_TRUE(torch::allclose(g, torch::full({3}, 2.0f)));
+  scaler.update(true);
+  EXPECT_EQ(scaler.scale(), 1024.0);
+  scaler.update(true);
+  EXPECT_EQ(scaler.scale(), 2048.0) << "doubled after growth_interval clean steps";
+  auto bad = torch::tensor({1.0f, std::numeric_limits<float>::infinity()});
+  EXPECT_FALSE(scaler.unscale_and_check({torch::ones({2}), bad}));
+  scaler.update(false);
+  EXPECT_EQ(scaler.scale(), 1024.0);
+  EXPECT_EQ(scaler.skipped_steps(), 1);
+}
+
+}  // namespace
+}  // namespace nucseg::model
