@@ -65,6 +65,8 @@ void add_convert_command(CLI::App& app, Runner& run) {
   flags->flag("--overwrite", "overwrite", "Replace an existing output file");
   flags->flag("--skip-bad", "skip_bad",
               "Skip bad inputs (listed in log and file metadata; exit code 5) instead of stopping");
+  flags->option<std::int64_t>("--max-pixels", "max_pixels",
+                              "Largest image or mask read, width x height x channels from its header (default 2^31)");
   sub->callback([&run, flags] {
     run = [flags] {
       const auto options = ConvertOptions::from_json(flags->resolve());

@@ -114,6 +114,8 @@ void add_predict_command(CLI::App& app, Runner& run) {
   flags->flag("--probabilities", "probabilities", "Also write probability maps");
   flags->option<int>("--strip-rows", "strip_rows", "Segment taller images in bands of this many rows (default 0 = ~8 MP bands)");
   flags->option<int>("--strip-margin", "strip_margin", "Context rows around each band (default 128)");
+  flags->option<std::int64_t>("--max-pixels", "max_pixels",
+                              "Largest image read, width x height x channels from its header (default 2^31)");
   flags->option<std::string>("--shard", "shard", "i/n: only part i (0-based) of n; no tables until 'nucseg merge'");
   auto no_resume = std::make_shared<bool>(false);
   auto no_split = std::make_shared<bool>(false);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "common/error.hpp"
@@ -17,14 +18,53 @@
 namespace nucseg::io {
 namespace {
 
+/// Walks a JPEG's marker segments up to the start of the scan: ITK 5.2's JPEG probe
+/// (JPEGImageIO::CanReadFile) crashes on a file whose header is cut off, before nucseg
+/// could catch anything. Files that do not start like a JPEG pass.
+void check_jpeg_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char b[4] = {};
+  if (!in.read(reinterpret_cast<char*>(b), 3) || b[0] != 0xFF || b[1] != 0xD8 || b[2] != 0xFF) return;
+  const auto corrupt = [&](const std::string& why) {
+    return InputError("cannot read '" + path + "': corrupt or truncated JPEG (" + why + ")");
+  };
+  bool frame = false;
+  in.seekg(2);
+  while (in.read(reinterpret_cast<char*>(b), 2)) {
+    if (b[0] != 0xFF) throw corrupt("no marker where one belongs");
+    const unsigned marker = b[1];
+    if (marker == 0xFF) { in.seekg(-1, std::ios::cur); continue; }  // fill byte
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no length
+    if (marker == 0xD9) throw corrupt("image ends before its pixel data");
+    if (!in.read(reinterpret_cast<char*>(b + 2), 2)) break;
+    const unsigned length = (unsigned{b[2]} << 8) | b[3];
+    if (length < 2) throw corrupt("bad segment length");
+    if (marker == 0xDA) {
+      if (!frame) throw corrupt("pixel data before the frame header");
+      in.seekg(length - 2, std::ios::cur);
+      if (in.peek() == std::char_traits<char>::eof()) throw corrupt("no pixel data");
+      return;
+    }
+    frame = frame || (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC);
+    in.seekg(length - 2, std::ios::cur);
+    if (in.peek() == std::char_traits<char>::eof()) break;
+  }
+  throw corrupt("header cut off");
+}
+
 itk::ImageIOBase::Pointer open_io(const std::string& path) {
   register_itk_io();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw InputError("cannot read '" + path + "': no such file");
   }
-  auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(),
-                                               itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  check_jpeg_header(path);
+  itk::ImageIOBase::Pointer io;
+  try {
+    io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+  } catch (const itk::ExceptionObject& e) {
+    throw InputError("cannot read '" + path + "': " + e.GetDescription());
+  }
   if (!io) {
     throw InputError("cannot read '" + path +
                      "': not an image in a supported format (corrupt or unknown type)");
@@ -45,6 +85,19 @@ std::string dims_text(const itk::ImageIOBase& io) {
   }
   return s;
 }
+
+/// The declared size against the budget: axes past the second count as channels, as the
+/// pages of a stack do.
+void check_budget(const itk::ImageIOBase& io, const std::string& path, const ReadLimits& limits) {
+  const unsigned n = io.GetNumberOfDimensions();
+  std::uint64_t channels = io.GetNumberOfComponents();
+  for (unsigned d = 2; d < n; ++d) channels *= io.GetDimensions(d);
+  check_declared_size(path, io.GetDimensions(0), n > 1 ? io.GetDimensions(1) : 1, channels, limits);
+}
+
+/// PNG content goes to the PNG reader whatever the name: ITK's PNG reader leaves libpng's
+/// errors unhandled, and libpng then aborts the process.
+bool is_png(const std::string& path) { return is_png_path(path) || has_png_signature(path); }
 
 /// Effective dimensionality ignoring trailing axes of size 1.
 unsigned effective_dims(const itk::ImageIOBase& io) {
@@ -149,6 +202,7 @@ bool has_image_extension(const std::string& path) {
 }
 
 std::pair<int, int> read_size(const std::string& path) {
+  if (is_png(path)) return read_png_size(path);
   auto io = open_io(path);
   if (effective_dims(*io) > 3) {
     throw InputError("cannot read '" + path + "': expected a 2-D image, found " +
@@ -163,9 +217,9 @@ static std::optional<TiffMetadata> tiff_metadata_of(const std::string& path) {
   return read_tiff_metadata(path);
 }
 
-RawImage read_image(const std::string& path) {
-  if (is_png_path(path)) {
-    const PngPixels png = read_png(path);
+RawImage read_image(const std::string& path, const ReadLimits& limits) {
+  if (is_png(path)) {
+    const PngPixels png = read_png(path, PngDecoder::automatic, limits);
     RawImage img(png.channels, png.height, png.width);
     img.source = path;
     img.component_type = png.bit_depth == 16 ? "unsigned_short" : "unsigned_char";
@@ -189,11 +243,12 @@ RawImage read_image(const std::string& path) {
                      std::to_string(dims) + "-D (" + dims_text(*io) + ", " +
                      std::to_string(comps) + " components)");
   }
+  check_budget(*io, path, limits);
   RawImage img;
   img.source = path;
   img.component_type = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
   std::optional<Int32Tiff> int32;
-  if (is_int32_tiff(path, *io)) int32 = read_int32_tiff(path);  // ITK 5.2 misreads these
+  if (is_int32_tiff(path, *io)) int32 = read_int32_tiff(path, limits);  // ITK 5.2 misreads these
   if (int32) {
     img = RawImage(int32->pages, int32->height, int32->width);
     for (std::size_t i = 0; i < img.pixels.size(); ++i) {
@@ -245,9 +300,9 @@ RawImage read_image(const std::string& path) {
 }
 
 
-LabelImage read_labels(const std::string& path) {
-  if (is_png_path(path)) {  // 8/16-bit unsigned: no range checks needed
-    const PngPixels png = read_png(path);
+LabelImage read_labels(const std::string& path, const ReadLimits& limits) {
+  if (is_png(path)) {  // 8/16-bit unsigned: no range checks needed
+    const PngPixels png = read_png(path, PngDecoder::automatic, limits);
     LabelImage out(png.height, png.width);
     out.source = path;
     const int used = png.channels >= 3 ? 3 : 1;  // colours, not alpha
@@ -261,10 +316,11 @@ LabelImage read_labels(const std::string& path) {
     throw InputError("cannot read mask '" + path + "': expected a 2-D label image, found " +
                      std::to_string(dims) + "-D (" + dims_text(*io) + ")");
   }
+  check_budget(*io, path, limits);
   const bool is_float = io->GetComponentType() == itk::IOComponentEnum::FLOAT ||
                         io->GetComponentType() == itk::IOComponentEnum::DOUBLE;
   if (is_int32_tiff(path, *io)) {
-    if (auto int32 = read_int32_tiff(path)) {  // ITK 5.2 misreads 32-bit integer TIFFs
+    if (auto int32 = read_int32_tiff(path, limits)) {  // ITK 5.2 misreads 32-bit integer TIFFs
       LabelImage out(int32->height, int32->width);
       out.source = path;
       for (std::size_t p = 0; p < out.labels.size(); ++p) {

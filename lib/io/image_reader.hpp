@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "io/image.hpp"
+#include "io/read_limits.hpp"
 
 namespace nucseg::io {
 
@@ -15,13 +16,16 @@ bool has_image_extension(const std::string& path);
 
 /// Reads every channel of a 2-D image. A 2-D image with K components gives K channels
 /// (RGB = 3, RGBA = 4); a 3-D stack (multi-page TIFF) with one component gives one channel
-/// per page. Pixel values are converted to float without scaling. Throws InputError naming
-/// the file: unreadable, unknown format, 4-D or more, empty, or non-finite pixels.
-RawImage read_image(const std::string& path);
+/// per page. Pixel values are converted to float without scaling. A file is read by its
+/// content (a PNG named .tif is read as a PNG). Throws InputError naming the file:
+/// unreadable, unknown format, 4-D or more, empty, non-finite pixels, or a declared size
+/// over `limits` (checked before the pixels are read); no decoder error ends the process.
+RawImage read_image(const std::string& path, const ReadLimits& limits = {});
 
 /// Reads an instance label image (8/16/32-bit integer or float holding integers). A
-/// multi-component (RGB) mask takes the maximum over components. Throws InputError.
-LabelImage read_labels(const std::string& path);
+/// multi-component (RGB) mask takes the maximum over components. Throws InputError, as
+/// read_image does.
+LabelImage read_labels(const std::string& path, const ReadLimits& limits = {});
 
 /// Size (height, width) of a 2-D image without reading its pixels. Throws InputError.
 std::pair<int, int> read_size(const std::string& path);

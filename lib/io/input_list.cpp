@@ -316,11 +316,11 @@ std::vector<InputItem> select_shard(const std::vector<InputItem>& items, const S
   return out;
 }
 
-InputReader::InputReader() = default;
+InputReader::InputReader(const ReadLimits& limits) : limits_(limits) {}
 InputReader::~InputReader() = default;
 
 RawImage InputReader::read(const InputItem& item) {
-  if (!item.from_dataset()) return read_image(item.path);
+  if (!item.from_dataset()) return read_image(item.path, limits_);
   if (!dataset_ || dataset_->path() != item.path) {
     dataset_ = std::make_unique<store::DatasetReader>(item.path);
   }

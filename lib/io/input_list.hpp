@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/image.hpp"
+#include "io/read_limits.hpp"
 
 namespace nucseg::store {
 class DatasetReader;
@@ -92,7 +93,8 @@ std::vector<InputItem> select_shard(const std::vector<InputItem>& items, const S
 /// Not thread-safe (one reader per thread).
 class InputReader {
  public:
-  InputReader();
+  /// Image files are read within `limits`.
+  explicit InputReader(const ReadLimits& limits = {});
   ~InputReader();
   InputReader(const InputReader&) = delete;
   InputReader& operator=(const InputReader&) = delete;
@@ -107,6 +109,7 @@ class InputReader {
   static bool is_normalized(const InputItem& item) { return item.from_dataset(); }
 
  private:
+  ReadLimits limits_;
   std::unique_ptr<store::DatasetReader> dataset_;
 };
 

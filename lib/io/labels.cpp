@@ -40,7 +40,7 @@ bool claim(const std::uint8_t* fg, std::size_t n, std::uint32_t label, std::uint
 }  // namespace
 
 LabelImage merge_instance_masks(const std::vector<std::string>& mask_paths, int height,
-                                int width, std::size_t* overlap_pixels) {
+                                int width, std::size_t* overlap_pixels, const ReadLimits& limits) {
   LabelImage out(height, width);
   std::size_t overlaps = 0;
   std::uint32_t next = 1;
@@ -51,7 +51,7 @@ LabelImage merge_instance_masks(const std::vector<std::string>& mask_paths, int 
   for (const auto& path : mask_paths) {
     bool any = false;
     if (is_png_path(path)) {
-      const PngPixels png = read_png(path);
+      const PngPixels png = read_png(path, PngDecoder::automatic, limits);
       if (png.height != height || png.width != width) throw size_error(path, png.width, png.height);
       if (png.channels == 1 && png.bit_depth == 8) {
         any = claim(png.samples8.data(), png.samples8.size(), next, out.labels.data(), overlaps);
@@ -60,7 +60,7 @@ LabelImage merge_instance_masks(const std::vector<std::string>& mask_paths, int 
         any = claim(fg.data(), fg.size(), next, out.labels.data(), overlaps);
       }
     } else {
-      const LabelImage mask = read_labels(path);
+      const LabelImage mask = read_labels(path, limits);
       if (mask.height != height || mask.width != width) throw size_error(path, mask.width, mask.height);
       std::vector<std::uint8_t> fg(mask.labels.size());
       for (std::size_t i = 0; i < fg.size(); ++i) fg[i] = mask.labels[i] != 0;
@@ -133,8 +133,8 @@ LabelImage relabel_sequential(const LabelImage& labels) {
   return out;
 }
 
-LabelImage read_mask_as_instances(const std::string& path) {
-  const LabelImage raw = read_labels(path);
+LabelImage read_mask_as_instances(const std::string& path, const ReadLimits& limits) {
+  const LabelImage raw = read_labels(path, limits);
   return is_binary_mask(raw) ? label_connected_components(raw) : relabel_sequential(raw);
 }
 

@@ -4,15 +4,17 @@
 #include <vector>
 
 #include "io/image.hpp"
+#include "io/read_limits.hpp"
 
 namespace nucseg::io {
 
 /// Merges one binary mask per nucleus (DSB layout; any non-zero pixel is the nucleus) into
 /// one label image, labels 1..N in the order given. Pixels claimed by two masks keep the
 /// first label; `overlap_pixels` (if not null) receives their count. Throws InputError when
-/// a mask is unreadable or its size differs from (height, width).
+/// a mask is unreadable, declares more than `limits` or its size differs from (height, width).
 LabelImage merge_instance_masks(const std::vector<std::string>& mask_paths, int height,
-                                int width, std::size_t* overlap_pixels = nullptr);
+                                int width, std::size_t* overlap_pixels = nullptr,
+                                const ReadLimits& limits = {});
 
 /// True when the image holds at most one distinct non-zero value (a binary mask).
 bool is_binary_mask(const LabelImage& labels);
@@ -25,7 +27,7 @@ LabelImage label_connected_components(const LabelImage& binary);
 LabelImage relabel_sequential(const LabelImage& labels);
 
 /// Reads a mask file as instances: a binary mask is split into connected components, an
-/// instance label image is relabelled sequentially.
-LabelImage read_mask_as_instances(const std::string& path);
+/// instance label image is relabelled sequentially. Throws InputError as read_labels does.
+LabelImage read_mask_as_instances(const std::string& path, const ReadLimits& limits = {});
 
 }  // namespace nucseg::io

@@ -19,52 +19,105 @@
 namespace nucseg::io {
 namespace {
 
-struct ReadState {
-  std::FILE* file = nullptr;
-  png_structp png = nullptr;
-  png_infop info = nullptr;
-  char message[256] = {};
-};
-
 [[noreturn]] void on_error(png_structp png, png_const_charp message) {
-  auto* state = static_cast<ReadState*>(png_get_error_ptr(png));
-  std::snprintf(state->message, sizeof state->message, "%s", message);
+  auto* text = static_cast<char*>(png_get_error_ptr(png));
+  std::snprintf(text, 256, "%s", message);
   png_longjmp(png, 1);
 }
 
 void on_warning(png_structp, png_const_charp) {}
 
-/// Everything libpng may longjmp out of. It creates no objects with destructors: `out` and
-/// `rows` live in the caller's frame, which the jump returns to.
-void decode(ReadState& s, PngPixels& out, std::vector<png_bytep>& rows) {
-  png_init_io(s.png, s.file);
-  png_set_sig_bytes(s.png, 8);
-  png_read_info(s.png, s.info);
+/// An open file with libpng's read structures; errors become InputError naming the file.
+/// libpng reports errors by longjmp: every libpng call that can fail runs inside guarded(),
+/// whose setjmp catches the jump, so the jump never crosses a frame with destructors.
+class LibpngFile {
+ public:
+  explicit LibpngFile(const std::string& path) : path_(path) {
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) throw InputError("cannot read '" + path + "': " + std::strerror(errno));
+    unsigned char signature[8];
+    if (std::fread(signature, 1, 8, file_) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
+      std::fclose(file_);
+      throw InputError("cannot read '" + path + "': not a PNG file (bad signature)");
+    }
+    png_ = png_create_read_struct(PNG_LIBPNG_VER_STRING, message_, on_error, on_warning);
+    if (png_) info_ = png_create_info_struct(png_);
+    if (!png_ || !info_) {
+      png_destroy_read_struct(png_ ? &png_ : nullptr, info_ ? &info_ : nullptr, nullptr);
+      std::fclose(file_);
+      throw std::bad_alloc();
+    }
+  }
+  ~LibpngFile() {
+    png_destroy_read_struct(&png_, &info_, nullptr);
+    std::fclose(file_);
+  }
+  LibpngFile(const LibpngFile&) = delete;
+  LibpngFile& operator=(const LibpngFile&) = delete;
+
+  /// Runs `step` (libpng calls, no objects with destructors of its own); throws InputError
+  /// with libpng's message when libpng reports an error.
+  template <class Step>
+  void guarded(Step&& step) {
+    if (!run(step)) {
+      throw InputError("cannot read '" + path_ + "': corrupt or truncated PNG (" + message_ + ")");
+    }
+  }
+
+  std::FILE* file() const { return file_; }
+  png_structp png() const { return png_; }
+  png_infop info() const { return info_; }
+
+ private:
+  template <class Step>
+  bool run(Step& step) {
+    if (setjmp(png_jmpbuf(png_)) != 0) return false;
+    step();
+    return true;
+  }
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  png_structp png_ = nullptr;
+  png_infop info_ = nullptr;
+  char message_[256] = {};
+};
+
+/// Reads the chunks up to the pixels and sets the transforms; fills out's size and layout.
+void read_header(LibpngFile& f, PngPixels& out) {
+  png_init_io(f.png(), f.file());
+  png_set_sig_bytes(f.png(), 8);
+  png_read_info(f.png(), f.info());
   png_uint_32 width = 0, height = 0;
   int depth = 0, color = 0;
-  png_get_IHDR(s.png, s.info, &width, &height, &depth, &color, nullptr, nullptr, nullptr);
-  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(s.png);
-  if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(s.png);
-  if (png_get_valid(s.png, s.info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(s.png);
-  if (depth == 16) png_set_swap(s.png);  // PNG is big-endian; samples16 is host order
-  png_read_update_info(s.png, s.info);
+  png_get_IHDR(f.png(), f.info(), &width, &height, &depth, &color, nullptr, nullptr, nullptr);
+  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(f.png());
+  if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(f.png());
+  if (png_get_valid(f.png(), f.info(), PNG_INFO_tRNS)) png_set_tRNS_to_alpha(f.png());
+  if (depth == 16) png_set_swap(f.png());  // PNG is big-endian; samples16 is host order
+  png_read_update_info(f.png(), f.info());
   out.width = static_cast<int>(width);
   out.height = static_cast<int>(height);
-  out.channels = png_get_channels(s.png, s.info);
-  out.bit_depth = png_get_bit_depth(s.png, s.info);
-  const std::size_t row_samples = static_cast<std::size_t>(width) * out.channels;
+  out.channels = png_get_channels(f.png(), f.info());
+  out.bit_depth = png_get_bit_depth(f.png(), f.info());
+}
+
+/// Decodes the pixels into out's samples; `rows` lives in the caller's frame.
+void read_pixels(LibpngFile& f, PngPixels& out, std::vector<png_bytep>& rows) {
+  const auto height = static_cast<std::size_t>(out.height);
+  const std::size_t row_samples = static_cast<std::size_t>(out.width) * out.channels;
   const std::size_t count = row_samples * height;
   rows.resize(height);
   if (out.bit_depth == 16) {
     out.samples16.resize(count);
-    for (png_uint_32 y = 0; y < height; ++y)
+    for (std::size_t y = 0; y < height; ++y)
       rows[y] = reinterpret_cast<png_bytep>(out.samples16.data() + y * row_samples);
   } else {
     out.samples8.resize(count);
-    for (png_uint_32 y = 0; y < height; ++y) rows[y] = out.samples8.data() + y * row_samples;
+    for (std::size_t y = 0; y < height; ++y) rows[y] = out.samples8.data() + y * row_samples;
   }
-  png_read_image(s.png, rows.data());
-  png_read_end(s.png, nullptr);
+  png_read_image(f.png(), rows.data());
+  png_read_end(f.png(), nullptr);
 }
 
 std::uint32_t big_endian32(const std::uint8_t* p) {
@@ -126,7 +179,7 @@ struct DecompressorDeleter {
 /// long zero runs of masks; it checks the Adler-32) after checking every chunk's CRC-32.
 /// Returns nullopt for any other PNG, which libpng then reads. Throws InputError for a
 /// corrupt or truncated file.
-std::optional<PngPixels> read_png_fast(const std::string& path) {
+std::optional<PngPixels> read_png_fast(const std::string& path, const ReadLimits& limits) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return std::nullopt;  // libpng reports the error
   const auto size = static_cast<std::size_t>(in.tellg());
@@ -160,6 +213,8 @@ std::optional<PngPixels> read_png_fast(const std::string& path) {
       if ((depth != 8 && depth != 16) || (color != 0 && color != 2 && color != 4 && color != 6))
         return std::nullopt;
       if (out.width <= 0 || out.height <= 0) return std::nullopt;
+      const int channels = color == 0 ? 1 : color == 4 ? 2 : color == 2 ? 3 : 4;
+      check_declared_size(path, big_endian32(data), big_endian32(data + 4), channels, limits);
     } else if (name == "IDAT") {
       idat.insert(idat.end(), data, data + length);
     } else if (name == "IEND") {
@@ -202,36 +257,34 @@ std::optional<PngPixels> read_png_fast(const std::string& path) {
 
 bool is_png_path(const std::string& path) { return fs::extension_lower(path) == ".png"; }
 
-PngPixels read_png(const std::string& path, PngDecoder decoder) {
+bool has_png_signature(const std::string& path) {
+  static const char signature[8] = {'\x89', 'P', 'N', 'G', '\r', '\n', '\x1a', '\n'};
+  char head[8] = {};
+  std::ifstream in(path, std::ios::binary);
+  return in.read(head, 8) && std::memcmp(head, signature, 8) == 0;
+}
+
+PngPixels read_png(const std::string& path, PngDecoder decoder, const ReadLimits& limits) {
   if (decoder == PngDecoder::automatic) {
-    if (auto fast = read_png_fast(path)) return std::move(*fast);
+    if (auto fast = read_png_fast(path, limits)) return std::move(*fast);
   }
+  LibpngFile f(path);
   PngPixels out;
-  std::vector<png_bytep> rows;
-  ReadState s;
-  s.file = std::fopen(path.c_str(), "rb");
-  if (!s.file) throw InputError("cannot read '" + path + "': " + std::strerror(errno));
-  unsigned char signature[8];
-  if (std::fread(signature, 1, 8, s.file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
-    std::fclose(s.file);
-    throw InputError("cannot read '" + path + "': not a PNG file (bad signature)");
-  }
-  s.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &s, on_error, on_warning);
-  if (s.png) s.info = png_create_info_struct(s.png);
-  volatile bool ok = false;
-  if (s.png && s.info) {
-    if (setjmp(png_jmpbuf(s.png)) == 0) {
-      decode(s, out, rows);
-      ok = true;
-    }
-  } else {
-    std::snprintf(s.message, sizeof s.message, "out of memory");
-  }
-  png_destroy_read_struct(s.png ? &s.png : nullptr, s.info ? &s.info : nullptr, nullptr);
-  std::fclose(s.file);
-  if (!ok) throw InputError("cannot read '" + path + "': corrupt or truncated PNG (" + s.message + ")");
+  f.guarded([&] { read_header(f, out); });
   if (out.width <= 0 || out.height <= 0) throw InputError("cannot read '" + path + "': the image is empty");
+  check_declared_size(path, static_cast<std::uint64_t>(out.width), static_cast<std::uint64_t>(out.height),
+                      static_cast<std::uint64_t>(out.channels), limits);
+  std::vector<png_bytep> rows;
+  f.guarded([&] { read_pixels(f, out, rows); });
   return out;
+}
+
+std::pair<int, int> read_png_size(const std::string& path) {
+  LibpngFile f(path);
+  PngPixels header;
+  f.guarded([&] { read_header(f, header); });
+  if (header.width <= 0 || header.height <= 0) throw InputError("cannot read '" + path + "': the image is empty");
+  return {header.height, header.width};
 }
 
 std::vector<std::uint8_t> png_foreground(const PngPixels& png) {

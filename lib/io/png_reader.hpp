@@ -4,7 +4,10 @@
 /// thousands of PNG decodes. ITK's reader is used for everything else.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "io/read_limits.hpp"
 
 namespace nucseg::io {
 
@@ -23,13 +26,23 @@ struct PngPixels {
 /// True when `path` ends in .png (any case).
 bool is_png_path(const std::string& path);
 
+/// True when the file starts with the PNG signature, whatever its name.
+bool has_png_signature(const std::string& path);
+
 /// automatic: the built-in decoder (libdeflate) for non-interlaced 8/16-bit gray, gray+alpha,
 /// RGB and RGBA without transparency chunk, libpng for every other PNG; libpng: always libpng.
 enum class PngDecoder { automatic, libpng };
 
-/// Decodes a PNG file. Chunk CRC-32s and the zlib Adler-32 are checked. Throws InputError
-/// naming the file: unreadable, not a PNG, truncated or corrupt.
-PngPixels read_png(const std::string& path, PngDecoder decoder = PngDecoder::automatic);
+/// Decodes a PNG file. Chunk CRC-32s and the zlib Adler-32 are checked; the size IHDR
+/// declares is checked against `limits` before any pixel buffer is allocated. Throws
+/// InputError naming the file: unreadable, not a PNG, truncated, corrupt or over the limits.
+/// libpng's errors never leave this function other than as InputError.
+PngPixels read_png(const std::string& path, PngDecoder decoder = PngDecoder::automatic,
+                   const ReadLimits& limits = {});
+
+/// Size (height, width) that a PNG's header declares, without decoding pixels. Throws
+/// InputError as read_png does.
+std::pair<int, int> read_png_size(const std::string& path);
 
 /// Foreground of a mask: 1 where any of the first three samples of a pixel is non-zero
 /// (alpha ignored), else 0; one byte per pixel, row-major.

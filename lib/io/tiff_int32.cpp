@@ -2,15 +2,31 @@
 
 #include <tiffio.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <memory>
 
 #include "common/error.hpp"
 
 namespace nucseg::io {
+namespace {
 
-std::optional<Int32Tiff> read_int32_tiff(const std::string& path) {
+/// libtiff's last error on this thread: libtiff reports through a process-wide handler and
+/// a return code, so the handler keeps the text for the InputError the caller throws.
+thread_local std::string last_tiff_error;
+
+void keep_tiff_error(const char* module, const char* format, std::va_list args) {
+  char text[512];
+  std::vsnprintf(text, sizeof text, format, args);
+  last_tiff_error = (module && *module ? std::string(module) + ": " : std::string()) + text;
+}
+
+}  // namespace
+
+std::optional<Int32Tiff> read_int32_tiff(const std::string& path, const ReadLimits& limits) {
   TIFFSetWarningHandler(nullptr);
-  TIFFSetErrorHandler(nullptr);
+  TIFFSetErrorHandler(keep_tiff_error);
+  last_tiff_error.clear();
   std::unique_ptr<TIFF, void (*)(TIFF*)> tif(TIFFOpen(path.c_str(), "r"), TIFFClose);
   if (!tif) return std::nullopt;
   std::uint16_t bits = 0, samples = 1, format = SAMPLEFORMAT_UINT, planar = PLANARCONFIG_CONTIG;
@@ -24,9 +40,12 @@ std::optional<Int32Tiff> read_int32_tiff(const std::string& path) {
   TIFFGetField(tif.get(), TIFFTAG_IMAGEWIDTH, &width);
   TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &height);
   auto fail = [&](const std::string& why) -> InputError {
-    return InputError("cannot read '" + path + "': " + why);
+    return InputError("cannot read '" + path + "': " + why +
+                      (last_tiff_error.empty() ? "" : " (libtiff: " + last_tiff_error + ")"));
   };
-  if (width == 0 || height == 0 || width > (1u << 30) / height) throw fail("bad image size");
+  if (width == 0 || height == 0) throw fail("bad image size");
+  check_declared_size(path, width, height, 1, limits);
+  if (width > (1u << 30) / height) throw fail("bad image size");
   Int32Tiff out;
   out.width = static_cast<int>(width);
   out.height = static_cast<int>(height);
@@ -38,6 +57,7 @@ std::optional<Int32Tiff> read_int32_tiff(const std::string& path) {
     TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &h);
     TIFFGetFieldDefaulted(tif.get(), TIFFTAG_PLANARCONFIG, &planar);
     if (w != width || h != height) break;  // a thumbnail or another series: stop
+    check_declared_size(path, width, height, static_cast<std::uint64_t>(out.pages) + 1, limits);
     out.values.resize(plane * static_cast<std::size_t>(out.pages + 1));
     std::uint32_t* dst = out.values.data() + plane * static_cast<std::size_t>(out.pages);
     if (TIFFIsTiled(tif.get())) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "io/read_limits.hpp"
+
 namespace nucseg::io {
 
 /// Pixels of a 32-bit integer TIFF: every page (IFD) of equal size is one plane.
@@ -20,7 +22,8 @@ struct Int32Tiff {
 
 /// Reads `path` when it is a one-sample-per-pixel 32-bit integer TIFF (stripped or tiled,
 /// any compression libtiff knows); nullopt for any other TIFF. Throws InputError naming the
-/// file when it claims to be one but cannot be decoded.
-std::optional<Int32Tiff> read_int32_tiff(const std::string& path);
+/// file (and libtiff's message) when it claims to be one but cannot be decoded or its pages
+/// declare more than `limits`; libtiff prints nothing.
+std::optional<Int32Tiff> read_int32_tiff(const std::string& path, const ReadLimits& limits = {});
 
 }  // namespace nucseg::io

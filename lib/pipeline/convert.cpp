@@ -79,6 +79,7 @@ ConvertOptions ConvertOptions::from_json(const json& c) {
   o.threads(config::value_or(c, "threads", 0));
   o.overwrite(config::value_or(c, "overwrite", false));
   o.skip_bad(config::value_or(c, "skip_bad", false));
+  o.max_pixels(config::value_or<std::int64_t>(c, "max_pixels", io::kDefaultMaxPixels));
   if (o.layout() == "paired" && o.masks().empty()) {
     throw ConfigError("convert: layout 'paired' needs a mask folder: set --masks or 'masks'");
   }
@@ -104,7 +105,8 @@ json ConvertOptions::to_json() const {
               {"seed", seed()},
               {"threads", threads()},
               {"overwrite", overwrite()},
-              {"skip_bad", skip_bad()}};
+              {"skip_bad", skip_bad()},
+              {"max_pixels", max_pixels()}};
 }
 
 namespace {
@@ -158,7 +160,8 @@ struct Processed {
 
 Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled) {
   Processed p;
-  RawImage raw = io::read_image(in.image_path);
+  const io::ReadLimits limits{o.max_pixels()};
+  RawImage raw = io::read_image(in.image_path, limits);
   p.meta.id = in.id;
   p.meta.source_path = in.image_path;
   p.meta.original_channels = raw.channels;
@@ -170,13 +173,13 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
   if (labelled) {
     if (!in.mask_paths.empty()) {
       std::size_t overlaps = 0;
-      mask = io::merge_instance_masks(in.mask_paths, img.height, img.width, &overlaps);
+      mask = io::merge_instance_masks(in.mask_paths, img.height, img.width, &overlaps, limits);
       if (overlaps > 0) {
         log::warn("masks of '{}' overlap in {} pixels; the first mask keeps them", in.id, overlaps);
       }
       p.meta.mask_path = stdfs::path(in.mask_paths.front()).parent_path().string();
     } else {
-      mask = io::read_mask_as_instances(in.mask_path);
+      mask = io::read_mask_as_instances(in.mask_path, limits);
       p.meta.mask_path = in.mask_path;
       if (mask->height != img.height || mask->width != img.width) {
         throw InputError("mask '" + in.mask_path + "' is " + std::to_string(mask->width) + "x" +

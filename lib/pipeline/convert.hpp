@@ -8,6 +8,7 @@
 
 #include "common/options.hpp"
 #include "io/preprocess.hpp"
+#include "io/read_limits.hpp"
 
 namespace nucseg {
 
@@ -43,6 +44,8 @@ struct ConvertOptions {
   NUCSEG_ARG(int, threads) = 0;              ///< 0 = all hardware threads
   NUCSEG_ARG(bool, overwrite) = false;
   NUCSEG_ARG(bool, skip_bad) = false;
+  /// Largest width x height x channels an image or mask file may declare (io::ReadLimits).
+  NUCSEG_ARG(std::int64_t, max_pixels) = io::kDefaultMaxPixels;
 };
 
 /// One input sample found on disk.

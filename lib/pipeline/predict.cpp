@@ -178,6 +178,7 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.resume(config::value_or(c, "resume", true));
   o.strip_rows(config::value_or(c, "strip_rows", 0));
   o.strip_margin(config::value_or(c, "strip_margin", 128));
+  o.max_pixels(config::value_or<std::int64_t>(c, "max_pixels", io::kDefaultMaxPixels));
   return o;
 }
 
@@ -202,7 +203,7 @@ json PredictOptions::to_json() const {
               {"overlays", overlays()},
               {"probabilities", probabilities()}, {"shard", shard()},
               {"resume", resume()},     {"strip_rows", strip_rows()},
-              {"strip_margin", strip_margin()}};
+              {"strip_margin", strip_margin()}, {"max_pixels", max_pixels()}};
 }
 
 std::string default_model_path() {
@@ -691,7 +692,7 @@ PredictReport run_predict(const PredictOptions& options) {
 
   log::Progress progress("predict", todo.size(), "images");
   io::register_itk_io();  // ITK's singletons exist before the reader thread starts
-  io::InputReader reader;
+  io::InputReader reader(io::ReadLimits{o.max_pixels()});
   // Reads and preprocesses the next image on a background thread while this one runs.
   std::future<Prepared> next;
   auto start_read = [&](std::size_t k) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "io/read_limits.hpp"
 #include "postprocess/postprocess.hpp"
 
 namespace nucseg {
@@ -123,6 +124,9 @@ struct PredictOptions {
   /// 0 = automatic: bands of about 8 megapixels (at least 256 rows).
   NUCSEG_ARG(int, strip_rows) = 0;
   NUCSEG_ARG(int, strip_margin) = 128;
+  /// Largest width x height x channels an input file may declare (io::ReadLimits); a file
+  /// over it fails before its pixels are read.
+  NUCSEG_ARG(std::int64_t, max_pixels) = io::kDefaultMaxPixels;
 };
 
 struct PredictReport {

@@ -4,9 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "common/error.hpp"
+#include "io/image_writer.hpp"
+#include "io/tiff_int32.hpp"
+#include "support/hostile_files.hpp"
 #include "support/itk_files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -134,6 +140,88 @@ TEST(ImageReader, ExtensionsAreCaseInsensitive) {
   EXPECT_TRUE(has_image_extension("x.ome.tiff"));
   EXPECT_TRUE(has_image_extension("x.lsm"));
   EXPECT_FALSE(has_image_extension("notes.txt"));
+}
+
+// Issue 26: TIFF tags declaring 60000 x 60000 over 16 bytes of pixels are refused from the
+// tags, through ITK (8/16-bit) and through libtiff (32-bit integers), naming size and flag.
+TEST(ImageReader, TiffDeclaringHugeSizeIsRefusedFromItsTags) {
+  TempDir dir;
+  for (const int bits : {8, 16, 32}) {
+    const auto path = dir.file("huge" + std::to_string(bits) + ".tif");
+    nucseg::testing::write_bytes(path, nucseg::testing::tiff_declaring(60000, 60000, bits));
+    for (const auto& m : {message_of([&] { read_image(path); }), message_of([&] { read_labels(path); })}) {
+      EXPECT_NE(m.find(path), std::string::npos) << m;
+      EXPECT_NE(m.find("60000 x 60000 x 1"), std::string::npos) << m;
+      EXPECT_NE(m.find("--max-pixels"), std::string::npos) << m;
+    }
+  }
+  const auto int32 = dir.file("huge32.tif");
+  const std::string direct = message_of([&] { read_int32_tiff(int32, ReadLimits{1 << 20}); });
+  EXPECT_NE(direct.find("60000 x 60000 x 1"), std::string::npos) << direct;
+}
+
+// The refusal from TIFF tags allocates nothing (see PngReader.DeclaredSizeIsRefusedWithoutAllocating).
+TEST(ImageReader, TiffDeclaringHugeSizeIsRefusedWithoutAllocating) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "an address-space limit does not work with AddressSanitizer's shadow memory";
+#endif
+  TempDir dir;
+  const auto path = dir.file("huge.tif");
+  nucseg::testing::write_bytes(path, nucseg::testing::tiff_declaring(60000, 60000, 16));
+  const auto refuse = [&] {
+    if (!nucseg::testing::limit_address_space(256u << 20)) std::_Exit(2);
+    const std::string m = message_of([&] { read_image(path); });
+    std::_Exit(m.find("--max-pixels") != std::string::npos ? 0 : 1);
+  };
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(refuse(), ::testing::ExitedWithCode(0), "");
+}
+
+// A 32-bit label TIFF (read by libtiff, not ITK) with damaged pixel data is an InputError
+// with libtiff's reason, and libtiff prints nothing.
+TEST(ImageReader, DamagedInt32TiffIsRefusedQuietly) {
+  TempDir dir;
+  LabelImage labels(300, 300);
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) labels.labels[i] = static_cast<std::uint32_t>(i + 1);
+  const auto path = dir.file("big-labels.tif");
+  ASSERT_EQ(write_label_tiff(labels, path), 32);
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(64);  // the strips follow the 8-byte header; the directory is at the end
+    f << std::string(512, '\x5a');
+  }
+  ::testing::internal::CaptureStderr();
+  const std::string m = message_of([&] { read_labels(path); });
+  const std::string noise = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(m.find("big-labels.tif"), std::string::npos) << m;
+  EXPECT_NE(m.find("libtiff"), std::string::npos) << m;
+  EXPECT_EQ(noise, "");
+}
+
+// ITK 5.2's JPEG probe crashed (SIGSEGV) on a JPEG whose header is cut off: every cut of a
+// real JPEG up to its first byte of pixel data is refused with an InputError naming the file.
+// (Cuts inside the pixel data still crash that probe: issue 26.)
+TEST(ImageReader, JpegCutAnywhereInItsHeaderIsRefused) {
+  TempDir dir;
+  std::vector<std::uint8_t> v(32 * 32);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<std::uint8_t>(i * 7);
+  nucseg::testing::write_gray<std::uint8_t>(dir.file("whole.jpg"), 32, 32, v);
+  std::string bytes;
+  {
+    std::ifstream in(dir.file("whole.jpg"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto sos = bytes.find("\xFF\xDA");
+  ASSERT_NE(sos, std::string::npos);
+  const std::size_t pixels = sos + 2 + ((static_cast<unsigned char>(bytes[sos + 2]) << 8) |
+                                        static_cast<unsigned char>(bytes[sos + 3]));
+  const auto path = dir.file("cut.jpg");
+  for (std::size_t n = 3; n <= pixels; ++n) {
+    nucseg::testing::write_bytes(path, bytes.substr(0, n));
+    const std::string m = message_of([&] { read_image(path); });
+    EXPECT_NE(m.find("cut.jpg"), std::string::npos) << n << ": " << m;
+  }
+  EXPECT_EQ(read_image(dir.file("whole.jpg")).width, 32);
 }
 
 }  // namespace

@@ -5,12 +5,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include "common/error.hpp"
 #include "io/image_reader.hpp"
 #include "io/labels.hpp"
+#include "support/hostile_files.hpp"
 #include "support/itk_files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -173,6 +176,101 @@ TEST(PngReader, BadFilesNameTheFileAndTheProblem) {
   }
   EXPECT_NE(message(dir.file("flip.png")).find("corrupt or truncated"), std::string::npos);
   EXPECT_THROW(merge_instance_masks({dir.file("flip.png")}, 64, 64), InputError);
+}
+
+/// The InputError message of `f`, or "no error".
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Issue 26: the first 23 bytes of a real PNG (signature and a cut IHDR), as .png and as .tif:
+// libpng reports the cut by longjmp; unhandled, that aborted the whole batch.
+TEST(PngReader, TruncatedPngIsAnInputErrorInEveryReaderAndUnderEveryName) {
+  TempDir dir;
+  nucseg::testing::write_gray<std::uint8_t>(dir.file("whole.png"), 16, 16, std::vector<std::uint8_t>(256, 9));
+  std::string bytes;
+  {
+    std::ifstream in(dir.file("whole.png"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (const std::string name : {"cut.png", "cut.tif"}) {
+    const auto path = dir.file(name);
+    nucseg::testing::write_bytes(path, bytes.substr(0, 23));
+    ::testing::internal::CaptureStderr();
+    const std::vector<std::string> messages = {
+        error_of([&] { read_png(path); }), error_of([&] { read_png(path, PngDecoder::libpng); }),
+        error_of([&] { read_image(path); }), error_of([&] { read_labels(path); }),
+        error_of([&] { read_size(path); }), error_of([&] { merge_instance_masks({path}, 16, 16); })};
+    const std::string noise = ::testing::internal::GetCapturedStderr();
+    for (const auto& m : messages) {
+      EXPECT_NE(m.find(name), std::string::npos) << m;
+      EXPECT_NE(m.find("truncated"), std::string::npos) << m;
+    }
+    EXPECT_EQ(noise.find("libpng"), std::string::npos) << noise;
+  }
+  // The same content named .tif is a PNG to every reader: read by what it holds.
+  std::filesystem::copy_file(dir.file("whole.png"), dir.file("png-named.tif"));
+  EXPECT_EQ(read_image(dir.file("png-named.tif")).pixels, std::vector<float>(256, 9.0f));
+  EXPECT_EQ(read_size(dir.file("png-named.tif")), std::make_pair(16, 16));
+}
+
+// Issue 26: a 66-byte PNG declaring 60000 x 60000 pixels is refused from its header, naming
+// the declared size and the flag that raises the limit, by both decoders and any name.
+TEST(PngReader, DeclaredSizeOverTheLimitIsRefusedFromTheHeader) {
+  TempDir dir;
+  const auto png = dir.file("huge.png"), tif = dir.file("huge.tif");
+  nucseg::testing::write_bytes(png, nucseg::testing::png_declaring(60000, 60000));
+  nucseg::testing::write_bytes(tif, nucseg::testing::png_declaring(60000, 60000));
+  const ReadLimits limits{std::int64_t{1} << 30};
+  for (const auto& m : {error_of([&] { read_png(png, PngDecoder::automatic, limits); }),
+                        error_of([&] { read_png(png, PngDecoder::libpng, limits); }),
+                        error_of([&] { read_image(png, limits); }), error_of([&] { read_image(tif, limits); }),
+                        error_of([&] { read_labels(tif, limits); }),
+                        error_of([&] { merge_instance_masks({png}, 2, 2, nullptr, limits); })}) {
+    EXPECT_NE(m.find("huge."), std::string::npos) << m;
+    EXPECT_NE(m.find("60000 x 60000 x 1"), std::string::npos) << m;
+    EXPECT_NE(m.find("--max-pixels"), std::string::npos) << m;
+  }
+  // RGBA counts four values a pixel; 2^31 (the default) is exceeded by 60000^2 gray alone.
+  nucseg::testing::write_bytes(dir.file("rgba.png"), nucseg::testing::png_declaring(30000, 30000, 6));
+  EXPECT_NE(error_of([&] { read_image(dir.file("rgba.png")); }).find("30000 x 30000 x 4"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_image(png); }).find("--max-pixels"), std::string::npos);
+}
+
+// The refusal allocates nothing: in a child whose address space is limited to what it maps
+// now plus 256 MB, reading the 60000 x 60000 header still ends in the size message (a 3.6 GB
+// buffer would fail with bad_alloc instead).
+TEST(PngReader, DeclaredSizeIsRefusedWithoutAllocating) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "an address-space limit does not work with AddressSanitizer's shadow memory";
+#endif
+  TempDir dir;
+  const auto png = dir.file("huge.png");
+  nucseg::testing::write_bytes(png, nucseg::testing::png_declaring(60000, 60000));
+  const auto refuse = [&](PngDecoder decoder) {
+    if (!nucseg::testing::limit_address_space(256u << 20)) std::_Exit(2);
+    const std::string m = error_of([&] { read_png(png, decoder); });
+    std::_Exit(m.find("--max-pixels") != std::string::npos ? 0 : 1);
+  };
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(refuse(PngDecoder::automatic), ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(refuse(PngDecoder::libpng), ::testing::ExitedWithCode(0), "");
+}
+
+TEST(PngReader, LimitCountsWidthHeightAndChannelsInclusively) {
+  TempDir dir;
+  nucseg::testing::write_rgb(dir.file("c.png"), 2, 3, std::vector<std::uint8_t>(2 * 3 * 3, 1));
+  EXPECT_NO_THROW(read_png(dir.file("c.png"), PngDecoder::automatic, ReadLimits{18}));
+  EXPECT_NO_THROW(read_png(dir.file("c.png"), PngDecoder::libpng, ReadLimits{18}));
+  EXPECT_NE(error_of([&] { read_png(dir.file("c.png"), PngDecoder::automatic, ReadLimits{17}); }).find("3 x 2 x 3"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { read_png(dir.file("c.png"), PngDecoder::libpng, ReadLimits{17}); }).find("3 x 2 x 3"),
+            std::string::npos);
 }
 
 }  // namespace
