@@ -2,10 +2,10 @@
 function(nucseg_project_options target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
     -Wno-unused-parameter)
-  # GCC 12 in C++20 mode reports -Wrestrict on libstdc++'s own std::string concatenation
-  # (GCC bug 105329), which is no error of this code.
+  # GCC 12 in C++20 mode reports -Wrestrict, -Wstringop-overflow and -Warray-bounds on libstdc++'s own
+  # std::string copies (GCC bug 105329), which are no errors of this code.
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13 AND CMAKE_CXX_STANDARD GREATER_EQUAL 20)
-    target_compile_options(${target} PRIVATE -Wno-restrict)
+    target_compile_options(${target} PRIVATE -Wno-restrict -Wno-stringop-overflow -Wno-array-bounds)
   endif()
   if(NUCSEG_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
