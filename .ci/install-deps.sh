@@ -15,7 +15,7 @@ PKGS=(
   libcli11-dev
   libgtest-dev libgmock-dev googletest
   nlohmann-json3-dev
-  python3 python3-numpy python3-h5py python3-skimage python3-tifffile python3-jsonschema python3-torch
+  python3 python3-venv python3-numpy python3-h5py python3-skimage python3-tifffile python3-jsonschema python3-torch
   slurmctld slurmd slurm-client munge snakemake
 )
 missing=()

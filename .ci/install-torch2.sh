@@ -5,7 +5,7 @@
 set -euo pipefail
 TORCH_VERSION=${NUCSEG_TORCH2_VERSION:-2.15.0}
 VENV=${NUCSEG_TORCH2_VENV:-$HOME/.cache/nucseg/torch2}
-PYTHON=${NUCSEG_TORCH2_PYTHON:-python3}
+PYTHON=${NUCSEG_TORCH2_PYTHON:-/usr/bin/python3}  # Debian's, with python3-venv from install-deps.sh
 if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
   echo "install-torch2: torch $TORCH_VERSION into $VENV" >&2
   "$PYTHON" -m venv "$VENV"
