@@ -10,7 +10,7 @@ PKGS=(
   libtorch-dev
   libinsighttoolkit5-dev
   libopenmpi-dev openmpi-bin
-  libhdf5-dev hdf5-tools libtiff-dev libpng-dev libdeflate-dev
+  libhdf5-dev hdf5-tools libtiff-dev libpng-dev libjpeg-dev libdeflate-dev
   libspdlog-dev libfmt-dev
   libcli11-dev
   libgtest-dev libgmock-dev googletest

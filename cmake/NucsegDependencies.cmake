@@ -19,6 +19,7 @@ message(STATUS "nucseg: LibTorch ${Torch_VERSION} (CUDA ${NUCSEG_TORCH_CUDA}), C
 # libtiff directly: ITK 5.2 neither writes 32-bit integer TIFFs nor reads them correctly.
 find_package(TIFF REQUIRED)
 find_package(PNG REQUIRED)
+find_package(JPEG REQUIRED)
 find_path(LIBDEFLATE_INCLUDE_DIR libdeflate.h REQUIRED)
 find_library(LIBDEFLATE_LIBRARY deflate REQUIRED)
 add_library(nucseg_libdeflate INTERFACE)

@@ -13,7 +13,7 @@ dest=${1:-$here/debs}
 
 # Headers, CMake configs and link-time .so links (zlib1g-dev: libz.so for FindPNG and ITK).
 DEV=(libinsighttoolkit5-dev libhdf5-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-     libtiff-dev libpng-dev libdeflate-dev zlib1g-dev libgtest-dev)
+     libtiff-dev libpng-dev libjpeg62-turbo-dev libdeflate-dev zlib1g-dev libgtest-dev)
 # ITK 5.2's CMake config loads every enabled module: Modules/ITK{GDCM,DCMTK,MINC,HDF5}.cmake
 # find_package() GDCM, DCMTK (its targets file requires the libdcmtk17 libs), LIBMINC and
 # HDF5 C+CXX (libhdf5_cpp.so). Configure-time only: nucseg links none of these.

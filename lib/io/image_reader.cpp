@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "io/itk_setup.hpp"
+#include "io/jpeg_reader.hpp"
 #include "io/png_reader.hpp"
 #include "io/tiff_int32.hpp"
 #include "io/tiff_tags.hpp"
@@ -18,47 +18,12 @@
 namespace nucseg::io {
 namespace {
 
-/// Walks a JPEG's marker segments up to the start of the scan: ITK 5.2's JPEG probe
-/// (JPEGImageIO::CanReadFile) crashes on a file whose header is cut off, before nucseg
-/// could catch anything. Files that do not start like a JPEG pass.
-void check_jpeg_header(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  unsigned char b[4] = {};
-  if (!in.read(reinterpret_cast<char*>(b), 3) || b[0] != 0xFF || b[1] != 0xD8 || b[2] != 0xFF) return;
-  const auto corrupt = [&](const std::string& why) {
-    return InputError("cannot read '" + path + "': corrupt or truncated JPEG (" + why + ")");
-  };
-  bool frame = false;
-  in.seekg(2);
-  while (in.read(reinterpret_cast<char*>(b), 2)) {
-    if (b[0] != 0xFF) throw corrupt("no marker where one belongs");
-    const unsigned marker = b[1];
-    if (marker == 0xFF) { in.seekg(-1, std::ios::cur); continue; }  // fill byte
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no length
-    if (marker == 0xD9) throw corrupt("image ends before its pixel data");
-    if (!in.read(reinterpret_cast<char*>(b + 2), 2)) break;
-    const unsigned length = (unsigned{b[2]} << 8) | b[3];
-    if (length < 2) throw corrupt("bad segment length");
-    if (marker == 0xDA) {
-      if (!frame) throw corrupt("pixel data before the frame header");
-      in.seekg(length - 2, std::ios::cur);
-      if (in.peek() == std::char_traits<char>::eof()) throw corrupt("no pixel data");
-      return;
-    }
-    frame = frame || (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC);
-    in.seekg(length - 2, std::ios::cur);
-    if (in.peek() == std::char_traits<char>::eof()) break;
-  }
-  throw corrupt("header cut off");
-}
-
 itk::ImageIOBase::Pointer open_io(const std::string& path) {
   register_itk_io();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw InputError("cannot read '" + path + "': no such file");
   }
-  check_jpeg_header(path);
   itk::ImageIOBase::Pointer io;
   try {
     io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
@@ -98,6 +63,20 @@ void check_budget(const itk::ImageIOBase& io, const std::string& path, const Rea
 /// PNG content goes to the PNG reader whatever the name: ITK's PNG reader leaves libpng's
 /// errors unhandled, and libpng then aborts the process.
 bool is_png(const std::string& path) { return is_png_path(path) || has_png_signature(path); }
+
+/// An image of `channels` interleaved samples per pixel (Y, X, C) as planes (C, Y, X);
+/// 3 or 4 channels are colour.
+template <class Sample>
+RawImage from_interleaved(const std::string& path, int height, int width, int channels, const Sample* samples) {
+  RawImage img(channels, height, width);
+  img.source = path;
+  img.component_type = sizeof(Sample) == 2 ? "unsigned_short" : "unsigned_char";
+  img.color = channels == 3 || channels == 4;
+  const std::size_t plane = img.plane_size();
+  for (std::size_t p = 0; p < plane; ++p)
+    for (int k = 0; k < channels; ++k) img.pixels[plane * k + p] = static_cast<float>(samples[p * channels + k]);
+  return img;
+}
 
 /// Effective dimensionality ignoring trailing axes of size 1.
 unsigned effective_dims(const itk::ImageIOBase& io) {
@@ -203,6 +182,7 @@ bool has_image_extension(const std::string& path) {
 
 std::pair<int, int> read_size(const std::string& path) {
   if (is_png(path)) return read_png_size(path);
+  if (has_jpeg_signature(path)) return read_jpeg_size(path);
   auto io = open_io(path);
   if (effective_dims(*io) > 3) {
     throw InputError("cannot read '" + path + "': expected a 2-D image, found " +
@@ -220,19 +200,12 @@ static std::optional<TiffMetadata> tiff_metadata_of(const std::string& path) {
 RawImage read_image(const std::string& path, const ReadLimits& limits) {
   if (is_png(path)) {
     const PngPixels png = read_png(path, PngDecoder::automatic, limits);
-    RawImage img(png.channels, png.height, png.width);
-    img.source = path;
-    img.component_type = png.bit_depth == 16 ? "unsigned_short" : "unsigned_char";
-    img.color = png.channels == 3 || png.channels == 4;
-    const std::size_t plane = img.plane_size();
-    const int c = png.channels;
-    const auto planar = [&](const auto* samples) {  // interleaved Y,X,C -> planes C,Y,X
-      for (std::size_t p = 0; p < plane; ++p)
-        for (int k = 0; k < c; ++k) img.pixels[plane * k + p] = static_cast<float>(samples[p * c + k]);
-    };
-    if (png.bit_depth == 16) planar(png.samples16.data());
-    else planar(png.samples8.data());
-    return img;
+    if (png.bit_depth == 16) return from_interleaved(path, png.height, png.width, png.channels, png.samples16.data());
+    return from_interleaved(path, png.height, png.width, png.channels, png.samples8.data());
+  }
+  if (has_jpeg_signature(path)) {
+    const JpegPixels jpeg = read_jpeg(path, limits);
+    return from_interleaved(path, jpeg.height, jpeg.width, jpeg.channels, jpeg.samples.data());
   }
   const auto tiff = tiff_metadata_of(path);
   auto io = open_io(path);
@@ -308,6 +281,13 @@ LabelImage read_labels(const std::string& path, const ReadLimits& limits) {
     const int used = png.channels >= 3 ? 3 : 1;  // colours, not alpha
     if (png.bit_depth == 16) max_of_samples(png.samples16.data(), png.channels, used, out);
     else max_of_samples(png.samples8.data(), png.channels, used, out);
+    return out;
+  }
+  if (has_jpeg_signature(path)) {
+    const JpegPixels jpeg = read_jpeg(path, limits);
+    LabelImage out(jpeg.height, jpeg.width);
+    out.source = path;
+    max_of_samples(jpeg.samples.data(), jpeg.channels, jpeg.channels, out);
     return out;
   }
   auto io = open_io(path);

@@ -1,10 +1,12 @@
 """nucseg predict on a plate folder holding one of each kind of bad file next to good images
 (issue 26): a truncated PNG named .tif (libpng used to abort the process), a PNG header
 declaring 60000 x 60000 pixels (used to take 3.7 GB before failing), a truncated TIFF, an empty
-file and a text file named .png. The batch finishes with exit code 5, every good image is
+file, a text file named .png and a JPEG cut inside its pixel data (ITK's JPEG reader used to
+crash the process on it). The batch finishes with exit code 5, every good image is
 segmented, every bad file is in failures.csv with its reason, and peak memory stays near that
 of the good images alone."""
 import csv
+import io
 import os
 import shutil
 import struct
@@ -14,6 +16,7 @@ import zlib
 
 import numpy as np
 import tifffile
+from PIL import Image
 
 from nucseg_testlib import BIN, check, run, synth_plate, tempdir
 
@@ -60,12 +63,16 @@ def bad_files(plate, scratch):
     write(os.path.join(plate, "C02_s1_w1.tif"), tif[: len(tif) // 3])
     write(os.path.join(plate, "C02_s2_w1.tif"), b"")
     write(os.path.join(plate, "C03_s1_w1.png"), b"these are notes, not an image\n")
+    jpeg = io.BytesIO()
+    Image.fromarray(np.random.default_rng(5).integers(0, 255, (64, 64), dtype=np.uint8)).save(jpeg, "JPEG")
+    write(os.path.join(plate, "C03_s2_w1.jpg"), jpeg.getvalue()[: len(jpeg.getvalue()) * 3 // 5])
     return {
         "C01_s1_w1.tif": ["C01_s1_w1.tif", "truncated"],
         "C01_s2_w1.png": ["60000 x 60000 x 1", "--max-pixels"],
         "C02_s1_w1.tif": ["C02_s1_w1.tif"],
         "C02_s2_w1.tif": ["C02_s2_w1.tif"],
         "C03_s1_w1.png": ["not a PNG"],
+        "C03_s2_w1.jpg": ["C03_s2_w1.jpg", "truncated"],
     }
 
 
