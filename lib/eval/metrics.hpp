@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 
 namespace nucseg::eval {
 

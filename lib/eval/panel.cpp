@@ -13,8 +13,8 @@
 #include "common/fs.hpp"
 #include "eval/metrics.hpp"
 #include "io/itk_setup.hpp"
-#include "io/itk_wrap.hpp"
-#include "io/preprocess.hpp"
+#include "image/itk_wrap.hpp"
+#include "image/preprocess.hpp"
 
 namespace nucseg::eval {
 namespace {
@@ -60,7 +60,7 @@ std::vector<Rgb> input_rgb(const RawImage* input, int h, int w) {
   for (int c = 0; c < channels; ++c) {
     const float* p = input->plane(c);
     std::vector<float> values(p, p + input->plane_size());
-    const float lo = io::percentile(values, 1.0), hi = io::percentile(std::move(values), 99.8);
+    const float lo = image::percentile(values, 1.0), hi = image::percentile(std::move(values), 99.8);
     const float scale = hi > lo ? 255.0f / (hi - lo) : 0.0f;
     std::vector<std::uint8_t> plane(input->plane_size());
     for (std::size_t i = 0; i < plane.size(); ++i)
@@ -130,7 +130,7 @@ RgbImage render_panel(const RawImage* input, const LabelImage& truth, const Labe
 void write_png(const RgbImage& image, const std::string& path) {
   io::register_itk_io();
   using Pixel = itk::RGBPixel<std::uint8_t>;
-  auto itk_image = io::make_image<Pixel>(image.height, image.width);
+  auto itk_image = image::make_image<Pixel>(image.height, image.width);
   Pixel* buf = itk_image->GetBufferPointer();
   for (std::size_t i = 0; i < static_cast<std::size_t>(image.height) * image.width; ++i) {
     buf[i][0] = image.rgb[3 * i];
@@ -141,7 +141,7 @@ void write_png(const RgbImage& image, const std::string& path) {
   const std::filesystem::path final_path(path);
   const std::string tmp = (final_path.parent_path() / ("." + final_path.stem().string() + ".tmp-" +
                                                        std::to_string(::getpid()) + ".png")).string();
-  auto writer = itk::ImageFileWriter<io::Image2<Pixel>>::New();
+  auto writer = itk::ImageFileWriter<image::Image2<Pixel>>::New();
   writer->SetInput(itk_image);
   writer->SetFileName(tmp);
   try {

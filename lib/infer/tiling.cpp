@@ -10,7 +10,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
-#include "io/preprocess.hpp"
+#include "image/preprocess.hpp"
 
 namespace nucseg::infer {
 namespace {
@@ -196,13 +196,13 @@ RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn
     const int w = std::max(1, static_cast<int>(std::lround(normalized_image.width * options.scale())));
     InferenceOptions inner = options;
     inner.scale(1.0);
-    RawImage scaled = io::resize_image(normalized_image, h, w);
+    RawImage scaled = image::resize_image(normalized_image, h, w);
     scaled.source = normalized_image.source;
     InferenceStats local;
     InferenceStats& st = stats ? *stats : local;
     RawImage probs = predict_probabilities(scaled, forward, inner, &st);
     scaled = RawImage();
-    RawImage out = io::resize_image(probs, normalized_image.height, normalized_image.width);
+    RawImage out = image::resize_image(probs, normalized_image.height, normalized_image.width);
     out.source = normalized_image.source;
     out.pixel_size_x = normalized_image.pixel_size_x;
     out.pixel_size_y = normalized_image.pixel_size_y;
@@ -344,14 +344,14 @@ RawImage predict_resized(const RawImage& image, const ForwardFn& forward,
   InferenceStats& st = stats ? *stats : local;
   torch::InferenceMode guard;
   const int h = options.resize_height(), w = options.resize_width();
-  const RawImage small = io::resize_image(image, h, w);
+  const RawImage small = image::resize_image(image, h, w);
   torch::Tensor cpu = torch::from_blob(const_cast<float*>(small.pixels.data()),
                                        {1, small.channels, h, w}, torch::kFloat);
   const torch::Tensor probs = run_batch(cpu, forward, options, image, st);
   const int K = static_cast<int>(probs.size(1));
   RawImage small_out(K, h, w);
   std::memcpy(small_out.pixels.data(), probs.data_ptr<float>(), sizeof(float) * small_out.pixels.size());
-  RawImage out = io::resize_image(small_out, image.height, image.width);
+  RawImage out = image::resize_image(small_out, image.height, image.width);
   out.pixel_size_y = image.pixel_size_y;
   out.pixel_size_x = image.pixel_size_x;
   out.source = image.source;

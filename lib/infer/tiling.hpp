@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "common/options.hpp"
-#include "io/image.hpp"
-#include "io/preprocess.hpp"
+#include "image/image.hpp"
+#include "image/preprocess.hpp"
 
 namespace nucseg::infer {
 
@@ -124,6 +124,6 @@ std::vector<float> blend_window(int tile_size, int overlap, bool first, bool las
                                 float min_weight);
 
 /// Reflection padding's index (defined with the other image operations in io/preprocess).
-using io::reflect_index;
+using image::reflect_index;
 
 }  // namespace nucseg::infer

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 #include "io/read_limits.hpp"
 
 namespace nucseg::io {

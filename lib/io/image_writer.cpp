@@ -16,7 +16,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "io/itk_setup.hpp"
-#include "io/preprocess.hpp"
+#include "image/preprocess.hpp"
 
 namespace nucseg::io {
 namespace {
@@ -236,8 +236,8 @@ Rgb8Image make_overlay(const RawImage& image, const LabelImage& labels,
     const float* p = image.plane(c);
     for (std::size_t i = 0; i < plane; i += stride) sample.push_back(p[i]);
   }
-  const float lo = percentile(sample, options.low_percentile);
-  const float hi = percentile(std::move(sample), options.high_percentile);
+  const float lo = image::percentile(sample, options.low_percentile);
+  const float hi = image::percentile(std::move(sample), options.high_percentile);
 
   Rgb8Image out(image.height, image.width);
   for (int y = 0; y < image.height; ++y) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 
 namespace nucseg::io {
 

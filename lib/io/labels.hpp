@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 #include "io/read_limits.hpp"
 
 namespace nucseg::io {
@@ -15,16 +15,6 @@ namespace nucseg::io {
 LabelImage merge_instance_masks(const std::vector<std::string>& mask_paths, int height,
                                 int width, std::size_t* overlap_pixels = nullptr,
                                 const ReadLimits& limits = {});
-
-/// True when the image holds at most one distinct non-zero value (a binary mask).
-bool is_binary_mask(const LabelImage& labels);
-
-/// Labels the 8-connected components of a binary mask 1..N (ITK
-/// ConnectedComponentImageFilter, ordered by first pixel in raster order).
-LabelImage label_connected_components(const LabelImage& binary);
-
-/// Renumbers labels to 1..N in order of first appearance (raster order); 0 stays 0.
-LabelImage relabel_sequential(const LabelImage& labels);
 
 /// Reads a mask file as instances: a binary mask is split into connected components, an
 /// instance label image is relabelled sequentially. Throws InputError as read_labels does.

@@ -5,7 +5,7 @@
 #include <string>
 #include <utility>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 
 namespace nucseg::io {
 

@@ -7,12 +7,12 @@
 #include <cmath>
 
 #include "common/error.hpp"
-#include "io/itk_wrap.hpp"
+#include "image/itk_wrap.hpp"
 
 namespace nucseg::measure {
 namespace {
 
-using io::Image2;
+using image::Image2;
 using Labels = Image2<std::uint32_t>;
 using Real = Image2<float>;
 
@@ -157,8 +157,8 @@ std::vector<NucleusMeasurement> measure_nuclei(const LabelImage& labels, const R
     throw InputError("cannot measure intensities on channel " + std::to_string(channel) + " of '" +
                      raw.source + "': it has " + std::to_string(raw.channels) + " channel(s)");
   }
-  const auto label_image = io::wrap(labels.labels.data(), labels.height, labels.width);
-  const auto feature = io::wrap(raw.plane(channel), raw.height, raw.width);
+  const auto label_image = image::wrap(labels.labels.data(), labels.height, labels.width);
+  const auto feature = image::wrap(raw.plane(channel), raw.height, raw.width);
   auto filter = itk::LabelImageToStatisticsLabelMapFilter<Labels, Real>::New();
   filter->SetInput(label_image);
   filter->SetFeatureImage(feature);
@@ -172,7 +172,7 @@ std::vector<NucleusMeasurement> measure_nuclei(const LabelImage& labels, const R
 
 std::vector<NucleusMeasurement> measure_shapes(const LabelImage& labels) {
   check_labels(labels);
-  const auto label_image = io::wrap(labels.labels.data(), labels.height, labels.width);
+  const auto label_image = image::wrap(labels.labels.data(), labels.height, labels.width);
   auto filter = itk::LabelImageToShapeLabelMapFilter<Labels>::New();
   filter->SetInput(label_image);
   filter->SetBackgroundValue(0);

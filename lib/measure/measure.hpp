@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 
 namespace nucseg::measure {
 

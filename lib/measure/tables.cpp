@@ -4,6 +4,10 @@
 #include <tuple>
 
 namespace nucseg::measure {
+
+using batch::well_less;
+using io::CsvTable;
+using io::format_fixed;
 namespace {
 
 ColumnSpec col(std::string name, std::string type, std::string unit, int decimals,

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "measure/csv.hpp"
+#include "io/csv.hpp"
 #include "measure/measure.hpp"
-#include "measure/plate.hpp"
+#include "batch/plate.hpp"
 
 namespace nucseg::measure {
 
@@ -37,7 +37,7 @@ struct ImageInfo {
   int image_number = 0;          ///< 1-based, in the run's deterministic input order
   std::string file_name;         ///< file name without folder
   std::string path_name;         ///< folder of the file
-  PlateMetadata metadata;
+  batch::PlateMetadata metadata;
   int width = 0, height = 0;     ///< px
   double pixel_size_x = std::numeric_limits<double>::quiet_NaN();  ///< µm/px, NaN = unknown
   double pixel_size_y = std::numeric_limits<double>::quiet_NaN();
@@ -45,12 +45,12 @@ struct ImageInfo {
 };
 
 /// An empty nuclei.csv table (header only).
-CsvTable make_nuclei_table();
+io::CsvTable make_nuclei_table();
 
 /// Appends one row per nucleus; ObjectNumber is the nucleus' label. The µm columns are
 /// empty when the image has no pixel size; lengths use sqrt(px_x * px_y) µm/px (exact
 /// for square pixels), areas px_x * px_y µm²/px².
-void append_nuclei_rows(CsvTable& table, const ImageInfo& image,
+void append_nuclei_rows(io::CsvTable& table, const ImageInfo& image,
                         const std::vector<NucleusMeasurement>& nuclei);
 
 /// One image's outcome: its summary, or the error that made it fail.
@@ -61,11 +61,11 @@ struct ImageRecord {
 };
 
 /// images.csv, rows in the order given.
-CsvTable images_table(const std::vector<ImageRecord>& records);
+io::CsvTable images_table(const std::vector<ImageRecord>& records);
 
 /// wells.csv: images grouped by (plate, well), sorted by plate then well (A01 < A02 <
 /// B01 < AA01). Images without a well are left out. Failed images count in
 /// Count_FailedSites only.
-CsvTable wells_table(const std::vector<ImageRecord>& records);
+io::CsvTable wells_table(const std::vector<ImageRecord>& records);
 
 }  // namespace nucseg::measure

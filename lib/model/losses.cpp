@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "postprocess/postprocess.hpp"
+#include "morphology/distance_transform.hpp"
 
 namespace nucseg::model {
 
@@ -34,7 +34,7 @@ torch::Tensor distance_targets(const torch::Tensor& labels) {
     const std::int64_t* lab = l[s].data_ptr<std::int64_t>();
     LabelImage region(static_cast<int>(h), static_cast<int>(w));
     for (std::size_t i = 0; i < plane; ++i) region.labels[i] = in[i] ? 1u : 0u;
-    const auto dist = postprocess::distance_map(region, 0.0);
+    const auto dist = morphology::distance_map(region, 0.0);
     std::vector<float> largest(static_cast<std::size_t>(*std::max_element(lab, lab + plane)) + 1, 0.0f);
     for (std::size_t i = 0; i < plane; ++i) largest[lab[i]] = std::max(largest[lab[i]], dist[i]);
     float* o = out[s].data_ptr<float>();

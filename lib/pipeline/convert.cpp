@@ -21,6 +21,7 @@
 #include "common/version.hpp"
 #include "io/image_reader.hpp"
 #include "io/itk_setup.hpp"
+#include "image/labels.hpp"
 #include "io/labels.hpp"
 #include "measure/measure.hpp"
 #include "store/dataset.hpp"
@@ -51,8 +52,8 @@ ConvertOptions ConvertOptions::from_json(const json& c) {
   o.channel(config::value_or(c, "channel", -1));
   o.channels(config::value_or(c, "channels", 1));
   o.z_project(config::value_or<std::string>(c, "z_project", "none"));
-  io::check_z_project(o.z_project());
-  io::NormalizeOptions norm;
+  image::check_z_project(o.z_project());
+  image::NormalizeOptions norm;
   if (c.contains("normalize")) {
     const auto& n = c["normalize"];
     norm.method = config::value_or<std::string>(n, "method", norm.method);
@@ -62,7 +63,7 @@ ConvertOptions ConvertOptions::from_json(const json& c) {
     }
     norm.polarity = config::value_or<std::string>(n, "polarity", norm.polarity);
   }
-  io::check_polarity(norm.polarity);
+  image::check_polarity(norm.polarity);
   if (!(norm.low_percentile < norm.high_percentile)) {
     throw ConfigError("convert: normalize.percentiles must be increasing, found [" +
                       std::to_string(norm.low_percentile) + ", " +
@@ -167,7 +168,7 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
   p.meta.original_channels = raw.channels;
   p.meta.original_height = raw.height;
   p.meta.original_width = raw.width;
-  RawImage img = io::select_channels(raw, io::ChannelRule{o.channel(), o.channels(), o.z_project()});
+  RawImage img = image::select_channels(raw, image::ChannelRule{o.channel(), o.channels(), o.z_project()});
   raw = RawImage();
   std::optional<LabelImage> mask;
   if (labelled) {
@@ -189,8 +190,8 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
     }
   }
   if (!o.native_size()) {
-    img = io::resize_image(img, o.height(), o.width());
-    if (mask) mask = io::relabel_sequential(io::resize_labels(*mask, o.height(), o.width()));
+    img = image::resize_image(img, o.height(), o.width());
+    if (mask) mask = image::relabel_sequential(image::resize_labels(*mask, o.height(), o.width()));
   } else if (o.target_diameter() > 0 && mask) {
     // Every image to one nucleus size, as predict's auto diameter does at inference.
     const auto diameters = measure::equivalent_diameters(*mask);
@@ -199,13 +200,13 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
       const int h = std::max(1, static_cast<int>(std::lround(img.height * factor)));
       const int w = std::max(1, static_cast<int>(std::lround(img.width * factor)));
       if (h != img.height || w != img.width) {
-        img = io::resize_image(img, h, w);
-        mask = io::relabel_sequential(io::resize_labels(*mask, h, w));
+        img = image::resize_image(img, h, w);
+        mask = image::relabel_sequential(image::resize_labels(*mask, h, w));
         p.meta.scale = factor;
       }
     }
   }
-  const auto norm = io::normalize(img, o.normalize());
+  const auto norm = image::normalize(img, o.normalize());
   p.meta.norm_low = norm.low;
   p.meta.norm_high = norm.high;
   p.meta.inverted = norm.inverted;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/options.hpp"
-#include "io/preprocess.hpp"
+#include "image/preprocess.hpp"
 #include "io/read_limits.hpp"
 
 namespace nucseg {
@@ -37,8 +37,8 @@ struct ConvertOptions {
   NUCSEG_ARG(double, target_diameter) = 0;
   NUCSEG_ARG(int, channel) = -1;             ///< channel/page to take; -1 = rule
   NUCSEG_ARG(int, channels) = 1;             ///< 1 (luminance/gray) or 3 (RGB)
-  NUCSEG_ARG(std::string, z_project) = "none";  ///< z-stacks: none, max or mean (io::ChannelRule)
-  NUCSEG_ARG(io::NormalizeOptions, normalize) = {};
+  NUCSEG_ARG(std::string, z_project) = "none";  ///< z-stacks: none, max or mean (image::ChannelRule)
+  NUCSEG_ARG(image::NormalizeOptions, normalize) = {};
   NUCSEG_ARG(SplitFractions, split) = {{0.8, 0.1, 0.1}};  ///< train, val, test
   NUCSEG_ARG(std::uint64_t, seed) = 42;
   NUCSEG_ARG(int, threads) = 0;              ///< 0 = all hardware threads

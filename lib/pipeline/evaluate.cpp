@@ -21,7 +21,7 @@
 #include "io/image_reader.hpp"
 #include "io/itk_setup.hpp"
 #include "io/labels.hpp"
-#include "measure/csv.hpp"
+#include "io/csv.hpp"
 
 namespace nucseg {
 namespace stdfs = std::filesystem;
@@ -120,7 +120,7 @@ bool is_dsb_root(const stdfs::path& root) {
 
 json threshold_map(const std::vector<double>& thresholds, const std::vector<double>& values) {
   json m = json::object();
-  for (std::size_t i = 0; i < thresholds.size(); ++i) m[measure::format_fixed(thresholds[i], 2)] = values[i];
+  for (std::size_t i = 0; i < thresholds.size(); ++i) m[io::format_fixed(thresholds[i], 2)] = values[i];
   return m;
 }
 
@@ -215,22 +215,22 @@ std::string evaluation_csv(const std::vector<eval::ImageScore>& images) {
     ts.push_back(t.threshold);
   if (images.empty()) ts = eval::dsb_thresholds();
   for (const double t : ts) {
-    const std::string s = measure::format_fixed(t, 2);
+    const std::string s = io::format_fixed(t, 2);
     for (const char* name : {"TP_", "FP_", "FN_", "AP_", "Precision_", "Recall_", "F1_"})
       cols.push_back(name + s);
   }
-  measure::CsvTable table(cols);
+  io::CsvTable table(cols);
   for (const auto& im : images) {
     std::vector<std::string> row = {im.name, std::to_string(im.n_true), std::to_string(im.n_pred),
-                                    measure::format_fixed(im.pixels.accuracy(), 6),
-                                    measure::format_fixed(im.pixels.iou(), 6),
-                                    measure::format_fixed(im.pixels.dice(), 6),
-                                    measure::format_fixed(im.dsb_score, 6)};
+                                    io::format_fixed(im.pixels.accuracy(), 6),
+                                    io::format_fixed(im.pixels.iou(), 6),
+                                    io::format_fixed(im.pixels.dice(), 6),
+                                    io::format_fixed(im.dsb_score, 6)};
     for (const auto& t : im.thresholds) {
       row.push_back(std::to_string(t.tp));
       row.push_back(std::to_string(t.fp));
       row.push_back(std::to_string(t.fn));
-      for (const double v : {t.ap, t.precision, t.recall, t.f1}) row.push_back(measure::format_fixed(v, 6));
+      for (const double v : {t.ap, t.precision, t.recall, t.f1}) row.push_back(io::format_fixed(v, 6));
     }
     table.add_row(std::move(row));
   }

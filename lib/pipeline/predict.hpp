@@ -47,7 +47,7 @@ inline constexpr double kMinConfidence = 0.75;
 /// model is known (kMinConfidence for contour models, 0 for binary ones).
 inline constexpr double kMinConfidenceByModel = -1.0;
 
-/// predict's denoise "auto": an image whose estimated noise (io::estimate_noise of the network
+/// predict's denoise "auto": an image whose estimated noise (image::estimate_noise of the network
 /// input, in units of its [0,1] range) is above kDenoiseNoise is smoothed with a Gaussian of
 /// kDenoiseSigma px before the network. The shipped model was trained with noise of up to 0.02
 /// and copes with more: smoothing hurt below ~0.07 (DSB validation images at 20 photons at their
@@ -79,7 +79,7 @@ struct PredictOptions {
   NUCSEG_ARG(std::string, glob) = "";  ///< file-name pattern for folder inputs
   NUCSEG_ARG(bool, recursive) = true;
   NUCSEG_ARG(int, channel) = -1;       ///< channel/page to segment; -1 = as in training
-  /// z-stacks: "none", "max" or "mean" (io::ChannelRule); "" = as the training data was converted.
+  /// z-stacks: "none", "max" or "mean" (image::ChannelRule); "" = as the training data was converted.
   NUCSEG_ARG(std::string, z_project) = "";
   /// Intensity polarity after scaling ("keep", "auto", "invert"); "" = as the model's training data.
   NUCSEG_ARG(std::string, polarity) = "";

@@ -11,8 +11,9 @@
 #include "common/fs.hpp"
 #include "common/log.hpp"
 #include "io/itk_setup.hpp"
+#include "image/labels.hpp"
 #include "io/labels.hpp"
-#include "io/synthetic.hpp"
+#include "image/synthetic.hpp"
 
 namespace nucseg {
 namespace stdfs = std::filesystem;
@@ -105,13 +106,13 @@ SynthReport run_synth(const SynthOptions& o) {
   for (int w = 0; w < o.wells(); ++w) {
     const double t = o.wells() > 1 ? static_cast<double>(w) / (o.wells() - 1) : 0.0;
     for (int s = 1; s <= o.sites(); ++s) {
-      io::SyntheticOptions so;
+      image::SyntheticOptions so;
       so.height = o.height();
       so.width = o.width();
       so.nuclei = static_cast<int>(std::lround(o.min_nuclei() + t * (o.max_nuclei() - o.min_nuclei())));
       so.seed = o.seed() * 1000003ULL + static_cast<std::uint64_t>(w * 1000 + s);
-      auto field = io::synthesize_field(so);
-      const LabelImage labels = io::relabel_sequential(field.labels);
+      auto field = image::synthesize_field(so);
+      const LabelImage labels = image::relabel_sequential(field.labels);
       const std::string stem = well_name(w) + "_s" + std::to_string(s) + "_w1";
       write_tiff<std::uint16_t>((stdfs::path(r.images_dir) / (stem + ".tif")).string(), so.height,
                                 so.width, [&](std::size_t i) {

@@ -11,20 +11,24 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "io/itk_wrap.hpp"
-#include "io/labels.hpp"
+#include "image/gaussian.hpp"
+#include "image/itk_wrap.hpp"
+#include "image/labels.hpp"
+#include "morphology/distance_transform.hpp"
+#include "morphology/maxima.hpp"
+#include "morphology/watershed.hpp"
 
 namespace nucseg::postprocess {
 namespace {
 
-using io::Image2;
+using image::Image2;
 using Mask = Image2<std::uint8_t>;
 using Labels = Image2<std::uint32_t>;
 
 LabelImage to_label_image(const Labels& image, int height, int width, const std::string& source) {
   LabelImage out(height, width);
   out.source = source;
-  io::copy_buffer(image, out.labels.data());
+  image::copy_buffer(image, out.labels.data());
   return out;
 }
 
@@ -173,7 +177,7 @@ LabelImage remove_unconfident(const LabelImage& labels, const float* foreground,
 LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
   validate(o);
   check_channels(map, o);
-  auto mask = io::make_image<std::uint8_t>(map.height, map.width);
+  auto mask = image::make_image<std::uint8_t>(map.height, map.width);
   std::uint8_t* m = mask->GetBufferPointer();
   const std::size_t n = map.plane_size();
   const float threshold = static_cast<float>(o.threshold());
@@ -201,114 +205,6 @@ LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
   return out;
 }
 
-namespace {
-
-/// Order-preserving map of a float to an unsigned key (-0 and +0 are the same level).
-inline std::uint32_t level_key(float v) {
-  if (v == 0.0f) v = 0.0f;
-  std::uint32_t u;
-  std::memcpy(&u, &v, sizeof u);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
-/// A monotone priority queue (radix heap) of pixel indices keyed by level_key: pops come in
-/// increasing key order, and in arrival order among equal keys, as long as no key below the
-/// last popped one is pushed (true of a flooding). Bucket b holds the keys whose highest bit
-/// differing from the last popped key is b - 1; bucket 0 holds keys equal to it.
-class RadixQueue {
- public:
-  bool empty() const { return size_ == 0; }
-  void push(std::uint32_t key, std::uint32_t index) {
-    buckets_[bucket_of(key)].push_back({key, index});
-    ++size_;
-  }
-  /// The next (key, index) in order.
-  std::pair<std::uint32_t, std::uint32_t> pop() {
-    if (head_ == buckets_[0].size()) {
-      buckets_[0].clear();
-      head_ = 0;
-      int b = 1;
-      while (buckets_[b].empty()) ++b;
-      std::uint32_t least = 0xFFFFFFFFu;
-      for (const auto& e : buckets_[b]) least = std::min(least, e.key);
-      last_ = least;
-      std::vector<Entry> moving;
-      moving.swap(buckets_[b]);
-      for (const auto& e : moving) buckets_[bucket_of(e.key)].push_back(e);  // in arrival order
-      moving.clear();
-      moving.swap(buckets_[b]);  // keep the capacity
-    }
-    --size_;
-    const Entry e = buckets_[0][head_++];
-    return {e.key, e.index};
-  }
-
- private:
-  struct Entry {
-    std::uint32_t key;
-    std::uint32_t index;
-  };
-  int bucket_of(std::uint32_t key) const {
-    const std::uint32_t diff = key ^ last_;
-    return diff == 0 ? 0 : 32 - __builtin_clz(diff);
-  }
-  std::vector<Entry> buckets_[33];
-  std::size_t head_ = 0;  // bucket 0 is read first in, first out
-  std::size_t size_ = 0;
-  std::uint32_t last_ = 0;
-};
-
-}  // namespace
-
-void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uint32_t* labels,
-                        int height, int width) {
-  // Beucher's flooding without watershed lines, as ITK's MorphologicalWatershedFromMarkers
-  // does it: marker pixels next to an unlabelled pixel enter the queue in raster order at
-  // their own level; the lowest level is taken first and first in, first out within a level;
-  // a pixel takes the label of the pixel that reaches it first and enters the queue at its
-  // own level, or at the current level when that is higher. ITK keeps a std::map of queues
-  // keyed by every distinct float level (one allocation per level, and a network's output
-  // has nearly as many levels as pixels); a radix queue visits the pixels in exactly the
-  // same order, at a fraction of the cost.
-  const int h = height, w = width;
-  auto free_pixel = [&](int y, int x) {
-    const std::size_t q = static_cast<std::size_t>(y) * w + x;
-    return mask[q] != 0 && labels[q] == 0;
-  };
-  // The 8 neighbours in ITK's order: the row above, left, right, the row below.
-  static constexpr int kDy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
-  static constexpr int kDx[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
-  if (static_cast<std::uint64_t>(h) * static_cast<std::uint64_t>(w) >= 0xFFFFFFFFull)
-    throw InputError("cannot post-process an image of " + std::to_string(w) + "x" + std::to_string(h) +
-                     " pixels in one piece: at most 4,294,967,294 pixels (use tiled prediction)");
-  RadixQueue queue;
-  for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) {
-      const std::size_t i = static_cast<std::size_t>(y) * w + x;
-      if (labels[i] == 0) continue;
-      for (int k = 0; k < 8; ++k) {
-        const int yy = y + kDy[k], xx = x + kDx[k];
-        if (yy >= 0 && yy < h && xx >= 0 && xx < w && free_pixel(yy, xx)) {
-          queue.push(level_key(relief[i]), static_cast<std::uint32_t>(i));
-          break;
-        }
-      }
-    }
-  }
-  while (!queue.empty()) {
-    const auto [level, index] = queue.pop();
-    const int ey = static_cast<int>(index / static_cast<std::uint32_t>(w));
-    const int ex = static_cast<int>(index % static_cast<std::uint32_t>(w));
-    const std::uint32_t label = labels[index];
-    for (int k = 0; k < 8; ++k) {
-      const int yy = ey + kDy[k], xx = ex + kDx[k];
-      if (yy < 0 || yy >= h || xx < 0 || xx >= w || !free_pixel(yy, xx)) continue;
-      const std::size_t q = static_cast<std::size_t>(yy) * w + xx;
-      labels[q] = label;
-      queue.push(std::max(level_key(relief[q]), level), static_cast<std::uint32_t>(q));
-    }
-  }
-}
 
 LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_markers,
                       const float* relief) {
@@ -322,7 +218,7 @@ LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_marke
     out.labels[i] = seed_markers.labels[i];
     next = std::max(next, out.labels[i]);
   }
-  flood_from_markers(relief, foreground.labels.data(), out.labels.data(), h, w);
+  morphology::flood_from_markers(relief, foreground.labels.data(), out.labels.data(), h, w);
   // Seeds flood their whole component; what is left unlabelled are the foreground
   // components without any seed. Each becomes one object of its own.
   std::vector<std::size_t> stack;
@@ -348,220 +244,16 @@ LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_marke
       }
     }
   }
-  return io::relabel_sequential(out);
+  return image::relabel_sequential(out);
 }
 
-namespace {
-
-/// Separable Gaussian blur (radius 4 sigma, edges repeat the nearest pixel), in place.
-void gaussian_blur(std::vector<float>& image, int h, int w, double sigma) {
-  if (sigma <= 0) return;
-  const int radius = static_cast<int>(4.0 * sigma + 0.5);
-  std::vector<float> kernel(2 * radius + 1);
-  float sum = 0;
-  for (int k = -radius; k <= radius; ++k) {
-    kernel[k + radius] = static_cast<float>(std::exp(-0.5 * k * k / (sigma * sigma)));
-    sum += kernel[k + radius];
-  }
-  for (auto& v : kernel) v /= sum;
-  std::vector<float> tmp(image.size());
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      float acc = 0;
-      for (int k = -radius; k <= radius; ++k)
-        acc += kernel[k + radius] * image[static_cast<std::size_t>(y) * w + std::clamp(x + k, 0, w - 1)];
-      tmp[static_cast<std::size_t>(y) * w + x] = acc;
-    }
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      float acc = 0;
-      for (int k = -radius; k <= radius; ++k)
-        acc += kernel[k + radius] * tmp[static_cast<std::size_t>(std::clamp(y + k, 0, h - 1)) * w + x];
-      image[static_cast<std::size_t>(y) * w + x] = acc;
-    }
-}
-
-}  // namespace
-
-LabelImage dynamic_maxima(const float* f, const LabelImage& region, double h, double floor) {
-  // Union-find over the region's pixels in decreasing order of f. A component is born at its
-  // peak M; it becomes a seed once every pixel >= M - h has been added, unless it has merged
-  // with a component holding a higher peak first (then its peak's dynamic is below h).
-  const int height = region.height, width = region.width;
-  const std::size_t n = region.labels.size();
-  if (n >= 0xFFFFFFFFull)
-    throw InputError("cannot find seeds in an image of " + std::to_string(width) + "x" + std::to_string(height) +
-                     " pixels in one piece: at most 4,294,967,294 pixels (use tiled prediction)");
-  // Decreasing f, then raster order: one 64-bit key per pixel sorts faster than indices
-  // compared through f.
-  std::vector<std::uint64_t> keyed;
-  keyed.reserve(n / 2);
-  for (std::size_t i = 0; i < n; ++i)
-    if (region.labels[i]) keyed.push_back(static_cast<std::uint64_t>(~level_key(f[i])) << 32 | i);
-  std::sort(keyed.begin(), keyed.end());
-  std::vector<std::uint32_t> order(keyed.size());
-  for (std::size_t k = 0; k < keyed.size(); ++k) order[k] = static_cast<std::uint32_t>(keyed[k]);
-  keyed = std::vector<std::uint64_t>();
-
-  constexpr std::uint32_t kNone = 0xFFFFFFFFu;
-  // Roots are peaks (the first pixel of a component). A root is live (its peak may still
-  // become a seed) or closed (a seed was taken from it, or it merged with such a component).
-  std::vector<std::uint32_t> parent(n, kNone), next(n, kNone), tail(n, kNone), birth(n, 0);
-  std::vector<std::uint8_t> closed(n, 0);
-  const auto find = [&](std::uint32_t x) {
-    while (parent[x] != x) {
-      parent[x] = parent[parent[x]];
-      x = parent[x];
-    }
-    return x;
-  };
-  LabelImage seeds(height, width);
-  seeds.source = region.source;
-  std::uint32_t count = 0;
-  const auto close = [&](std::uint32_t root) {  // the component's pixels become one seed
-    ++count;
-    for (std::uint32_t p = root; p != kNone; p = next[p]) seeds.labels[p] = count;
-    closed[root] = 1;
-  };
-  struct Deadline {
-    float level;
-    std::uint32_t peak;
-    bool operator<(const Deadline& o) const { return level < o.level; }
-  };
-  std::vector<Deadline> deadlines;  // max-heap of M - h
-  const float hf = static_cast<float>(h);
-  for (std::uint32_t k = 0; k < order.size(); ++k) {
-    const std::uint32_t p = order[k];
-    const float v = f[p];
-    while (!deadlines.empty() && deadlines.front().level > v) {
-      const std::uint32_t peak = deadlines.front().peak;
-      std::pop_heap(deadlines.begin(), deadlines.end());
-      deadlines.pop_back();
-      // Still its own root and live: no higher peak joined it above M - h.
-      if (parent[peak] == peak && !closed[peak]) close(peak);
-    }
-    const int y = static_cast<int>(p / width), x = static_cast<int>(p % width);
-    std::uint32_t root = kNone;  // p's component so far
-    for (int dy = -1; dy <= 1; ++dy)
-      for (int dx = -1; dx <= 1; ++dx) {
-        const int yy = y + dy, xx = x + dx;
-        if ((dy == 0 && dx == 0) || yy < 0 || yy >= height || xx < 0 || xx >= width) continue;
-        const std::uint32_t q = static_cast<std::uint32_t>(yy * width + xx);
-        if (parent[q] == kNone) continue;  // outside the region or not reached yet
-        const std::uint32_t b = find(q);
-        if (root == kNone) {  // p joins its first neighbour's component
-          root = b;
-          parent[p] = b;
-          next[tail[b]] = p;
-          tail[b] = p;
-          continue;
-        }
-        if (b == root) continue;
-        // Two components meet at p. A closed side closes the union; otherwise the higher
-        // peak (born first) stays live and the other peak is lost.
-        std::uint32_t keep = root, drop = b;
-        if (closed[drop] && !closed[keep]) std::swap(keep, drop);
-        else if (closed[drop] == closed[keep] && birth[drop] < birth[keep]) std::swap(keep, drop);
-        parent[drop] = keep;
-        next[tail[keep]] = drop;
-        tail[keep] = tail[drop];
-        root = keep;
-      }
-    if (root == kNone) {  // a new peak
-      parent[p] = p;
-      tail[p] = p;
-      birth[p] = k;
-      deadlines.push_back({v - hf, p});
-      std::push_heap(deadlines.begin(), deadlines.end());
-    }
-  }
-  // Components whose deadline lies below their lowest pixel: outside the region is the
-  // floor, so the peak's dynamic is its height above the floor.
-  for (const std::uint32_t p : order)
-    if (parent[p] == p && !closed[p] && f[p] - hf >= static_cast<float>(floor)) close(p);
-  return seeds;
-}
-
-namespace {
-
-/// Squared distances along one line (Felzenszwalb & Huttenlocher's lower envelope of
-/// parabolas): out[q] = min_p (q - p)^2 + in[p].
-void squared_distance_1d(const float* in, float* out, int n, std::vector<int>& v, std::vector<float>& z) {
-  int k = 0;
-  v[0] = 0;
-  z[0] = -std::numeric_limits<float>::infinity();
-  z[1] = std::numeric_limits<float>::infinity();
-  for (int q = 1; q < n; ++q) {
-    float s;
-    for (;;) {
-      const int p = v[k];
-      s = ((in[q] + static_cast<float>(q) * q) - (in[p] + static_cast<float>(p) * p)) / (2.0f * (q - p));
-      if (s > z[k] || k == 0) break;
-      --k;
-    }
-    if (s <= z[k]) {  // k == 0 and the new parabola hides the first one entirely
-      v[0] = q;
-      z[1] = std::numeric_limits<float>::infinity();
-      continue;
-    }
-    ++k;
-    v[k] = q;
-    z[k] = s;
-    z[k + 1] = std::numeric_limits<float>::infinity();
-  }
-  k = 0;
-  for (int q = 0; q < n; ++q) {
-    while (z[k + 1] < static_cast<float>(q)) ++k;
-    const float d = static_cast<float>(q - v[k]);
-    out[q] = d * d + in[v[k]];
-  }
-}
-
-}  // namespace
-
-/// The (optionally blurred) Euclidean distance from each pixel of `core` to the nearest pixel
-/// outside it (exact, separable); 0 outside. Without any pixel outside, the distance is
-/// taken to the image's surroundings.
-std::vector<float> distance_map(const LabelImage& core, double sigma) {
-  const int h = core.height, w = core.width;
-  const std::size_t n = core.labels.size();
-  // Far, but finite: keeps the envelope arithmetic exact enough, and a core that covers the
-  // whole image still gets a sensible map from the border pass below.
-  const float far = 1e12f;
-  std::vector<float> sq(n), line_in(std::max(h, w) + 2), line_out(std::max(h, w) + 2);
-  std::vector<int> v(std::max(h, w) + 2);
-  std::vector<float> z(std::max(h, w) + 3);
-  for (std::size_t i = 0; i < n; ++i) sq[i] = core.labels[i] ? far : 0.0f;
-  for (int x = 0; x < w; ++x) {  // columns
-    for (int y = 0; y < h; ++y) line_in[y] = sq[static_cast<std::size_t>(y) * w + x];
-    squared_distance_1d(line_in.data(), line_out.data(), h, v, z);
-    for (int y = 0; y < h; ++y) sq[static_cast<std::size_t>(y) * w + x] = line_out[y];
-  }
-  for (int y = 0; y < h; ++y) {  // rows
-    float* row = sq.data() + static_cast<std::size_t>(y) * w;
-    std::copy(row, row + w, line_in.begin());
-    squared_distance_1d(line_in.data(), row, w, v, z);
-  }
-  std::vector<float> dist(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!core.labels[i]) continue;
-    if (sq[i] < far) {
-      dist[i] = std::sqrt(sq[i]);
-    } else {  // no pixel outside the core anywhere: distance to the image border
-      const int y = static_cast<int>(i / w), x = static_cast<int>(i % w);
-      dist[i] = static_cast<float>(1 + std::min(std::min(y, h - 1 - y), std::min(x, w - 1 - x)));
-    }
-  }
-  gaussian_blur(dist, h, w, sigma);
-  return dist;
-}
 
 namespace {
 
 /// Seeds at the maxima of dynamic >= h of `f` within `region`, and the relief to flood from
 /// them: -f (f is negated in place and moved into relief).
 LabelImage peak_seeds(std::vector<float> f, const LabelImage& region, double h, std::vector<float>& relief) {
-  auto seeds = dynamic_maxima(f.data(), region, h, 0.0);
+  auto seeds = morphology::dynamic_maxima(f.data(), region, h, 0.0);
   for (auto& v : f) v = -v;
   relief = std::move(f);
   return seeds;
@@ -569,7 +261,7 @@ LabelImage peak_seeds(std::vector<float> f, const LabelImage& region, double h, 
 
 /// peak_seeds of the core's distance map (one or more per core component).
 LabelImage distance_seeds(const LabelImage& core, double h, double sigma, std::vector<float>& relief) {
-  return peak_seeds(distance_map(core, sigma), core, h, relief);
+  return peak_seeds(morphology::distance_map(core, sigma), core, h, relief);
 }
 
 }  // namespace
@@ -581,14 +273,14 @@ LabelImage split_by_distance(const LabelImage& foreground, double h) {
 }
 
 LabelImage remove_small_objects(const LabelImage& labels, int min_area) {
-  if (min_area <= 1) return io::relabel_sequential(labels);
+  if (min_area <= 1) return image::relabel_sequential(labels);
   std::vector<std::size_t> area(static_cast<std::size_t>(labels.max_label()) + 1, 0);
   for (const auto v : labels.labels) ++area[v];
   LabelImage out = labels;
   for (auto& v : out.labels) {
     if (v && area[v] < static_cast<std::size_t>(min_area)) v = 0;
   }
-  return io::relabel_sequential(out);
+  return image::relabel_sequential(out);
 }
 
 namespace {
@@ -623,7 +315,7 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
   bool any = false;
   for (const auto v : foreground.labels) any = any || v;
   if (!any) return foreground;  // all zeros
-  if (!o.split()) return io::label_connected_components(foreground);
+  if (!o.split()) return image::label_connected_components(foreground);
   LabelImage labels;
   if (o.mode() == "binary") {
     labels = split_by_distance(foreground, o.h());
@@ -645,13 +337,13 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
                        "': predicted seeds need the distance output of a contour+distance model (4 channels), found " +
                        std::to_string(map.channels) + " channels");
     std::vector<float> distance(map.plane(3), map.plane(3) + map.plane_size());
-    gaussian_blur(distance, map.height, map.width, 1.0);
+    image::gaussian_blur(distance.data(), map.height, map.width, 1.0, image::Edge::repeat, 4.0);
     std::vector<float> relief;
     const auto seeds = peak_seeds(std::move(distance), foreground, o.predicted_h(), relief);
     labels = grow_seeds(foreground, seeds, relief.data());
   } else {
     const float* interior = map.plane(1);
-    auto seed_mask = io::make_image<std::uint8_t>(map.height, map.width);
+    auto seed_mask = image::make_image<std::uint8_t>(map.height, map.width);
     std::uint8_t* s = seed_mask->GetBufferPointer();
     const float t = static_cast<float>(o.seed_threshold());
     for (std::size_t i = 0; i < map.plane_size(); ++i)
@@ -672,7 +364,7 @@ LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const
                      std::to_string(split.width) + ", the probability map " + std::to_string(map.height) + "x" +
                      std::to_string(map.width));
   const LabelImage foreground = foreground_mask(map, o);
-  if (!o.split()) return io::label_connected_components(foreground);
+  if (!o.split()) return image::label_connected_components(foreground);
   LabelImage seeds(map.height, map.width);
   for (std::size_t i = 0; i < seeds.labels.size(); ++i)
     seeds.labels[i] = foreground.labels[i] ? split.labels[i] : 0u;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/options.hpp"
-#include "io/image.hpp"
+#include "image/image.hpp"
 
 namespace nucseg::postprocess {
 
@@ -98,29 +98,10 @@ LabelImage labels_from_probabilities(const RawImage& probability_map,
 LabelImage labels_from_split(const RawImage& probability_map, const LabelImage& split,
                              const PostprocessOptions& options);
 
-/// Euclidean distance (pixels, exact) from each pixel where `region` != 0 to the nearest
-/// pixel where it is 0, then blurred by a Gaussian of `sigma` pixels (0: none); 0 outside
-/// the region. A region covering the whole image measures to the image's border.
-std::vector<float> distance_map(const LabelImage& region, double sigma);
-
-/// Seeds at the maxima of `f` (height x width, Y,X) whose dynamic is at least h, within the
-/// pixels where `region` != 0 (8-connected), everything outside the region counting as
-/// `floor`: each such peak gives one seed, the pixels of its component of {f >= peak - h}.
-/// Seeds are labelled 1..K. On a region covering the image these are the regional maxima of
-/// ITK's HMaxima output; computed by a union-find in one pass over the sorted pixels.
-LabelImage dynamic_maxima(const float* f, const LabelImage& region, double h, double floor);
-
 /// Splits the objects of a 0/1 foreground mask by its distance map (distance_map) and seeds
 /// at the maxima of dynamic >= h (dynamic_maxima), grown by flood_from_markers inside the mask. Every connected component keeps at
 /// least one label; no pixel changes between foreground and background.
 LabelImage split_by_distance(const LabelImage& foreground, double h);
-
-/// Marker-controlled watershed on `relief` (height x width floats, low values flooded
-/// first): `labels` holds the markers (0 = unlabelled) and is filled in place; only pixels
-/// with mask != 0 are flooded. The visiting order, and so the result, is that of ITK's
-/// MorphologicalWatershedFromMarkers (fully connected, no watershed line).
-void flood_from_markers(const float* relief, const std::uint32_t* mask, std::uint32_t* labels,
-                        int height, int width);
 
 /// Grows `seed_markers` (labels 1..K, 0 = none) over the foreground by a watershed on
 /// `relief` (Y,X floats; low values are flooded first) confined to the foreground. A

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 #include "store/h5.hpp"
 #include "store/split.hpp"
 

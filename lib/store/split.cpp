@@ -16,23 +16,6 @@ const char* split_name(Split s) {
   return "?";
 }
 
-std::uint64_t SplitMix64::next() {
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t SplitMix64::below(std::uint64_t bound) {
-  if (bound <= 1) return 0;
-  const std::uint64_t limit = ~std::uint64_t{0} - (~std::uint64_t{0} % bound);
-  std::uint64_t x;
-  do {
-    x = next();
-  } while (x >= limit);
-  return x % bound;
-}
-
 std::vector<Split> assign_split(std::size_t n, const std::array<double, 3>& fractions,
                                 std::uint64_t seed) {
   double sum = 0;

@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <cmath>
 
-#include "io/preprocess.hpp"
-#include "store/split.hpp"
+#include "image/preprocess.hpp"
+#include "common/random.hpp"
 
 namespace nucseg::train {
 namespace {
 
-double uniform(store::SplitMix64& rng, double lo, double hi) {
-  return lo + (hi - lo) * (static_cast<double>(rng.next() >> 11) * 0x1.0p-53);
-}
 
 /// Applies a coordinate map (output y, x) -> (input y, x) to image and labels.
 template <class Map>
@@ -64,9 +61,9 @@ void zoom_window(Sample& s, double y0, double x0, double src_h, double src_w, in
 }  // namespace
 
 std::uint64_t augment_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index) {
-  store::SplitMix64 mix(seed);
+  SplitMix64 mix(seed);
   const std::uint64_t a = mix.next() ^ (static_cast<std::uint64_t>(epoch) * 0x9E3779B97F4A7C15ULL);
-  store::SplitMix64 mix2(a);
+  SplitMix64 mix2(a);
   return mix2.next() ^ (static_cast<std::uint64_t>(index) * 0xD1B54A32D192ED03ULL);
 }
 
@@ -75,21 +72,21 @@ void pad_to_at_least(Sample& s, int height, int width) {
   if (h >= height && w >= width) return;
   const int oh = std::max(h, height), ow = std::max(w, width);
   const int top = (oh - h) / 2, left = (ow - w) / 2;
-  remap(s, oh, ow, [&](int y, int x) { return std::make_pair(io::reflect_index(y - top, h), io::reflect_index(x - left, w)); });
+  remap(s, oh, ow, [&](int y, int x) { return std::make_pair(image::reflect_index(y - top, h), image::reflect_index(x - left, w)); });
 }
 
 void augment(Sample& s, const AugmentOptions& o, std::uint64_t sample_seed) {
-  store::SplitMix64 rng(sample_seed);
+  SplitMix64 rng(sample_seed);
   const bool zoom = o.enabled && (o.scale_min != 1.0 || o.scale_max != 1.0);
   if (zoom) {
-    const double factor = std::exp(uniform(rng, std::log(o.scale_min), std::log(o.scale_max)));
+    const double factor = std::exp(rng.uniform(std::log(o.scale_min), std::log(o.scale_max)));
     const bool crop = o.crop_height > 0 && o.crop_width > 0;
     const int out_h = crop ? o.crop_height : s.image.height;
     const int out_w = crop ? o.crop_width : s.image.width;
     const double src_h = out_h / factor, src_w = out_w / factor;
     pad_to_at_least(s, static_cast<int>(std::ceil(src_h)), static_cast<int>(std::ceil(src_w)));
-    const double y0 = uniform(rng, 0, s.image.height - src_h);
-    const double x0 = uniform(rng, 0, s.image.width - src_w);
+    const double y0 = rng.uniform(0, s.image.height - src_h);
+    const double x0 = rng.uniform(0, s.image.width - src_w);
     zoom_window(s, y0, x0, src_h, src_w, out_h, out_w);
   } else if (o.crop_height > 0 && o.crop_width > 0) {
     pad_to_at_least(s, o.crop_height, o.crop_width);
@@ -123,21 +120,20 @@ void augment(Sample& s, const AugmentOptions& o, std::uint64_t sample_seed) {
   }
   // Drawn only when configured, so that configurations without them augment as before.
   if (o.blur > 0) {
-    const double sigma = uniform(rng, 0, o.blur);
-    io::gaussian_smooth(s.image, sigma);
+    const double sigma = rng.uniform(0, o.blur);
+    image::gaussian_smooth(s.image, sigma);
   }
   if (o.gamma > 1) {
-    const double g = std::exp(uniform(rng, -std::log(o.gamma), std::log(o.gamma)));
+    const double g = std::exp(rng.uniform(-std::log(o.gamma), std::log(o.gamma)));
     for (auto& v : s.image.pixels) v = static_cast<float>(std::pow(std::clamp(static_cast<double>(v), 0.0, 1.0), g));
   }
-  const double scale = uniform(rng, 1 - o.intensity_scale, 1 + o.intensity_scale);
-  const double shift = uniform(rng, -o.intensity_shift, o.intensity_shift);
-  const double sigma = uniform(rng, 0, o.noise);
+  const double scale = rng.uniform(1 - o.intensity_scale, 1 + o.intensity_scale);
+  const double shift = rng.uniform(-o.intensity_shift, o.intensity_shift);
+  const double sigma = rng.uniform(0, o.noise);
   for (auto& v : s.image.pixels) {
     double x = v * scale + shift;
     if (sigma > 0) {
-      const double u1 = std::max(uniform(rng, 0, 1), 1e-300), u2 = uniform(rng, 0, 1);
-      x += sigma * std::sqrt(-2 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+      x += sigma * rng.normal();
     }
     v = static_cast<float>(x);
   }

@@ -4,7 +4,7 @@
 /// rank, thread or batch it lands in: distributed and single-process runs see the same data.
 #include <cstdint>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 
 namespace nucseg::train {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
-#include "store/split.hpp"
+#include "common/random.hpp"
 
 namespace nucseg::train {
 
@@ -41,8 +41,8 @@ DistributedSampler::DistributedSampler(std::vector<std::int64_t> indices, std::i
 std::vector<std::int64_t> DistributedSampler::global_order(std::int64_t epoch) const {
   std::vector<std::int64_t> order = indices_;
   if (shuffle_) {
-    store::SplitMix64 rng(seed_ ^ (0x5851F42D4C957F2DULL * static_cast<std::uint64_t>(epoch + 1)));
-    store::shuffle(order, rng);
+    SplitMix64 rng(seed_ ^ (0x5851F42D4C957F2DULL * static_cast<std::uint64_t>(epoch + 1)));
+    shuffle(order, rng);
   }
   return order;
 }

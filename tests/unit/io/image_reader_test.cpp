@@ -1,5 +1,5 @@
 #include "io/image_reader.hpp"
-#include "io/preprocess.hpp"
+#include "image/preprocess.hpp"
 
 #include <gtest/gtest.h>
 #include <itkImage.h>
@@ -76,9 +76,9 @@ TEST(ImageReader, MultiPageTiffPagesBecomeChannels) {
   nucseg::testing::write_stack_u16(two, 2, 2, 2, std::vector<std::uint16_t>(v.begin(), v.begin() + 8));
   const RawImage pair = read_image(two);
   ASSERT_TRUE(pair.paged);
-  EXPECT_THROW(select_channels(pair, {}), InputError);
-  EXPECT_FLOAT_EQ(select_channels(pair, {1, 1}).at(0, 1, 0), 6);
-  EXPECT_FLOAT_EQ(select_channels(pair, {-1, 1, "max"}).at(0, 0, 1), 5);
+  EXPECT_THROW(image::select_channels(pair, {}), InputError);
+  EXPECT_FLOAT_EQ(image::select_channels(pair, {1, 1}).at(0, 1, 0), 6);
+  EXPECT_FLOAT_EQ(image::select_channels(pair, {-1, 1, "max"}).at(0, 0, 1), 5);
 }
 
 TEST(ImageReader, FloatTiffWithNanIsRefusedNamingFileAndPixel) {

@@ -56,25 +56,5 @@ TEST(Labels, MaskOfAnotherSizeIsRefusedNamingTheFile) {
   }
 }
 
-TEST(Labels, BinaryMaskIsSplitIntoComponents) {
-  const auto scene = nucseg::testing::draw_scene(60, 60, {{15, 15, 6}, {40, 40, 9}, {15, 45, 3}});
-  LabelImage binary(60, 60);
-  for (std::size_t i = 0; i < binary.labels.size(); ++i) binary.labels[i] = scene.labels.labels[i] ? 255 : 0;
-  EXPECT_TRUE(is_binary_mask(binary));
-  EXPECT_FALSE(is_binary_mask(scene.labels));
-  const auto cc = label_connected_components(binary);
-  EXPECT_EQ(cc.max_label(), 3u);
-  for (std::size_t i = 0; i < cc.labels.size(); ++i) EXPECT_EQ(cc.labels[i] != 0, binary.labels[i] != 0);
-}
-
-TEST(Labels, RelabelSequentialInRasterOrder) {
-  LabelImage l(1, 5);
-  l.labels = {0, 70, 70, 3, 900};
-  EXPECT_EQ(relabel_sequential(l).labels, (std::vector<std::uint32_t>{0, 1, 1, 2, 3}));
-  // Label values far above the pixel count (e.g. hashed IDs) take the sparse path.
-  l.labels = {4000000000u, 0, 3, 4000000000u, 2000000000u};
-  EXPECT_EQ(relabel_sequential(l).labels, (std::vector<std::uint32_t>{1, 0, 2, 1, 3}));
-}
-
 }  // namespace
 }  // namespace nucseg::io

@@ -108,7 +108,7 @@ TEST(Measure, MatchesScikitImageRegionprops) {
   if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 missing";
   const auto labels = io::read_labels(labels_path);
   const auto raw = io::read_image(image_path);
-  CsvTable table = make_nuclei_table();
+  io::CsvTable table = make_nuclei_table();
   ImageInfo info;
   info.image_number = 1;
   info.file_name = "dsb_img2d_u16.tif";

@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 #include "io/read_limits.hpp"
 
 namespace nucseg::store {
 class DatasetReader;
 }
 
-namespace nucseg::io {
+namespace nucseg::batch {
 
 /// One image to predict.
 struct InputItem {
@@ -94,7 +94,7 @@ std::vector<InputItem> select_shard(const std::vector<InputItem>& items, const S
 class InputReader {
  public:
   /// Image files are read within `limits`.
-  explicit InputReader(const ReadLimits& limits = {});
+  explicit InputReader(const io::ReadLimits& limits = {});
   ~InputReader();
   InputReader(const InputReader&) = delete;
   InputReader& operator=(const InputReader&) = delete;
@@ -109,7 +109,7 @@ class InputReader {
   static bool is_normalized(const InputItem& item) { return item.from_dataset(); }
 
  private:
-  ReadLimits limits_;
+  io::ReadLimits limits_;
   std::unique_ptr<store::DatasetReader> dataset_;
 };
 
@@ -118,4 +118,4 @@ class InputReader {
 std::string output_path(const std::string& out_dir, const std::string& kind,
                         const std::string& id, const std::string& extension);
 
-}  // namespace nucseg::io
+}  // namespace nucseg::batch

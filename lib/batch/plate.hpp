@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace nucseg::measure {
+namespace nucseg::batch {
 
 struct PlateMetadata {
   std::string plate;    ///< from the `plate` group, else the nearest meaningful parent folder
@@ -65,4 +65,4 @@ class FilenamePattern {
   std::vector<bool> whole_path_;
 };
 
-}  // namespace nucseg::measure
+}  // namespace nucseg::batch

@@ -1,4 +1,4 @@
-#include "io/completion.hpp"
+#include "batch/completion.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "common/error.hpp"
 #include "support/temp_dir.hpp"
 
-namespace nucseg::io {
+namespace nucseg::batch {
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -95,4 +95,4 @@ TEST(Completion, MarkingWithAMissingOutputIsAnError) {
 }
 
 }  // namespace
-}  // namespace nucseg::io
+}  // namespace nucseg::batch

@@ -1,4 +1,4 @@
-#include "io/input_list.hpp"
+#include "batch/input_list.hpp"
 
 #include <fnmatch.h>
 
@@ -20,7 +20,10 @@
 #include "store/dataset.hpp"
 #include "store/h5.hpp"
 
-namespace nucseg::io {
+namespace nucseg::batch {
+
+using io::ReadLimits;
+
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -115,7 +118,7 @@ std::vector<InputItem> list_folder(const std::string& dir, const InputListOption
   auto consider = [&](const stdfs::directory_entry& entry) {
     const stdfs::path rel = entry.path().lexically_relative(root);
     if (!entry.is_regular_file(ec) || is_nucseg_temporary(entry.path()) ||
-        !has_image_extension(entry.path().string()) || !matches_glob(options.glob, rel)) {
+        !io::has_image_extension(entry.path().string()) || !matches_glob(options.glob, rel)) {
       return;
     }
     rels.push_back(rel);
@@ -251,7 +254,7 @@ std::vector<InputItem> collect_inputs(const std::string& input, const InputListO
     if (items.empty()) throw InputError("cannot use dataset '" + input + "': it holds no images");
     return items;
   }
-  if (has_image_extension(input)) {
+  if (io::has_image_extension(input)) {
     InputItem item;
     item.path = input;
     item.id = id_from_relative(stdfs::path(input).filename());
@@ -264,7 +267,7 @@ void measure_sizes(std::vector<InputItem>& items) {
   for (auto& item : items) {
     if (item.from_dataset()) continue;
     try {
-      const auto [h, w] = read_size(item.path);
+      const auto [h, w] = io::read_size(item.path);
       item.pixels = std::int64_t{h} * w;
       item.size_error.clear();
     } catch (const Error& e) {
@@ -320,7 +323,7 @@ InputReader::InputReader(const ReadLimits& limits) : limits_(limits) {}
 InputReader::~InputReader() = default;
 
 RawImage InputReader::read(const InputItem& item) {
-  if (!item.from_dataset()) return read_image(item.path, limits_);
+  if (!item.from_dataset()) return io::read_image(item.path, limits_);
   if (!dataset_ || dataset_->path() != item.path) {
     dataset_ = std::make_unique<store::DatasetReader>(item.path);
   }
@@ -334,4 +337,4 @@ std::string output_path(const std::string& out_dir, const std::string& kind,
   return (stdfs::path(out_dir) / kind / (id + extension)).string();
 }
 
-}  // namespace nucseg::io
+}  // namespace nucseg::batch

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace nucseg::io {
+namespace nucseg::batch {
 
 /// One output file of an image, as recorded in its marker.
 struct CompletedOutput {
@@ -50,4 +50,4 @@ CompletionCheck check_completion(const std::string& out_dir, const std::string& 
 /// Removes the marker of `id` (before redoing an image). Missing is fine.
 void remove_done_marker(const std::string& done_dir, const std::string& id);
 
-}  // namespace nucseg::io
+}  // namespace nucseg::batch

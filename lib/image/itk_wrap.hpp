@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace nucseg::io {
+namespace nucseg::image {
 
 template <class Pixel>
 using Image2 = itk::Image<Pixel, 2>;
@@ -53,4 +53,4 @@ void copy_buffer(const Image2<Pixel>& image, Out* out) {
   std::copy(buf, buf + static_cast<std::size_t>(size[0]) * size[1], out);
 }
 
-}  // namespace nucseg::io
+}  // namespace nucseg::image

@@ -1,24 +1,17 @@
-#include "io/synthetic.hpp"
+#include "image/synthetic.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "store/split.hpp"
+#include "common/random.hpp"
 
-namespace nucseg::io {
+namespace nucseg::image {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-double uniform(store::SplitMix64& rng, double lo, double hi) {
-  return lo + (hi - lo) * (static_cast<double>(rng.next() >> 11) * 0x1.0p-53);
-}
 
-double gaussian(store::SplitMix64& rng) {
-  const double u1 = std::max(uniform(rng, 0, 1), 1e-300), u2 = uniform(rng, 0, 1);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * kPi * u2);
-}
 
 struct Ellipse {
   double cy, cx, a, b, theta, gain;
@@ -87,25 +80,25 @@ class EllipseGrid {
 }  // namespace
 
 SyntheticField synthesize_field(const SyntheticOptions& o) {
-  store::SplitMix64 rng(o.seed);
+  SplitMix64 rng(o.seed);
   std::vector<Ellipse> placed;
   EllipseGrid grid(o.height, o.width, 2 * o.max_radius);
   for (int attempt = 0; attempt < o.nuclei * 100 && static_cast<int>(placed.size()) < o.nuclei; ++attempt) {
     Ellipse e;
-    e.a = uniform(rng, o.min_radius, o.max_radius);
-    e.b = e.a * uniform(rng, 0.6, 1.0);
-    e.theta = uniform(rng, 0, kPi);
-    e.gain = uniform(rng, 0.6, 1.4);
-    const bool touch = !placed.empty() && uniform(rng, 0, 1) < o.touching;
+    e.a = rng.uniform(o.min_radius, o.max_radius);
+    e.b = e.a * rng.uniform(0.6, 1.0);
+    e.theta = rng.uniform(0, kPi);
+    e.gain = rng.uniform(0.6, 1.4);
+    const bool touch = !placed.empty() && rng.uniform(0, 1) < o.touching;
     if (touch) {
       const Ellipse& n = placed[static_cast<std::size_t>(rng.below(placed.size()))];
-      const double ang = uniform(rng, 0, 2 * kPi);
+      const double ang = rng.uniform(0, 2 * kPi);
       const double dist = 0.9 * (n.b + e.b) + 0.25 * (n.a - n.b + e.a - e.b);
       e.cy = n.cy + dist * std::sin(ang);
       e.cx = n.cx + dist * std::cos(ang);
     } else {
-      e.cy = uniform(rng, e.a, o.height - e.a);
-      e.cx = uniform(rng, e.a, o.width - e.a);
+      e.cy = rng.uniform(e.a, o.height - e.a);
+      e.cx = rng.uniform(e.a, o.width - e.a);
     }
     if (e.cy < e.a || e.cx < e.a || e.cy > o.height - e.a || e.cx > o.width - e.a) continue;
     // Overlap test on a sparse sample of the new ellipse's points: only slight contact allowed.
@@ -124,7 +117,7 @@ SyntheticField synthesize_field(const SyntheticOptions& o) {
   f.image = RawImage(1, o.height, o.width);
   f.labels = LabelImage(o.height, o.width);
   std::vector<float> signal(static_cast<std::size_t>(o.height) * o.width, 0.0f);
-  const double fy = uniform(rng, 0.02, 0.08), fx = uniform(rng, 0.02, 0.08);
+  const double fy = rng.uniform(0.02, 0.08), fx = rng.uniform(0.02, 0.08);
   // Each pixel belongs to the first placed ellipse that contains it.
   for (std::size_t k = 0; k < placed.size(); ++k) {
     const Ellipse& e = placed[k];
@@ -144,10 +137,10 @@ SyntheticField synthesize_field(const SyntheticOptions& o) {
   for (int y = 0; y < o.height; ++y)
     for (int x = 0; x < o.width; ++x) {
       const double bg = o.background * (1.0 + 0.3 * static_cast<double>(x + y) / (o.width + o.height));
-      const double v = bg + signal[static_cast<std::size_t>(y) * o.width + x] + o.noise * gaussian(rng);
+      const double v = bg + signal[static_cast<std::size_t>(y) * o.width + x] + o.noise * rng.normal();
       f.image.at(0, y, x) = static_cast<float>(std::clamp(std::round(v), 0.0, 65535.0));
     }
   return f;
 }
 
-}  // namespace nucseg::io
+}  // namespace nucseg::image

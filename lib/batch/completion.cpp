@@ -1,4 +1,4 @@
-#include "io/completion.hpp"
+#include "batch/completion.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -6,7 +6,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 
-namespace nucseg::io {
+namespace nucseg::batch {
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -107,4 +107,4 @@ void remove_done_marker(const std::string& done_dir, const std::string& id) {
   stdfs::remove(done_marker_path(done_dir, id), ec);
 }
 
-}  // namespace nucseg::io
+}  // namespace nucseg::batch

@@ -1,4 +1,4 @@
-#include "io/preprocess.hpp"
+#include "image/preprocess.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include "common/error.hpp"
 #include "support/synthetic.hpp"
 
-namespace nucseg::io {
+namespace nucseg::image {
 namespace {
 
 RawImage ramp(int c, int h, int w) {
@@ -314,4 +314,4 @@ TEST(GaussianSmooth, LowersNoiseKeepsLevelsAndSkipsTinySigmas) {
 }
 
 }  // namespace
-}  // namespace nucseg::io
+}  // namespace nucseg::image

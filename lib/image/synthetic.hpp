@@ -3,9 +3,9 @@
 /// images (quickstart, tests, benchmarks). Deterministic for a given seed on every platform.
 #include <cstdint>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 
-namespace nucseg::io {
+namespace nucseg::image {
 
 struct SyntheticOptions {
   int height = 256;
@@ -30,4 +30,4 @@ struct SyntheticField {
 /// some touching), blurs, adds background gradient and noise.
 SyntheticField synthesize_field(const SyntheticOptions& options);
 
-}  // namespace nucseg::io
+}  // namespace nucseg::image

@@ -1,4 +1,4 @@
-#include "io/preprocess.hpp"
+#include "image/preprocess.hpp"
 
 #include <itkLinearInterpolateImageFunction.h>
 #include <itkNearestNeighborInterpolateImageFunction.h>
@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "io/itk_wrap.hpp"
+#include "image/gaussian.hpp"
+#include "image/itk_wrap.hpp"
 
-namespace nucseg::io {
+namespace nucseg::image {
 namespace {
 
 /// Resamples a Y,X plane into `out` using the given interpolator; the output grid covers
@@ -277,32 +278,7 @@ double estimate_noise(const RawImage& img) {
 
 void gaussian_smooth(RawImage& img, double sigma) {
   if (!(sigma >= 0.1)) return;
-  const int radius = std::max(1, static_cast<int>(std::ceil(3 * sigma)));
-  std::vector<double> k(static_cast<std::size_t>(2 * radius + 1));
-  double total = 0;
-  for (int i = -radius; i <= radius; ++i) total += k[static_cast<std::size_t>(i + radius)] = std::exp(-0.5 * i * i / (sigma * sigma));
-  for (auto& v : k) v /= total;
-  const int h = img.height, w = img.width;
-  std::vector<float> tmp(static_cast<std::size_t>(h) * w);
-  for (int c = 0; c < img.channels; ++c) {
-    float* p = img.plane(c);
-    for (int y = 0; y < h; ++y) {
-      const float* row = p + static_cast<std::size_t>(y) * w;
-      for (int x = 0; x < w; ++x) {
-        double acc = 0;
-        for (int i = -radius; i <= radius; ++i) acc += k[static_cast<std::size_t>(i + radius)] * row[reflect_index(x + i, w)];
-        tmp[static_cast<std::size_t>(y) * w + x] = static_cast<float>(acc);
-      }
-    }
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        double acc = 0;
-        for (int i = -radius; i <= radius; ++i)
-          acc += k[static_cast<std::size_t>(i + radius)] * tmp[static_cast<std::size_t>(reflect_index(y + i, h)) * w + x];
-        p[static_cast<std::size_t>(y) * w + x] = static_cast<float>(acc);
-      }
-    }
-  }
+  for (int c = 0; c < img.channels; ++c) gaussian_blur(img.plane(c), img.height, img.width, sigma, Edge::reflect, 3.0);
 }
 
 NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
@@ -343,4 +319,4 @@ NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
   return result;
 }
 
-}  // namespace nucseg::io
+}  // namespace nucseg::image

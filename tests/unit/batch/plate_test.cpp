@@ -1,10 +1,10 @@
-#include "measure/plate.hpp"
+#include "batch/plate.hpp"
 
 #include <gtest/gtest.h>
 
 #include "common/error.hpp"
 
-namespace nucseg::measure {
+namespace nucseg::batch {
 namespace {
 
 TEST(Plate, NamedGroupsAreRewrittenToNumberedGroups) {
@@ -95,4 +95,4 @@ TEST(Plate, CustomPatternWithLetterRowAndPathMatch) {
 }
 
 }  // namespace
-}  // namespace nucseg::measure
+}  // namespace nucseg::batch

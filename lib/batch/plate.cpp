@@ -1,4 +1,4 @@
-#include "measure/plate.hpp"
+#include "batch/plate.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 
 #include "common/error.hpp"
 
-namespace nucseg::measure {
+namespace nucseg::batch {
 namespace {
 
 bool all_digits(const std::string& s) {
@@ -227,4 +227,4 @@ PlateMetadata FilenamePattern::match(const std::string& path) const {
   return {};
 }
 
-}  // namespace nucseg::measure
+}  // namespace nucseg::batch

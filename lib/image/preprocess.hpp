@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "io/image.hpp"
+#include "image/image.hpp"
 
-namespace nucseg::io {
+namespace nucseg::image {
 
 /// How to turn a raw image into the model's channels.
 struct ChannelRule {
@@ -86,4 +86,4 @@ void gaussian_smooth(RawImage& img, double sigma);
 /// as numpy.percentile's default.
 float percentile(std::vector<float> values, double q);
 
-}  // namespace nucseg::io
+}  // namespace nucseg::image

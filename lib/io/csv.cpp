@@ -1,4 +1,4 @@
-#include "measure/csv.hpp"
+#include "io/csv.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 
-namespace nucseg::measure {
+namespace nucseg::io {
 
 CsvTable::CsvTable(std::vector<std::string> columns) : columns_(std::move(columns)) {}
 
@@ -113,4 +113,4 @@ CsvTable read_csv(const std::string& path) {
   return table;
 }
 
-}  // namespace nucseg::measure
+}  // namespace nucseg::io

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace nucseg::measure {
+namespace nucseg::io {
 
 /// A table of text cells with a fixed header.
 class CsvTable {
@@ -42,4 +42,4 @@ std::string csv_escape(const std::string& cell);
 /// (an empty cell means "no value").
 std::string format_fixed(double value, int decimals);
 
-}  // namespace nucseg::measure
+}  // namespace nucseg::io

@@ -1,4 +1,4 @@
-#include "io/image.hpp"
+#include "image/image.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "io/input_list.hpp"
+#include "batch/input_list.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "store/dataset.hpp"
 #include "support/temp_dir.hpp"
 
-namespace nucseg::io {
+namespace nucseg::batch {
 namespace {
 
 namespace stdfs = std::filesystem;
@@ -21,7 +21,7 @@ namespace stdfs = std::filesystem;
 void touch_image(const std::string& path, int h = 4, int w = 5) {
   LabelImage img(h, w);
   img.at(0, 0) = 1;
-  write_label_tiff(img, path);  // a real, readable TIFF of h x w pixels
+  io::write_label_tiff(img, path);  // a real, readable TIFF of h x w pixels
 }
 
 std::vector<std::string> ids(const std::vector<InputItem>& items) {
@@ -254,4 +254,4 @@ TEST(InputList, SelectShardKeepsOrderAndShardsPartitionTheList) {
 }
 
 }  // namespace
-}  // namespace nucseg::io
+}  // namespace nucseg::batch

@@ -1,0 +1,71 @@
+#include "image/labels.hpp"
+
+#include <itkConnectedComponentImageFilter.h>
+#include <itkImportImageFilter.h>
+
+#include <unordered_map>
+
+namespace nucseg::image {
+
+bool is_binary_mask(const LabelImage& labels) {
+  std::uint32_t seen = 0;
+  for (const auto v : labels.labels) {
+    if (v == 0) continue;
+    if (seen == 0) seen = v;
+    else if (v != seen) return false;
+  }
+  return true;
+}
+
+LabelImage label_connected_components(const LabelImage& binary) {
+  using In = itk::Image<std::uint8_t, 2>;
+  using Out = itk::Image<std::uint32_t, 2>;
+  auto image = In::New();
+  In::RegionType region;
+  In::SizeType size;
+  size[0] = static_cast<itk::SizeValueType>(binary.width);
+  size[1] = static_cast<itk::SizeValueType>(binary.height);
+  region.SetSize(size);
+  image->SetRegions(region);
+  image->Allocate();
+  std::uint8_t* buf = image->GetBufferPointer();
+  for (std::size_t i = 0; i < binary.labels.size(); ++i) buf[i] = binary.labels[i] ? 1 : 0;
+  auto cc = itk::ConnectedComponentImageFilter<In, Out>::New();
+  cc->SetInput(image);
+  cc->SetFullyConnected(true);
+  cc->SetNumberOfWorkUnits(1);
+  cc->Update();
+  LabelImage out(binary.height, binary.width);
+  out.source = binary.source;
+  const std::uint32_t* res = cc->GetOutput()->GetBufferPointer();
+  std::copy(res, res + out.labels.size(), out.labels.begin());
+  return relabel_sequential(out);
+}
+
+LabelImage relabel_sequential(const LabelImage& labels) {
+  LabelImage out(labels.height, labels.width);
+  out.source = labels.source;
+  const std::uint32_t top = labels.max_label();
+  std::uint32_t next = 1;
+  if (top <= labels.labels.size() + 1024) {  // a table indexed by label: one pass, no hashing
+    std::vector<std::uint32_t> map(static_cast<std::size_t>(top) + 1, 0);
+    for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+      const auto v = labels.labels[i];
+      if (v == 0) continue;
+      if (map[v] == 0) map[v] = next++;
+      out.labels[i] = map[v];
+    }
+    return out;
+  }
+  std::unordered_map<std::uint32_t, std::uint32_t> map;  // sparse, large label values
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+    const auto v = labels.labels[i];
+    if (v == 0) continue;
+    auto [it, inserted] = map.emplace(v, next);
+    if (inserted) ++next;
+    out.labels[i] = it->second;
+  }
+  return out;
+}
+
+}  // namespace nucseg::image

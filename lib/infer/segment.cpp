@@ -1,0 +1,109 @@
+#include "infer/segment.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "common/signals.hpp"
+#include "image/preprocess.hpp"
+
+namespace nucseg::infer {
+
+LabelImage segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
+                         const postprocess::PostprocessOptions& post, RawImage* probabilities,
+                         SegmentTimes& times) {
+  const bool enlarged = inf.scale() > 1.0 && inf.mode() == TilingMode::tile;
+  InferenceStats stats;
+  RawImage fine_probs;
+  RawImage probs = predict_probabilities(image, forward, inf, &stats, enlarged ? &fine_probs : nullptr);
+  times.forward_seconds += stats.seconds;
+  const auto tp = std::chrono::steady_clock::now();
+  probs.source = image.source;
+  LabelImage labels;
+  if (enlarged) {
+    const double s = inf.scale();
+    postprocess::PostprocessOptions fine = post;
+    fine.min_area(static_cast<int>(std::lround(post.min_area() * s * s)));
+    // Unconfident nuclei go at full resolution only: dropped here, their pixels would be
+    // flooded into a touching neighbour by labels_from_split.
+    fine.min_confidence(0.0);
+    fine_probs.source = image.source;
+    const LabelImage split = postprocess::labels_from_probabilities(fine_probs, fine);
+    fine_probs = RawImage();
+    labels = postprocess::labels_from_split(probs, image::resize_labels(split, image.height, image.width), post);
+  } else {
+    labels = postprocess::labels_from_probabilities(probs, post);
+  }
+  times.post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+  if (probabilities) *probabilities = std::move(probs);
+  return labels;
+}
+
+LabelImage segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
+                             const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
+                             int strip_rows, int margin, SegmentTimes& times) {
+  const int H = normalized.height, W = normalized.width, C = normalized.channels;
+  LabelImage out(H, W);
+  out.source = normalized.source;
+  std::uint32_t next = 0;
+  for (int y0 = 0; y0 < H; y0 += strip_rows) {
+    throw_if_interrupted("predict");
+    const int y1 = std::min(H, y0 + strip_rows);
+    const int c0 = std::max(0, y0 - margin), c1 = std::min(H, y1 + margin);
+    RawImage band(C, c1 - c0, W);
+    for (int c = 0; c < C; ++c)
+      std::copy_n(normalized.plane(c) + static_cast<std::size_t>(c0) * W, band.plane_size(), band.plane(c));
+    band.source = normalized.source;
+    band.pixel_size_x = normalized.pixel_size_x;
+    band.pixel_size_y = normalized.pixel_size_y;
+    const LabelImage part = segment_image(band, forward, inf, post, nullptr, times);
+    band = RawImage();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::uint32_t> global(static_cast<std::size_t>(part.max_label()) + 1, 0);
+    std::vector<bool> seen(global.size(), false);
+    for (int r = 0; r < part.height; ++r) {
+      const int row = r + c0;
+      for (int x = 0; x < W; ++x) {
+        const std::uint32_t l = part.at(r, x);
+        if (l == 0) continue;
+        if (!seen[l]) {  // first pixel of this nucleus: owned here when it lies in the band
+          seen[l] = true;
+          if (row >= y0 && row < y1) global[l] = ++next;
+        }
+        if (global[l] != 0 && out.at(row, x) == 0) out.at(row, x) = global[l];
+      }
+    }
+    times.post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  std::vector<std::uint32_t> order(static_cast<std::size_t>(next) + 1, 0);
+  std::uint32_t k = 0;
+  for (auto& v : out.labels) {
+    if (v == 0) continue;
+    if (order[v] == 0) order[v] = ++k;
+    v = order[v];
+  }
+  return out;
+}
+
+namespace {
+
+int band_rows(const RawImage& image, const InferenceOptions& inf, const BandOptions& bands) {
+  if (bands.rows > 0) return bands.rows;
+  const double area_factor = std::max(1.0, inf.scale() * inf.scale());
+  return std::max(256, static_cast<int>(8'000'000 / (std::max(1, image.width) * area_factor)));
+}
+
+}  // namespace
+
+LabelImage segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
+                   const postprocess::PostprocessOptions& post, const BandOptions& bands,
+                   RawImage* probabilities, SegmentTimes& times) {
+  const int rows = band_rows(normalized, inf, bands);
+  if (inf.mode() == TilingMode::tile && !probabilities && normalized.height > rows + 2 * bands.margin) {
+    return segment_in_strips(normalized, forward, inf, post, rows, bands.margin, times);
+  }
+  return segment_image(normalized, forward, inf, post, probabilities, times);
+}
+
+}  // namespace nucseg::infer

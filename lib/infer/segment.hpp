@@ -1,0 +1,50 @@
+#pragma once
+/// One image (or a band of it) through the network and post-processing: probability maps by
+/// tiles, then instance labels.
+#include "image/image.hpp"
+#include "infer/tiling.hpp"
+#include "postprocess/postprocess.hpp"
+
+namespace nucseg::infer {
+
+/// Seconds spent in the network and in post-processing, summed over calls.
+struct SegmentTimes {
+  double forward_seconds = 0;
+  double post_seconds = 0;
+};
+
+/// The nuclei of one image (or band), and its probability map when `probabilities` is given.
+/// Enlarged (scale > 1), nuclei are split at the network's scale, where the boundary between
+/// two small touching nuclei is wider than a pixel, and outlined at full resolution: the labels
+/// found on the enlarged map (min_area scaled with it), taken back to full size, seed
+/// postprocess::labels_from_split on the map taken back to full size (min_confidence applies
+/// there, not on the enlarged map). Otherwise the map is
+/// taken back to full size (scale < 1) and segmented there.
+LabelImage segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
+                         const postprocess::PostprocessOptions& post, RawImage* probabilities,
+                         SegmentTimes& times);
+
+/// Segments a tall image strip by strip: each band of `strip_rows` rows is predicted and
+/// post-processed with `margin` rows of context above and below, and keeps the nuclei whose
+/// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
+/// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
+/// their first pixel, as for whole images. Memory beyond the label image: one strip.
+LabelImage segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
+                             const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
+                             int strip_rows, int margin, SegmentTimes& times);
+
+/// Bands for segment(): rows per band (0 = about 8 megapixels at the network's scale, at
+/// least 256 rows) and rows of context above and below each.
+struct BandOptions {
+  int rows = 0;
+  int margin = 128;
+};
+
+/// segment_in_strips when the image is taller than a band and its margins (tile mode, no
+/// probability map asked for), so that memory beyond the image and its labels is one band;
+/// else segment_image. `probabilities` (may be null) receives the map of a whole image.
+LabelImage segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
+                   const postprocess::PostprocessOptions& post, const BandOptions& bands,
+                   RawImage* probabilities, SegmentTimes& times);
+
+}  // namespace nucseg::infer
