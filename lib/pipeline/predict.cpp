@@ -34,6 +34,7 @@
 #include "model/device.hpp"
 #include "model/precision.hpp"
 #include "postprocess/postprocess.hpp"
+#include "report/report.hpp"
 #include "store/dataset.hpp"
 
 #ifndef NUCSEG_SOURCE_MODELS_DIR
@@ -414,6 +415,16 @@ json run_document(const PredictOptions& o, const ModelSetup& m, const json& sett
               {"settings_hash", settings_hash},
               {"config", config},
               {"inputs", inputs}};
+}
+
+/// report.html is derived from the tables: a failure to write it is logged, and leaves the
+/// run's outcome (and exit code) to the tables; `nucseg report` rebuilds it.
+void write_plate_report(const std::string& out) {
+  try {
+    report::write_report(out);
+  } catch (const Error& e) {
+    log::error("report: not written ({}); rebuild it with 'nucseg report --out {}'", e.what(), out);
+  }
 }
 
 /// One image read and preprocessed: the raw channel(s) for measurements and overlays, and
@@ -844,15 +855,19 @@ PredictReport run_predict(const PredictOptions& options) {
   std::vector<std::int64_t> counts{static_cast<std::int64_t>(report.processed),
                                    static_cast<std::int64_t>(report.skipped)};
   mpi::allreduce_sum(counts);  // also waits for every rank to finish its images
+  std::vector<double> stage_seconds{forward_seconds, post_seconds};
+  mpi::allreduce_sum(stage_seconds);
   if (rank == 0) {
-    const auto merged = merge_predictions(out);
+    const auto merged = merge_predictions(out, false);
     // The run's wall time belongs in the provenance too (a merge alone does not know it).
     const auto summary_path = join(out, "summary.json");
     json summary = read_json_file(summary_path);
     summary["wall_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     summary["segmented_in_this_run"] = counts[0];
     summary["reused_from_earlier_runs"] = counts[1];
+    summary["stage_seconds"] = {{"network", stage_seconds[0]}, {"postprocess_measure", stage_seconds[1]}};
     fs::write_text_atomic(summary_path, summary.dump(2) + "\n");
+    write_plate_report(out);
     report.failed = merged.failed;
     report.nuclei = merged.nuclei;
     report.merged = true;
@@ -865,7 +880,7 @@ PredictReport run_predict(const PredictOptions& options) {
   return report;
 }
 
-PredictReport merge_predictions(const std::string& out) {
+PredictReport merge_predictions(const std::string& out, bool with_report) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto run_path = join(out, ".nucseg/inputs.json");
   std::error_code ec;
@@ -938,10 +953,11 @@ PredictReport merge_predictions(const std::string& out) {
                         {"merged_at_unix", std::chrono::duration_cast<std::chrono::seconds>(
                                                std::chrono::system_clock::now().time_since_epoch()).count()},
                         {"merge_seconds", report.seconds},
-                        {"outputs", {"nuclei.csv", "images.csv", "wells.csv", "failures.csv", "masks/", "overlays/"}}};
+                        {"outputs", {"nuclei.csv", "images.csv", "wells.csv", "failures.csv", "report.html", "masks/", "overlays/"}}};
   fs::write_text_atomic(join(out, "summary.json"), summary.dump(2) + "\n");
   log::info("merge: {} image(s), {} nuclei, {} failed -> {}/nuclei.csv, images.csv, wells.csv, summary.json",
             report.images, report.nuclei, report.failed, out);
+  if (with_report) write_plate_report(out);
   return report;
 }
 

@@ -8,6 +8,7 @@
 ///   overlays/<id>.png         QC overlays (outlines on the input) for a fraction of images
 ///   probabilities/<id>.tif    float probability maps (optional)
 ///   nuclei.csv images.csv wells.csv failures.csv summary.json   (written by the merge)
+///   report.html               the plate report (report::write_report)
 ///   .nucseg/inputs.json       the run's input list and settings (same for every shard)
 ///   .nucseg/done/<id>.done.json     completion markers (written last per image)
 ///   .nucseg/nuclei/<id>.csv         per-image nucleus rows, concatenated by the merge
@@ -151,8 +152,9 @@ std::string default_model_path();
 PredictReport run_predict(const PredictOptions& options);
 
 /// Builds nuclei.csv, images.csv, wells.csv, failures.csv and summary.json in `out` from
-/// the per-image results of every shard. Throws InputError when images are not finished
-/// yet (listing them), or the folder holds no predict run.
-PredictReport merge_predictions(const std::string& out);
+/// the per-image results of every shard, then report.html unless `with_report` is false.
+/// Throws InputError when images are not finished yet (listing them), or the folder holds
+/// no predict run.
+PredictReport merge_predictions(const std::string& out, bool with_report = true);
 
 }  // namespace nucseg
