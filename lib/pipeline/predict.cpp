@@ -422,7 +422,7 @@ json run_document(const PredictOptions& o, const ModelSetup& m, const json& sett
 void write_plate_report(const std::string& out) {
   try {
     report::write_report(out);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     log::error("report: not written ({}); rebuild it with 'nucseg report --out {}'", e.what(), out);
   }
 }

@@ -101,6 +101,14 @@ std::string well_cell(const WellRow& w, bool outlier, std::pair<double, double> 
   return s;
 }
 
+/// A near-square grid for `n` cells, filling `at` with their positions in order (row, column).
+PlateFormat plain_grid(std::size_t n, std::vector<std::pair<int, int>>& at) {
+  const int columns = std::clamp(static_cast<int>(std::ceil(std::sqrt(static_cast<double>(n)))), 1, 48);
+  for (std::size_t k = 0; k < n; ++k)
+    at[k] = {static_cast<int>(k) / columns + 1, static_cast<int>(k) % columns + 1};
+  return {static_cast<int>((n + columns - 1) / columns), columns};
+}
+
 }  // namespace
 
 std::pair<int, int> well_position(const std::string& well) {
@@ -183,23 +191,28 @@ std::vector<FlaggedWell> flagged_wells(const std::vector<const WellRow*>& wells)
 }
 
 std::string well_heatmap_svg(const std::string& plate, const std::vector<const WellRow*>& wells) {
-  const PlateFormat f = plate_format(wells);
+  std::vector<std::pair<int, int>> at;
+  for (const auto* w : wells) at.push_back(well_position(w->well));
+  const bool on_plate = std::none_of(at.begin(), at.end(), [](auto p) { return p.first == 0; });
+  PlateFormat f = plate_format(wells);
+  if (!on_plate) f = plain_grid(wells.size(), at);
   const double cell = f.wells() <= 96 ? 30 : f.wells() <= 384 ? 18 : 10;
-  const double left = 26, top = 16;
+  const double left = on_plate ? 26 : 4, top = on_plate ? 16 : 4;
   std::vector<double> values;
   for (const auto* w : wells) values.push_back(w->mean_per_site);
   const auto out = outliers(values);
   const auto range = colour_range(values, out);
-  std::map<std::pair<int, int>, std::size_t> at;
-  for (std::size_t i = 0; i < wells.size(); ++i) at[well_position(wells[i]->well)] = i;
+  std::map<std::pair<int, int>, std::size_t> index;
+  for (std::size_t i = 0; i < wells.size(); ++i) index[at[i]] = i;
   const double width = std::max(left + f.columns * cell + 8, 520.0), height = top + f.rows * cell + 40;
-  std::string s = svg_open(width, height) + "<title>" + escape(plate) + "</title>" + axis_labels(f, left, top, cell);
+  std::string s = svg_open(width, height) + "<title>" + escape(plate) + "</title>";
+  if (on_plate) s += axis_labels(f, left, top, cell);
   for (int r = 1; r <= f.rows; ++r) {
     for (int c = 1; c <= f.columns; ++c) {
       const double x = left + (c - 1) * cell, y = top + (r - 1) * cell;
-      const auto it = at.find({r, c});
-      if (it == at.end()) s += "<rect class=\"empty\" " + rect(x, y, cell - 1) + " fill=\"#e6e6e6\"/>";
-      else s += well_cell(*wells[it->second], out[it->second], range, x, y, cell);
+      const auto it = index.find({r, c});
+      if (it != index.end()) s += well_cell(*wells[it->second], out[it->second], range, x, y, cell);
+      else if (on_plate) s += "<rect class=\"empty\" " + rect(x, y, cell - 1) + " fill=\"#e6e6e6\"/>";
     }
   }
   s += legend(left, top + f.rows * cell + 12, range, "nuclei per site");

@@ -44,7 +44,8 @@ struct FlaggedWell {
 };
 std::vector<FlaggedWell> flagged_wells(const std::vector<const WellRow*>& wells);
 
-/// The wells of one plate as an SVG heatmap; each well is a <rect class="well"> carrying
+/// The wells of one plate as an SVG heatmap (a plain grid in table order when a well name is
+/// not a plate position such as "B07"); each well is a <rect class="well"> carrying
 /// data-plate, data-well, data-sites, data-failed, data-nuclei and data-mean (the wells.csv
 /// values as written there) and data-outlier.
 std::string well_heatmap_svg(const std::string& plate, const std::vector<const WellRow*>& wells);

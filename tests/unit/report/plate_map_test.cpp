@@ -60,6 +60,15 @@ TEST(ReportPlateMap, HeatmapHasOneCellPerWellWithTheTableValues) {
   EXPECT_FALSE(flagged[1].outlier);
 }
 
+TEST(ReportPlateMap, WellsWithoutPlatePositionsAreDrawnAsAPlainGrid) {
+  WellRow ctrl{"p", "ctrl", 1, 0, 10, 10.0, 50.0}, b02{"p", "B02", 1, 0, 20, 20.0, 50.0};
+  const std::string svg = well_heatmap_svg("p", {&ctrl, &b02});
+  const std::regex cell("<rect class=\"well");
+  EXPECT_EQ(std::distance(std::sregex_iterator(svg.begin(), svg.end(), cell), std::sregex_iterator()), 2);
+  EXPECT_EQ(svg.find("class=\"empty\""), std::string::npos);
+  EXPECT_NE(svg.find("data-well=\"ctrl\""), std::string::npos);
+}
+
 TEST(ReportPlateMap, ViridisEndsAndClamps) {
   EXPECT_EQ(viridis(0), "#440154");
   EXPECT_EQ(viridis(1), "#fde725");
