@@ -17,6 +17,7 @@ PKGS=(
   nlohmann-json3-dev
   python3 python3-venv python3-numpy python3-h5py python3-skimage python3-tifffile python3-jsonschema python3-torch
   slurmctld slurmd slurm-client munge snakemake
+  chromium
 )
 missing=()
 for p in "${PKGS[@]}"; do

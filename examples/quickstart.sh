@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # nucseg quickstart: installs dependencies, builds nucseg, generates a small synthetic plate
 # (the project's own example images) and batch-segments it with the shipped model: label
-# masks, QC overlays, nuclei.csv / images.csv / wells.csv, and a score against the plate's
-# ground truth. Real images in ../shared/data/tiff_samples are segmented too when present.
+# masks, QC overlays, nuclei.csv / images.csv / wells.csv, the plate report (report.html),
+# and a score against the plate's ground truth. Real images in ../shared/data/tiff_samples
+# are segmented too when present.
 # Safe to re-run (finished images are skipped); outputs go to ./quickstart-out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,3 +31,5 @@ fi
 echo "== done. Per-well counts:"
 cat "$OUT/results/wells.csv"
 echo "Masks: $OUT/results/masks/  overlays: $OUT/results/overlays/  tables: $OUT/results/*.csv"
+test -s "$OUT/results/report.html"
+echo "Plate report (open in a browser): $OUT/results/report.html"

@@ -14,5 +14,6 @@ void add_validate_config_command(CLI::App& app, Runner& run);
 void add_synth_command(CLI::App& app, Runner& run);
 void add_train_command(CLI::App& app, Runner& run);
 void add_predict_command(CLI::App& app, Runner& run);
+void add_report_command(CLI::App& app, Runner& run);
 
 }  // namespace nucseg::tools

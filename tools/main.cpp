@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   tools::add_synth_command(app, run);
   tools::add_train_command(app, run);
   tools::add_predict_command(app, run);
+  tools::add_report_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 ///   overlays/<id>.png         QC overlays (outlines on the input) for a fraction of images
 ///   probabilities/<id>.tif    float probability maps (optional)
 ///   nuclei.csv images.csv wells.csv failures.csv summary.json   (written by the merge)
+///   report.html               the plate report (report::write_report)
 ///   .nucseg/inputs.json       the run's input list and settings (same for every shard)
 ///   .nucseg/done/<id>.done.json     completion markers (written last per image)
 ///   .nucseg/nuclei/<id>.csv         per-image nucleus rows, concatenated by the merge

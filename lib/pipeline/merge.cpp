@@ -13,12 +13,21 @@
 #include "measure/tables.hpp"
 #include "pipeline/predict.hpp"
 #include "pipeline/predict_model.hpp"
+#include "report/report.hpp"
 
 namespace nucseg {
 namespace stdfs = std::filesystem;
 using nlohmann::json;
 
-PredictReport merge_predictions(const std::string& out) {
+void write_plate_report(const std::string& out) {
+  try {
+    report::write_report(out);
+  } catch (const std::exception& e) {
+    log::error("report: not written ({}); rebuild it with 'nucseg report --out {}'", e.what(), out);
+  }
+}
+
+PredictReport merge_predictions(const std::string& out, bool with_report) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto run_path = batch::run_description_path(out);
   std::error_code ec;
@@ -91,10 +100,11 @@ PredictReport merge_predictions(const std::string& out) {
                         {"merged_at_unix", std::chrono::duration_cast<std::chrono::seconds>(
                                                std::chrono::system_clock::now().time_since_epoch()).count()},
                         {"merge_seconds", report.seconds},
-                        {"outputs", {"nuclei.csv", "images.csv", "wells.csv", "failures.csv", "masks/", "overlays/"}}};
+                        {"outputs", {"nuclei.csv", "images.csv", "wells.csv", "failures.csv", "report.html", "masks/", "overlays/"}}};
   fs::write_text_atomic(batch::join(out, "summary.json"), summary.dump(2) + "\n");
   log::info("merge: {} image(s), {} nuclei, {} failed -> {}/nuclei.csv, images.csv, wells.csv, summary.json",
             report.images, report.nuclei, report.failed, out);
+  if (with_report) write_plate_report(out);
   return report;
 }
 

@@ -449,17 +449,21 @@ void log_run(const Run& r, const PredictReport& report, const infer::SegmentTime
 /// Rank 0 merges the tables once every rank is done (a Slurm shard leaves that to
 /// `nucseg merge`), and adds the run's wall time to summary.json; every rank leaves with the
 /// same count of failures.
-void merge_when_done(const Run& r, PredictReport& report, Clock::time_point t0) {
+void merge_when_done(const Run& r, PredictReport& report, const infer::SegmentTimes& times, Clock::time_point t0) {
   std::vector<std::int64_t> counts{static_cast<std::int64_t>(report.processed), static_cast<std::int64_t>(report.skipped)};
   mpi::allreduce_sum(counts);  // also waits for every rank to finish its images
+  std::vector<double> stage_seconds{times.forward_seconds, times.post_seconds};
+  mpi::allreduce_sum(stage_seconds);
   if (mpi::rank() == 0) {
-    const auto merged = merge_predictions(r.o.out());
+    const auto merged = merge_predictions(r.o.out(), false);
     const auto summary_path = join(r.o.out(), "summary.json");
     json summary = batch::read_json_file(summary_path);
     summary["wall_seconds"] = seconds_since(t0);
     summary["segmented_in_this_run"] = counts[0];
     summary["reused_from_earlier_runs"] = counts[1];
+    summary["stage_seconds"] = {{"network", stage_seconds[0]}, {"postprocess_measure", stage_seconds[1]}};
     fs::write_text_atomic(summary_path, summary.dump(2) + "\n");
+    write_plate_report(r.o.out());
     report.failed = merged.failed;
     report.nuclei = merged.nuclei;
     report.merged = true;
@@ -493,7 +497,7 @@ PredictReport run_predict(const PredictOptions& options) {
     log::info("predict: shard {} done; run 'nucseg merge --out {}' after the last shard", r.o.shard(), r.o.out());
     return report;
   }
-  merge_when_done(r, report, t0);
+  merge_when_done(r, report, times, t0);
   report.seconds = seconds_since(t0);
   return report;
 }

@@ -2,16 +2,7 @@
 /// `nucseg predict`: images -> probability maps -> instance label masks -> per-nucleus,
 /// per-image and per-well tables. Runs as one process, sharded across MPI ranks (rank 0
 /// merges), or as one shard of a Slurm array (--shard i/n, then `nucseg merge`).
-///
-/// Output folder layout:
-///   masks/<id>.tif            16-bit (32-bit above 65535 nuclei) instance labels
-///   overlays/<id>.png         QC overlays (outlines on the input) for a fraction of images
-///   probabilities/<id>.tif    float probability maps (optional)
-///   nuclei.csv images.csv wells.csv failures.csv summary.json   (written by the merge)
-///   .nucseg/inputs.json       the run's input list and settings (same for every shard)
-///   .nucseg/done/<id>.done.json     completion markers (written last per image)
-///   .nucseg/nuclei/<id>.csv         per-image nucleus rows, concatenated by the merge
-///   .nucseg/failed/<id>.json        why an image failed (removed when it succeeds later)
+/// The output folder's layout: batch/output_layout.hpp.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -151,8 +142,14 @@ std::string default_model_path();
 PredictReport run_predict(const PredictOptions& options);
 
 /// Builds nuclei.csv, images.csv, wells.csv, failures.csv and summary.json in `out` from
-/// the per-image results of every shard. Throws InputError when images are not finished
-/// yet (listing them), or the folder holds no predict run.
-PredictReport merge_predictions(const std::string& out);
+/// the per-image results of every shard, then report.html unless `with_report` is false.
+/// Throws InputError when images are not finished yet (listing them), or the folder holds
+/// no predict run.
+PredictReport merge_predictions(const std::string& out, bool with_report = true);
+
+/// Writes report.html from the tables in `out`. The report is derived from the tables: a
+/// failure to write it is logged (with the `nucseg report` command that rebuilds it) and
+/// leaves the run's outcome and exit code to the tables.
+void write_plate_report(const std::string& out);
 
 }  // namespace nucseg
