@@ -1,39 +1,41 @@
 #include "cli_config.hpp"
 
+#include <map>
+
 #include "common/config.hpp"
 
 namespace nucseg::tools {
 
-ConfigFlags::ConfigFlags(CLI::App* app, std::string schema_name)
-    : app_(app), schema_name_(std::move(schema_name)) {
+ConfigFlags::ConfigFlags(CLI::App* app, std::string command, nlohmann::json schema)
+    : app_(app), command_(std::move(command)), schema_(std::move(schema)) {
   app_->add_option("--config", config_path_,
-                   "JSON config (schema: schemas/" + schema_name_ +
+                   "JSON config (schema: schemas/" + command_ +
                        ".schema.json); flags given on the command line override its keys")
       ->check(CLI::ExistingFile);
 }
 
-CLI::Option* ConfigFlags::flag(const std::string& flags, const std::string& key,
-                               const std::string& help) {
-  CLI::Option* opt = app_->add_flag(flags, help);
-  appliers_.push_back([opt, key](nlohmann::json& doc) {
-    if (opt->count() > 0) set_key(doc, key, true);
-  });
-  return opt;
-}
-
-void ConfigFlags::set_key(nlohmann::json& doc, const std::string& dotted, nlohmann::json value) {
-  nlohmann::json* node = &doc;
-  std::size_t start = 0;
-  for (;;) {
-    const auto dot = dotted.find('.', start);
-    const std::string part = dotted.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (dot == std::string::npos) {
-      (*node)[part] = std::move(value);
-      return;
+void ConfigFlags::add(const std::vector<settings::FlagSpec>& flags) {
+  using Kind = settings::FlagSpec::Kind;
+  std::map<std::string, CLI::Option*> switches;  // a boolean's on and off switches exclude each other
+  for (const auto& spec : flags) {
+    if (spec.kind != Kind::value) {
+      CLI::Option* opt = app_->add_flag(spec.names, spec.help);
+      if (const auto other = switches.find(spec.key); other != switches.end()) opt->excludes(other->second);
+      switches[spec.key] = opt;
+      const bool value = spec.kind == Kind::on;
+      appliers_.push_back([opt, spec, value](nlohmann::json& doc) {
+        if (opt->count() > 0) settings::set_key(doc, spec.key, value);
+      });
+      continue;
     }
-    if (!node->contains(part) || !(*node)[part].is_object()) (*node)[part] = nlohmann::json::object();
-    node = &(*node)[part];
-    start = dot + 1;
+    auto texts = std::make_shared<std::vector<std::string>>();
+    CLI::Option* opt = app_->add_option(spec.names, *texts, spec.help);
+    const int most = spec.values < 0 ? CLI::detail::expected_max_vector_size : spec.values;
+    opt->expected(spec.values < 0 || spec.one_fills ? 1 : spec.values, most);
+    if (spec.values == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    appliers_.push_back([opt, texts, spec](nlohmann::json& doc) {
+      if (opt->count() > 0) settings::set_key(doc, spec.key, settings::parse_flag_value(spec, *texts));
+    });
   }
 }
 
@@ -42,11 +44,11 @@ nlohmann::json ConfigFlags::resolve() const {
   std::string source = "from flags";
   if (!config_path_.empty()) {
     doc = config::load_file(config_path_);
-    config::validate(doc, schema_name_, "'" + config_path_ + "'");
+    config::validate(doc, schema_, command_, "'" + config_path_ + "'");
     source = "'" + config_path_ + "' with flags";
   }
   for (const auto& apply : appliers_) apply(doc);
-  config::validate(doc, schema_name_, source);
+  config::validate(doc, schema_, command_, source);
   return doc;
 }
 

@@ -26,13 +26,7 @@ void add_evaluate_command(CLI::App& app, Runner& run) {
       "Exit codes: 0 ok, 2 bad flags/config, 3 bad input, 4 cannot write.\n"
       "Example:\n"
       "  nucseg evaluate --pred results/labels --truth data/dsb2018_stage1_train --out eval --panels 10");
-  auto flags = std::make_shared<ConfigFlags>(sub, "evaluate");
-  flags->option<std::string>("--pred,-p", "pred", "Folder of predicted label images");
-  flags->option<std::string>("--truth,-t", "truth", "Ground truth: DSB-layout root or label-image folder");
-  flags->option<std::string>("--out,-o", "out", "Output folder");
-  flags->option<std::string>("--images,-i", "images", "Input images for the panels (matched by stem)");
-  flags->option<int>("--panels", "panels", "Comparison panels for the N lowest-scoring images (default 0)");
-  flags->option<int>("--threads,-j", "threads", "Worker threads (default: all cores)");
+  auto flags = settings_flags<EvaluateOptions>(sub, "evaluate");
   sub->callback([&run, flags] {
     run = [flags] {
       const auto options = EvaluateOptions::from_json(flags->resolve());

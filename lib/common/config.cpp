@@ -158,9 +158,13 @@ std::vector<std::string> validation_errors(const json& doc, const json& schema_d
 }
 
 void validate(const json& doc, const std::string& schema_name, const std::string& source) {
-  const auto errors = validation_errors(doc, schema(schema_name));
+  validate(doc, schema(schema_name), schema_name, source);
+}
+
+void validate(const json& doc, const json& schema, const std::string& name, const std::string& source) {
+  const auto errors = validation_errors(doc, schema);
   if (errors.empty()) return;
-  std::string msg = "invalid " + schema_name + " config " + source + ": " + errors.front();
+  std::string msg = "invalid " + name + " config" + (source.empty() ? "" : " " + source) + ": " + errors.front();
   if (errors.size() > 1) msg += " (and " + std::to_string(errors.size() - 1) + " more)";
   throw ConfigError(msg);
 }

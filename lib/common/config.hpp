@@ -23,6 +23,8 @@ std::vector<std::string> validation_errors(const json& doc, const json& schema);
 
 /// Throws ConfigError naming `source` and the first problem when `doc` does not validate.
 void validate(const json& doc, const std::string& schema_name, const std::string& source);
+/// The same against `schema`; `name` ("predict") heads the message.
+void validate(const json& doc, const json& schema, const std::string& name, const std::string& source);
 
 /// Reads a JSON file; throws ConfigError naming the file and the parse position.
 json load_file(const std::string& path);

@@ -32,28 +32,41 @@ int output_channels(OutputMode mode) {
 
 bool has_contour_classes(OutputMode mode) { return mode != OutputMode::binary; }
 
+const settings::Table<UNetOptions>& UNetOptions::settings() {
+  static const auto table = [] {
+    using O = UNetOptions;
+    settings::Table<O> t("model", "The U-Net.", O());
+    t.add("in_channels", &O::in_channels_, "Input channels; default: the dataset's.").range(1, 16).no_flag();
+    t.choice("mode", &O::mode_,
+             {{OutputMode::binary, "binary"}, {OutputMode::contour, "contour"},
+              {OutputMode::contour_distance, "contour+distance"}},
+             "binary: nucleus vs background; contour: background, interior, boundary; contour+distance: contour's "
+             "classes and each nucleus pixel's distance to the nucleus edge as a fraction of the nucleus's largest "
+             "(its maxima seed the split of touching nuclei). --init with a contour model starts a contour+distance one.");
+    t.add("depth", &O::depth_, "Number of 2x down-samplings.").range(1, 8);
+    t.add("base_filters", &O::base_filters_, "Filters of the first level, doubling per level.").range(1, 512);
+    t.add("kernel_size", &O::kernel_size_, "Convolution kernel size (odd).").range(1, 11);
+    t.add("dropout", &O::dropout_,
+          "Dropout per level and the bottleneck (depth + 1 values); default 0.1 each for another depth than 4.")
+        .at_least(0).below(1).items(2, 9);
+    t.add("activation", &O::activation_, "Activation after each convolution.").one_of({"elu", "relu"});
+    t.add("batch_norm", &O::batch_norm_, "Batch normalization after each convolution (statistics are per rank).");
+    t.add("upsampling", &O::upsampling_, "Transposed 2x2 convolution, or bilinear up-sampling + 3x3 convolution.")
+        .one_of({"transposed", "bilinear"});
+    return t;
+  }();
+  return table;
+}
+
 UNetOptions UNetOptions::from_json(const nlohmann::json& j) {
-  UNetOptions o(config::value_or(j, "in_channels", 1));
-  o.mode(output_mode_from_string(config::value_or<std::string>(j, "mode", "binary")));
-  o.depth(config::value_or(j, "depth", o.depth()));
-  o.base_filters(config::value_or(j, "base_filters", o.base_filters()));
-  o.kernel_size(config::value_or(j, "kernel_size", o.kernel_size()));
-  o.dropout(config::value_or(j, "dropout", o.dropout()));
-  o.activation(config::value_or(j, "activation", o.activation()));
-  o.batch_norm(config::value_or(j, "batch_norm", o.batch_norm()));
-  o.upsampling(config::value_or(j, "upsampling", o.upsampling()));
+  UNetOptions o;
+  settings().read(j, o);
   if (!j.contains("dropout") && o.depth() != 4) o.dropout(std::vector<double>(static_cast<std::size_t>(o.depth() + 1), 0.1));
   o.validate();
   return o;
 }
 
-nlohmann::json UNetOptions::to_json() const {
-  return {{"in_channels", in_channels()}, {"mode", to_string(mode())},
-          {"depth", depth()},             {"base_filters", base_filters()},
-          {"kernel_size", kernel_size()}, {"dropout", dropout()},
-          {"activation", activation()},   {"batch_norm", batch_norm()},
-          {"upsampling", upsampling()}};
-}
+nlohmann::json UNetOptions::to_json() const { return settings().write(*this); }
 
 void UNetOptions::validate() const {
   if (in_channels() < 1) throw ConfigError("model: in_channels must be >= 1");

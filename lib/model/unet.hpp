@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "common/settings.hpp"
 
 namespace nucseg::model {
 
@@ -30,6 +31,8 @@ bool has_contour_classes(OutputMode mode);
 
 struct UNetOptions {
   explicit UNetOptions(int in_channels = 1) : in_channels_(in_channels) {}
+  /// The settings of a train config's "model" object (and of a checkpoint's model options).
+  static const settings::Table<UNetOptions>& settings();
   static UNetOptions from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;
   /// Throws ConfigError for inconsistent options (e.g. dropout list of the wrong length).

@@ -30,85 +30,131 @@ namespace nucseg {
 namespace stdfs = std::filesystem;
 using nlohmann::json;
 
-ConvertOptions ConvertOptions::from_json(const json& c) {
-  const std::string images = config::value_or<std::string>(c, "images", "");
-  const std::string out = config::value_or<std::string>(c, "out", "");
-  if (images.empty()) throw ConfigError("convert: no input folder: set --images or 'images'");
-  if (out.empty()) throw ConfigError("convert: no output file: set --out or 'out'");
-  ConvertOptions o(images, out);
-  o.masks(config::value_or<std::string>(c, "masks", ""));
-  o.layout(config::value_or<std::string>(c, "layout", "auto"));
-  o.native_size(config::value_or(c, "native_size", false));
-  if (c.contains("size")) {
-    o.height(c["size"][0].get<int>());
-    o.width(c["size"][1].get<int>());
-  }
-  o.target_diameter(config::value_or(c, "target_diameter", 0.0));
-  if (o.target_diameter() < 0)
-    throw ConfigError("convert: target_diameter must be positive, found " + std::to_string(o.target_diameter()));
+namespace {
+
+settings::Table<image::NormalizeOptions> normalize_settings() {
+  using N = image::NormalizeOptions;
+  settings::Table<N> t("normalize", "", N());
+  t.add("method", &N::method, "Per image and channel: min-max, or percentiles clipped to [0,1].")
+      .one_of({"minmax", "percentile"}).flag("--normalize");
+  t.custom(
+       "percentiles", settings::type_schema<std::array<double, 2>>(),
+       [](N& n, const json& v) {
+         n.low_percentile = v.at(0).get<double>();
+         n.high_percentile = v.at(1).get<double>();
+       },
+       [](const N& n) { return json{n.low_percentile, n.high_percentile}; },
+       "[low, high] percentiles for method 'percentile'.")
+      .range(0, 100);
+  t.add("polarity", &N::polarity,
+        "After scaling: keep; invert (1 - v); auto = invert images whose median is above 0.5 (dark nuclei on a "
+        "bright background: bright-field, H&E) so that nuclei are bright as in fluorescence.")
+      .one_of({"keep", "auto", "invert"});
+  return t;
+}
+
+/// Rules between settings that a schema cannot state.
+void check_combinations(const ConvertOptions& o) {
+  if (o.images().empty()) throw ConfigError("convert: no input folder: set --images or 'images'");
+  if (o.out().empty()) throw ConfigError("convert: no output file: set --out or 'out'");
   if (o.target_diameter() > 0 && !o.native_size())
     throw ConfigError("convert: target_diameter rescales each image by its own factor: it needs native_size "
                       "(--native-size), not a fixed size");
-  o.channel(config::value_or(c, "channel", -1));
-  o.channels(config::value_or(c, "channels", 1));
-  o.z_project(config::value_or<std::string>(c, "z_project", "none"));
-  image::check_z_project(o.z_project());
-  image::NormalizeOptions norm;
-  if (c.contains("normalize")) {
-    const auto& n = c["normalize"];
-    norm.method = config::value_or<std::string>(n, "method", norm.method);
-    if (n.contains("percentiles")) {
-      norm.low_percentile = n["percentiles"][0].get<double>();
-      norm.high_percentile = n["percentiles"][1].get<double>();
-    }
-    norm.polarity = config::value_or<std::string>(n, "polarity", norm.polarity);
-  }
-  image::check_polarity(norm.polarity);
+  const auto& norm = o.normalize();
   if (!(norm.low_percentile < norm.high_percentile)) {
-    throw ConfigError("convert: normalize.percentiles must be increasing, found [" +
-                      std::to_string(norm.low_percentile) + ", " +
-                      std::to_string(norm.high_percentile) + "]");
+    throw ConfigError("convert: normalize.percentiles must be increasing, found [" + std::to_string(norm.low_percentile) +
+                      ", " + std::to_string(norm.high_percentile) + "]");
   }
-  o.normalize(norm);
-  if (c.contains("split")) o.split({c["split"][0].get<double>(), c["split"][1].get<double>(),
-                                     c["split"][2].get<double>()});
   const double sum = o.split()[0] + o.split()[1] + o.split()[2];
-  if (std::abs(sum - 1.0) > 1e-6) {
-    throw ConfigError("convert: split fractions must sum to 1, found " + std::to_string(sum));
-  }
-  o.seed(config::value_or<std::uint64_t>(c, "seed", 42));
-  o.threads(config::value_or(c, "threads", 0));
-  o.overwrite(config::value_or(c, "overwrite", false));
-  o.skip_bad(config::value_or(c, "skip_bad", false));
-  o.max_pixels(config::value_or<std::int64_t>(c, "max_pixels", io::kDefaultMaxPixels));
-  if (o.layout() == "paired" && o.masks().empty()) {
+  if (std::abs(sum - 1.0) > 1e-6) throw ConfigError("convert: split fractions must sum to 1, found " + std::to_string(sum));
+  if (o.layout() == "paired" && o.masks().empty())
     throw ConfigError("convert: layout 'paired' needs a mask folder: set --masks or 'masks'");
+}
+
+}  // namespace
+
+/// The declarations, in the order of the schema and of --help.
+struct ConvertOptions::Declare {
+  using O = ConvertOptions;
+
+  static void inputs(settings::Table<O>& t) {
+    t.add("images", &O::images_, "Image folder, or the root of a DSB-layout set (<id>/images, <id>/masks).")
+        .non_empty().flag("--images,-i");
+    t.add("masks", &O::masks_, "Mask folder for the paired layout (masks matched to images by file stem).")
+        .nullable().flag("--masks,-m");
+    t.add("out", &O::out_, "Output HDF5 file.").non_empty().flag("--out,-o");
+    t.add("layout", &O::layout_,
+          "Input layout; auto detects DSB folders, uses paired when masks is set, else images only.")
+        .one_of({"auto", "dsb", "paired", "images"});
+    t.add("max_pixels", &O::max_pixels_,
+          "Largest image or mask accepted, as width x height x channels (pages of a stack count as channels), "
+          "checked from the file's header before its pixels are read; a larger one is bad input.")
+        .at_least(1);
+    t.add("skip_bad", &O::skip_bad_,
+          "Skip unreadable or inconsistent inputs (listed in the log and the file; exit code 5) instead of stopping.");
   }
+
+  static void pixels(settings::Table<O>& t) {
+    t.custom(
+         "size", settings::type_schema<std::array<int, 2>>(),
+         [](O& o, const json& v) {
+           o.height_ = v.at(0).get<int>();
+           o.width_ = v.at(1).get<int>();
+         },
+         [](const O& o) { return json{o.height_, o.width_}; },
+         "Target [height, width] in pixels (linear for images, nearest for labels); one value on the command "
+         "line: square.")
+        .range(1, 65536).one_value_fills();
+    t.add("native_size", &O::native_size_,
+          "Keep each image at its native size (per-sample HDF5 layout) instead of resizing.");
+    t.add("target_diameter", &O::target_diameter_,
+          "With native_size: resize each labelled image so that the median equivalent diameter of its nuclei "
+          "becomes this many pixels (factor kept within 0.2-5); predict then rescales images to the same nucleus "
+          "size for a model trained on such data. 0 = off.")
+        .at_least(0);
+    t.add("channel", &O::channel_,
+          "Channel to take (0-based): of an OME-TIFF or ImageJ hyperstack, whose description says which pages are "
+          "channels, else a page; -1 applies the rule: gray stays, RGB(A) becomes Rec. 601 luminance.")
+        .at_least(-1);
+    t.add("z_project", &O::z_project_,
+          "How the z-planes of a stack become one image: none (a z-stack is refused), max or mean of the planes of "
+          "the channel; the pages of files without an OME-TIFF / ImageJ description are all projected.")
+        .one_of({"none", "max", "mean"});
+    t.add("channels", &O::channels_, "Channels to store: 1, or 3 to keep RGB.").allowed({1, 3});
+    t.nest("normalize", &O::normalize_, normalize_settings());
+  }
+
+  static void split(settings::Table<O>& t) {
+    t.add("split", &O::split_, "Fractions [train, val, test]; must sum to 1.").range(0, 1);
+    t.add("seed", &O::seed_, "Seed of the split permutation.").at_least(0);
+    t.add("threads", &O::threads_, "Worker threads; 0 = all cores.").range(0, 1024).flag("--threads,-j");
+    t.add("overwrite", &O::overwrite_, "Replace an existing output file.");
+  }
+};
+
+const settings::Table<ConvertOptions>& ConvertOptions::settings() {
+  static const auto table = [] {
+    settings::Table<ConvertOptions> t("convert",
+                                      "Configuration of 'nucseg convert'. Every key is optional in a file; flags "
+                                      "override keys; unknown keys are refused.",
+                                      ConvertOptions("", ""));
+    Declare::inputs(t);
+    Declare::pixels(t);
+    Declare::split(t);
+    t.describe_object("normalize", "Intensity scaling to [0, 1].");
+    return t;
+  }();
+  return table;
+}
+
+ConvertOptions ConvertOptions::from_json(const json& c) {
+  ConvertOptions o("", "");
+  settings().read_checked(c, o);
+  check_combinations(o);
   return o;
 }
 
-json ConvertOptions::to_json() const {
-  return json{{"images", images()},
-              {"out", out()},
-              {"masks", masks().empty() ? json(nullptr) : json(masks())},
-              {"layout", layout()},
-              {"native_size", native_size()},
-              {"size", {height(), width()}},
-              {"target_diameter", target_diameter()},
-              {"channel", channel()},
-              {"channels", channels()},
-              {"z_project", z_project()},
-              {"normalize",
-               {{"method", normalize().method},
-                {"percentiles", {normalize().low_percentile, normalize().high_percentile}},
-                {"polarity", normalize().polarity}}},
-              {"split", {split()[0], split()[1], split()[2]}},
-              {"seed", seed()},
-              {"threads", threads()},
-              {"overwrite", overwrite()},
-              {"skip_bad", skip_bad()},
-              {"max_pixels", max_pixels()}};
-}
+json ConvertOptions::to_json() const { return settings().write(*this); }
 
 namespace {
 

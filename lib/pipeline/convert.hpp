@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "common/settings.hpp"
 #include "image/preprocess.hpp"
 #include "io/read_limits.hpp"
 
@@ -19,6 +20,9 @@ struct ConvertOptions {
   ConvertOptions(std::string images, std::string out)
       : images_(std::move(images)), out_(std::move(out)) {}
 
+  /// Every setting of a convert config: key, type, default, range and help.
+  static const settings::Table<ConvertOptions>& settings();
+  struct Declare;  ///< builds settings(); a member, so that it reaches the members below
   /// Builds options from a validated "convert" config (schemas/convert.schema.json);
   /// throws ConfigError for missing paths or values the schema cannot express.
   static ConvertOptions from_json(const nlohmann::json& config);

@@ -27,28 +27,44 @@ namespace nucseg {
 namespace stdfs = std::filesystem;
 using nlohmann::json;
 
+const settings::Table<EvaluateOptions>& EvaluateOptions::settings() {
+  static const auto table = [] {
+    using O = EvaluateOptions;
+    settings::Table<O> t("evaluate",
+                         "Configuration of 'nucseg evaluate'. Every key is optional in a file; flags override keys; "
+                         "unknown keys are refused.",
+                         O("", "", ""));
+    t.add("pred", &O::pred_,
+          "Folder of predicted label images, searched recursively (a nucseg predict output folder means its masks/), "
+          "matched to the truth by file stem; suffixes _labels, _label, _masks, _mask, _pred, _prediction are ignored.")
+        .non_empty().flag("--pred,-p");
+    t.add("truth", &O::truth_,
+          "Ground truth: a DSB-layout root (<id>/masks/*.png, one mask per nucleus) or a folder of label images "
+          "(binary masks are split into connected components).")
+        .non_empty().flag("--truth,-t");
+    t.add("images", &O::images_,
+          "Folder of input images for the panels, matched by stem (a DSB-layout truth provides its own).")
+        .nullable().flag("--images,-i");
+    t.add("out", &O::out_, "Output folder for evaluation.csv, evaluation.json and panels/.").non_empty().flag("--out,-o");
+    t.add("panels", &O::panels_,
+          "Write comparison panels (input | truth | prediction) for this many images, the lowest DSB scores first.")
+        .range(0, 100000);
+    t.add("threads", &O::threads_, "Worker threads; 0 = all cores.").range(0, 1024).flag("--threads,-j");
+    return t;
+  }();
+  return table;
+}
+
 EvaluateOptions EvaluateOptions::from_json(const json& c) {
-  const auto pred = config::value_or<std::string>(c, "pred", "");
-  const auto truth = config::value_or<std::string>(c, "truth", "");
-  const auto out = config::value_or<std::string>(c, "out", "");
-  if (pred.empty()) throw ConfigError("evaluate: no predictions: set --pred or 'pred'");
-  if (truth.empty()) throw ConfigError("evaluate: no ground truth: set --truth or 'truth'");
-  if (out.empty()) throw ConfigError("evaluate: no output folder: set --out or 'out'");
-  EvaluateOptions o(pred, truth, out);
-  o.images(config::value_or<std::string>(c, "images", ""));
-  o.panels(config::value_or(c, "panels", 0));
-  o.threads(config::value_or(c, "threads", 0));
+  EvaluateOptions o("", "", "");
+  settings().read_checked(c, o);
+  if (o.pred().empty()) throw ConfigError("evaluate: no predictions: set --pred or 'pred'");
+  if (o.truth().empty()) throw ConfigError("evaluate: no ground truth: set --truth or 'truth'");
+  if (o.out().empty()) throw ConfigError("evaluate: no output folder: set --out or 'out'");
   return o;
 }
 
-json EvaluateOptions::to_json() const {
-  return json{{"pred", pred()},
-              {"truth", truth()},
-              {"images", images().empty() ? json(nullptr) : json(images())},
-              {"out", out()},
-              {"panels", panels()},
-              {"threads", threads()}};
-}
+json EvaluateOptions::to_json() const { return settings().write(*this); }
 
 std::string pairing_stem(const std::string& path) {
   std::string stem = stdfs::path(path).stem().string();

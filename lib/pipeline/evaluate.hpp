@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "common/settings.hpp"
 #include "eval/metrics.hpp"
 
 namespace nucseg {
@@ -14,6 +15,8 @@ struct EvaluateOptions {
   EvaluateOptions(std::string pred, std::string truth, std::string out)
       : pred_(std::move(pred)), truth_(std::move(truth)), out_(std::move(out)) {}
 
+  /// Every setting of a evaluate config: key, type, default, range and help.
+  static const settings::Table<EvaluateOptions>& settings();
   /// Builds options from a validated "evaluate" config (schemas/evaluate.schema.json);
   /// throws ConfigError for missing paths.
   static EvaluateOptions from_json(const nlohmann::json& config);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "common/settings.hpp"
 #include "io/read_limits.hpp"
 #include "postprocess/postprocess.hpp"
 
@@ -58,6 +59,9 @@ void check_denoise(const std::string& denoise);
 double denoise_sigma(const std::string& denoise, double noise);
 
 struct PredictOptions {
+  /// Every setting of a predict config: key, type, default, range and help.
+  static const settings::Table<PredictOptions>& settings();
+  struct Declare;  ///< builds settings(); a member, so that it reaches the members below
   /// Builds options from a validated "predict" config (schemas/predict.schema.json);
   /// throws ConfigError for a missing input or output.
   static PredictOptions from_json(const nlohmann::json& config);
@@ -104,7 +108,8 @@ struct PredictOptions {
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
   /// From probabilities to nuclei (threshold, min_area, fill_holes, split, h,
   /// seed_threshold); the mode comes from the model.
-  NUCSEG_ARG(postprocess::PostprocessOptions, post);
+  NUCSEG_ARG(postprocess::PostprocessOptions, post) =
+      postprocess::PostprocessOptions().outline_threshold(kOutlineThreshold).min_confidence(kMinConfidenceByModel);
   NUCSEG_ARG(double, overlays) = 0.1;  ///< fraction of images with a QC overlay (0..1)
   NUCSEG_ARG(bool, probabilities) = false;  ///< also write probability maps
   NUCSEG_ARG(std::string, shard) = ""; ///< "i/n": only this part of the list, no merge

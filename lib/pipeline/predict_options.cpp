@@ -1,9 +1,6 @@
 #include <sstream>
 
-#include "common/config.hpp"
 #include "common/error.hpp"
-#include "image/preprocess.hpp"
-#include "model/precision.hpp"
 #include "pipeline/predict.hpp"
 
 namespace nucseg {
@@ -29,93 +26,167 @@ double denoise_sigma(const std::string& denoise, double noise) {
   return std::stod(denoise);
 }
 
-PredictOptions PredictOptions::from_json(const json& c) {
-  PredictOptions o;
-  o.input(config::value_or<std::string>(c, "input", ""));
-  o.out(config::value_or<std::string>(c, "out", ""));
+namespace {
+
+using O = PredictOptions;
+
+/// denoise is a word or a sigma; a sigma given as a JSON number is kept as its text.
+std::string denoise_text(const json& v) {
+  if (!v.is_number()) return v.get<std::string>();
+  std::ostringstream sigma;
+  sigma << v.get<double>();
+  return sigma.str();
+}
+
+/// Rules between settings that a schema cannot state.
+void check_combinations(O& o, const json& c) {
   if (o.input().empty()) throw ConfigError("predict: no input: set --input or 'input'");
   if (o.out().empty()) throw ConfigError("predict: no output folder: set --out or 'out'");
-  o.model(config::value_or<std::string>(c, "model", ""));
-  o.glob(config::value_or<std::string>(c, "glob", ""));
-  o.recursive(config::value_or(c, "recursive", true));
-  o.channel(config::value_or(c, "channel", -1));
-  o.z_project(config::value_or<std::string>(c, "z_project", ""));
-  if (!o.z_project().empty()) image::check_z_project(o.z_project());
-  o.polarity(config::value_or<std::string>(c, "polarity", ""));
-  if (!o.polarity().empty()) image::check_polarity(o.polarity());
-  o.pattern(config::value_or<std::string>(c, "pattern", "auto"));
-  o.mode(config::value_or<std::string>(c, "mode", "tile"));
-  o.tile_size(config::value_or(c, "tile_size", 512));
-  o.overlap(config::value_or(c, "overlap", 32));
-  o.batch_size(config::value_or(c, "batch_size", 1));
-  o.tta(config::value_or(c, "tta", 1));
-  if (c.contains("denoise") && c["denoise"].is_number()) {
-    std::ostringstream sigma;
-    sigma << c["denoise"].get<double>();
-    o.denoise(sigma.str());
-  } else {
-    o.denoise(config::value_or<std::string>(c, "denoise", "auto"));
-  }
   check_denoise(o.denoise());
-  o.scale(config::value_or(c, "scale", 1.0));
-  o.diameter(config::value_or(c, "diameter", 0.0));
-  // On unless a scale or a diameter is given, or resize mode sets the size itself.
-  o.auto_diameter(config::value_or(c, "auto_diameter",
-                                   o.scale() == 1.0 && !(o.diameter() > 0) && o.mode() == "tile"));
-  o.target_diameter(config::value_or(c, "target_diameter", 0.0));
+  if (!settings::find_key(c, "auto_diameter"))
+    o.auto_diameter(o.scale() == 1.0 && !(o.diameter() > 0) && o.mode() == "tile");
   if ((o.scale() != 1.0) + (o.diameter() > 0) + o.auto_diameter() > 1)
     throw ConfigError("predict: give at most one of scale, diameter and auto_diameter");
   if (o.target_diameter() > 0 && !(o.diameter() > 0) && !o.auto_diameter())
     throw ConfigError("predict: target_diameter " + std::to_string(o.target_diameter()) +
                       " only applies with diameter or auto_diameter");
-  o.device(config::value_or<std::string>(c, "device", "auto"));
-  o.precision(config::value_or<std::string>(c, "precision", "auto"));
-  if (o.precision() != "auto") model::parse_precision(o.precision());
-  o.threads(config::value_or(c, "threads", 0));
-  const postprocess::PostprocessOptions d;
-  o.post()
-      .threshold(config::value_or(c, "threshold", d.threshold()))
-      .min_area(config::value_or(c, "min_area", d.min_area()))
-      .fill_holes(config::value_or(c, "fill_holes", d.fill_holes()))
-      .split(config::value_or(c, "split", d.split()))
-      .h(config::value_or(c, "h", d.h()))
-      .seeds(config::value_or<std::string>(c, "seeds", d.seeds()))
-      .seed_threshold(config::value_or(c, "seed_threshold", d.seed_threshold()))
-      .predicted_h(config::value_or(c, "predicted_h", d.predicted_h()))
-      .outline_threshold(config::value_or(c, "outline_threshold", kOutlineThreshold))
-      .min_confidence(config::value_or(c, "min_confidence", kMinConfidenceByModel));
-  o.overlays(config::value_or(c, "overlays", 0.1));
-  o.probabilities(config::value_or(c, "probabilities", false));
-  o.shard(config::value_or<std::string>(c, "shard", ""));
-  o.resume(config::value_or(c, "resume", true));
-  o.strip_rows(config::value_or(c, "strip_rows", 0));
-  o.strip_margin(config::value_or(c, "strip_margin", 128));
-  o.max_pixels(config::value_or<std::int64_t>(c, "max_pixels", io::kDefaultMaxPixels));
+}
+
+}  // namespace
+
+/// The declarations, in the order of the schema and of --help.
+struct PredictOptions::Declare {
+  static void inputs(settings::Table<O>& t) {
+    t.add("input", &O::input_,
+          "A folder of images (searched recursively), a list file (one path per line), one image file, or a nucseg "
+          "HDF5 dataset.")
+        .non_empty().flag("--input,-i");
+    t.add("out", &O::out_,
+          "Output folder: masks/, overlays/, probabilities/, nuclei.csv, images.csv, wells.csv, failures.csv, "
+          "summary.json, report.html.")
+        .non_empty().flag("--out,-o");
+    t.add("model", &O::model_,
+          "Checkpoint from nucseg train; empty = the shipped default model (models/nucseg-default.pt, or $NUCSEG_MODEL).")
+        .flag("--model,-m");
+    t.add("glob", &O::glob_, "File-name pattern for folder inputs, case-insensitive, e.g. '*_w1*.tif'; empty = every image file.");
+    t.add("recursive", &O::recursive_, "Search sub-folders of a folder input.").switches("");
+    t.add("channel", &O::channel_,
+          "Channel to segment (of an OME-TIFF or ImageJ hyperstack; a page of other multi-page files); -1 = the rule "
+          "the model was trained with.")
+        .range(-1, 1023).flag("--channel,-c");
+    t.add("z_project", &O::z_project_,
+          "How the z-planes of a stack become one image (max or mean; none refuses z-stacks); empty = as the model's "
+          "training data was converted.")
+        .one_of({"", "none", "max", "mean"});
+    t.add("polarity", &O::polarity_,
+          "Intensity polarity after scaling: keep, invert (1 - v), auto (invert images whose median is above 0.5: a "
+          "bright background); empty = as the model's training data.")
+        .one_of({"", "keep", "auto", "invert"});
+    t.add("pattern", &O::pattern_,
+          "Plate metadata from file names: 'auto', 'metaxpress', 'opera', or a regular expression with named groups "
+          "plate, well (or row + column), site, channel.")
+        .non_empty();
+  }
+
+  static void scale(settings::Table<O>& t) {
+    t.add("mode", &O::mode_,
+          "tile: native resolution in overlapping tiles; resize: scale to the model's training size and back (the seed).")
+        .one_of({"tile", "resize"});
+    t.add("tile_size", &O::tile_size_,
+          "Largest tile side in pixels (tile mode), a multiple of 2^depth of the model; each axis uses the smallest "
+          "side that covers it with as many tiles.")
+        .range(16, 8192);
+    t.add("overlap", &O::overlap_, "Pixels shared by neighbouring tiles, at most half the tile.").range(0, 4096);
+    t.add("batch_size", &O::batch_size_, "Tiles per forward pass.").range(1, 4096).flag("--batch-size,-b");
+    t.add("tta", &O::tta_,
+          "Test-time augmentation: 1 off, 4 flips, 8 flips and quarter turns; logits averaged (4x / 8x the network time).")
+        .allowed({1, 4, 8});
+    t.add("scale", &O::scale_,
+          "Resampling factor before the network (masks stay at full size): < 1 for nuclei larger than in training, "
+          "> 1 for smaller.")
+        .range(0.1, 10);
+    t.add("diameter", &O::diameter_,
+          "Typical nucleus diameter of the inputs (px); scale = target diameter / this. 0 = not given.")
+        .range(0, 10000);
+    t.add("auto_diameter", &O::auto_diameter_,
+          "Per image: measure the nuclei at scale 1 and segment again at the scale that brings their median diameter "
+          "to the target diameter, unless that scale is within 1.2x of 1. Default: on unless scale or diameter is "
+          "given or mode is resize.")
+        .switches("--auto-diameter", "--no-auto-diameter");
+    t.add("target_diameter", &O::target_diameter_,
+          "Nucleus diameter (px) that diameter / auto_diameter scale to; 0 = the size the model's training images "
+          "were resized to (convert target_diameter), else 1.3 x the model's training median diameter.")
+        .range(0, 10000);
+  }
+
+  static void compute(settings::Table<O>& t) {
+    t.add("device", &O::device_, "auto, cpu, cuda or cuda:N; under MPI each rank takes the GPU of its local rank.")
+        .non_empty();
+    t.add("precision", &O::precision_,
+          "Arithmetic of the network: auto = bf16 on GPUs of compute capability 8.0 or newer, fp32 elsewhere; fp16 "
+          "needs a GPU. Weights stay fp32.")
+        .one_of({"auto", "fp32", "bf16", "fp16"});
+    t.add("threads", &O::threads_, "Threads per rank; 0 = cores / ranks on the node.").range(0, 1024).flag("--threads,-j");
+  }
+
+  static void outputs(settings::Table<O>& t) {
+    t.add("overlays", &O::overlays_, "Fraction of images that get a QC overlay PNG (evenly spread; 1 = all).").range(0, 1);
+    t.add("probabilities", &O::probabilities_, "Also write the probability maps as float TIFF.");
+    t.add("shard", &O::shard_,
+          "'i/n': process only part i (0-based) of n, for Slurm array tasks; merge with 'nucseg merge'.");
+    t.add("resume", &O::resume_,
+          "Skip images whose outputs are complete from an earlier run with the same model and settings.")
+        .switches("", "--no-resume");
+    t.add("strip_rows", &O::strip_rows_,
+          "Images taller than strip_rows + 2 * strip_margin are segmented in bands of this many rows (tile mode, "
+          "without probability maps), bounding memory by a band instead of the image area; 0 = bands of about 8 "
+          "megapixels, at least 256 rows.")
+        .range(0, 1000000);
+    t.add("strip_margin", &O::strip_margin_,
+          "Rows of context above and below each band; nuclei shorter than this are taken whole from one band.")
+        .range(0, 100000);
+    t.add("max_pixels", &O::max_pixels_,
+          "Largest image accepted, as width x height x channels (pages of a stack count as channels), checked from "
+          "the file's header before its pixels are read; a larger one fails (failures.csv).")
+        .at_least(1);
+  }
+
+  static void denoise(settings::Table<O>& t) {
+    t.custom(
+        "denoise", json{{"type", {"string", "number"}}}, [](O& o, const json& v) { o.denoise_ = denoise_text(v); },
+        [](const O& o) { return json(o.denoise_); },
+        "Smoothing of the network input: 'auto' (a Gaussian of 1 px for images whose estimated noise, Immerkaer's "
+        "estimator on the scaled input, is above 0.08 of its range), 'off', or a Gaussian sigma in px (> 0, <= 20) "
+        "for every image. The per-image record holds the noise measured and the sigma used.");
+  }
+
+  static void post(settings::Table<O>& t) { t.nest("", &O::post_, postprocess::PostprocessOptions::settings()); }
+};
+
+const settings::Table<PredictOptions>& PredictOptions::settings() {
+  static const auto table = [] {
+    settings::Table<O> t("predict",
+                         "Configuration of 'nucseg predict'. Every key is optional in a file; flags override keys; "
+                         "unknown keys are refused.",
+                         O());
+    Declare::inputs(t);
+    Declare::scale(t);
+    Declare::denoise(t);
+    Declare::compute(t);
+    Declare::post(t);
+    Declare::outputs(t);
+    return t;
+  }();
+  return table;
+}
+
+PredictOptions PredictOptions::from_json(const json& c) {
+  PredictOptions o;
+  settings().read_checked(c, o);
+  check_combinations(o, c);
   return o;
 }
 
-json PredictOptions::to_json() const {
-  return json{{"input", input()},       {"out", out()},
-              {"model", model()},       {"glob", glob()},
-              {"recursive", recursive()}, {"channel", channel()}, {"z_project", z_project()},
-              {"polarity", polarity()},
-              {"pattern", pattern()},   {"mode", mode()},
-              {"tile_size", tile_size()}, {"overlap", overlap()},
-              {"batch_size", batch_size()}, {"tta", tta()}, {"denoise", denoise()}, {"scale", scale()},
-              {"diameter", diameter()}, {"auto_diameter", auto_diameter()},
-              {"target_diameter", target_diameter()},
-              {"device", device()},
-              {"precision", precision()},
-              {"threads", threads()},   {"threshold", post().threshold()},
-              {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
-              {"split", post().split()}, {"h", post().h()},
-              {"seeds", post().seeds()}, {"predicted_h", post().predicted_h()},
-              {"seed_threshold", post().seed_threshold()}, {"outline_threshold", post().outline_threshold()},
-              {"min_confidence", post().min_confidence()},
-              {"overlays", overlays()},
-              {"probabilities", probabilities()}, {"shard", shard()},
-              {"resume", resume()},     {"strip_rows", strip_rows()},
-              {"strip_margin", strip_margin()}, {"max_pixels", max_pixels()}};
-}
+json PredictOptions::to_json() const { return settings().write(*this); }
 
 }  // namespace nucseg

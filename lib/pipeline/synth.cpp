@@ -18,36 +18,53 @@
 namespace nucseg {
 namespace stdfs = std::filesystem;
 
+const settings::Table<SynthOptions>& SynthOptions::settings() {
+  static const auto table = [] {
+    using O = SynthOptions;
+    using nlohmann::json;
+    settings::Table<O> t("synth",
+                         "Configuration of 'nucseg synth': a synthetic plate of nuclei images with ground truth. "
+                         "Every key is optional in a file; flags override keys; unknown keys are refused.",
+                         O(""));
+    t.add("out", &O::out_, "Output folder.").non_empty().flag("--out,-o");
+    t.add("plate", &O::plate_, "Plate name (folder name of the images).").non_empty();
+    t.add("wells", &O::wells_, "Number of wells, A01 onwards.").range(1, 96);
+    t.add("sites", &O::sites_, "Sites per well.").range(1, 100);
+  t.custom(
+       "size", settings::type_schema<std::array<int, 2>>(),
+       [](O& o, const json& v) {
+         o.height_ = v.at(0).get<int>();
+         o.width_ = v.at(1).get<int>();
+       },
+       [](const O& o) { return json{o.height_, o.width_}; }, "[height, width] of each image; one value on the command line: square.")
+        .range(32, 16384).one_value_fills();
+  t.custom(
+       "nuclei", settings::type_schema<std::array<int, 2>>(),
+       [](O& o, const json& v) {
+         o.min_nuclei_ = v.at(0).get<int>();
+         o.max_nuclei_ = v.at(1).get<int>();
+       },
+       [](const O& o) { return json{o.min_nuclei_, o.max_nuclei_}; }, "Nuclei per site in the first and last well (linear in between).")
+        .range(0, 1000000);
+    t.add("seed", &O::seed_, "Random seed.").at_least(0);
+    t.add("overwrite", &O::overwrite_, "Write into a non-empty output folder.");
+    return t;
+  }();
+  return table;
+}
+
 SynthOptions SynthOptions::from_json(const nlohmann::json& c) {
-  const auto out = config::value_or<std::string>(c, "out", "");
-  if (out.empty()) throw ConfigError("synth: no output folder: set --out or 'out'");
-  SynthOptions o(out);
-  o.plate(config::value_or<std::string>(c, "plate", o.plate()));
-  o.wells(config::value_or(c, "wells", o.wells()));
-  o.sites(config::value_or(c, "sites", o.sites()));
-  if (c.contains("size")) {
-    o.height(c["size"][0].get<int>());
-    o.width(c["size"][1].get<int>());
-  }
-  if (c.contains("nuclei")) {
-    o.min_nuclei(c["nuclei"][0].get<int>());
-    o.max_nuclei(c["nuclei"][1].get<int>());
-  }
+  SynthOptions o("");
+  settings().read_checked(c, o);
+  if (o.out().empty()) throw ConfigError("synth: no output folder: set --out or 'out'");
   if (o.min_nuclei() > o.max_nuclei()) {
-    throw ConfigError("synth: nuclei range must be increasing, found [" +
-                      std::to_string(o.min_nuclei()) + ", " + std::to_string(o.max_nuclei()) + "]");
+    throw ConfigError("synth: nuclei range must be increasing, found [" + std::to_string(o.min_nuclei()) + ", " +
+                      std::to_string(o.max_nuclei()) + "]");
   }
-  o.seed(config::value_or<std::uint64_t>(c, "seed", o.seed()));
-  o.overwrite(config::value_or(c, "overwrite", false));
   return o;
 }
 
-nlohmann::json SynthOptions::to_json() const {
-  return {{"out", out()},         {"plate", plate()},   {"wells", wells()},
-          {"sites", sites()},     {"size", {height(), width()}},
-          {"nuclei", {min_nuclei(), max_nuclei()}}, {"seed", seed()},
-          {"overwrite", overwrite()}};
-}
+nlohmann::json SynthOptions::to_json() const { return settings().write(*this); }
 
 namespace {
 

@@ -8,11 +8,14 @@
 #include <string>
 
 #include "common/options.hpp"
+#include "common/settings.hpp"
 
 namespace nucseg {
 
 struct SynthOptions {
   explicit SynthOptions(std::string out) : out_(std::move(out)) {}
+  /// Every setting of a synth config: key, type, default, range and help.
+  static const settings::Table<SynthOptions>& settings();
   static SynthOptions from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "common/settings.hpp"
 #include "image/image.hpp"
 
 namespace nucseg::postprocess {
@@ -21,6 +22,8 @@ inline constexpr double kOutlineMaxTrim = 0.1;
 struct PostprocessOptions {
   PostprocessOptions() = default;
   explicit PostprocessOptions(std::string mode) : mode_(std::move(mode)) {}
+  /// The settings a predict config sets (keys at its top level); mode comes from the model.
+  static const settings::Table<PostprocessOptions>& settings();
 
   NUCSEG_ARG(std::string, mode) = "binary";  ///< "binary" or "contour"
   /// Foreground where P(foreground) > threshold (contour: 1 - P(background) > threshold).

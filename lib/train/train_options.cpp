@@ -1,129 +1,174 @@
-#include "common/config.hpp"
 #include "common/error.hpp"
-#include "model/losses.hpp"
-#include "model/precision.hpp"
 #include "train/trainer.hpp"
 
 namespace nucseg::train {
 using nlohmann::json;
 
-TrainOptions TrainOptions::from_json(const json& c) {
-  const auto data = config::value_or<std::string>(c, "data", "");
-  const auto out = config::value_or<std::string>(c, "out", "");
-  if (data.empty()) throw ConfigError("train: no dataset: set --data or 'data'");
-  if (out.empty()) throw ConfigError("train: no run folder: set --out or 'out'");
-  TrainOptions o(data, out);
-  json m = c.value("model", json::object());
-  o.explicit_in_channels(m.contains("in_channels"));
-  if (!m.contains("in_channels")) m["in_channels"] = 1;  // replaced by the dataset's channels
-  o.model(model::UNetOptions::from_json(m));
-  o.epochs(config::value_or(c, "epochs", o.epochs()));
-  o.batch_size(config::value_or(c, "batch_size", o.batch_size()));
-  o.lr(config::value_or(c, "lr", o.lr()));
-  if (c.contains("betas")) o.betas({c["betas"][0].get<double>(), c["betas"][1].get<double>()});
-  o.weight_decay(config::value_or(c, "weight_decay", o.weight_decay()));
-  o.loss(config::value_or<std::string>(c, "loss", o.loss()));
-  model::loss_kind_from_string(o.loss());
-  o.touch_weight(config::value_or(c, "touch_weight", o.touch_weight()));
-  if (o.touch_weight() < 1.0) throw ConfigError("train: touch_weight must be >= 1");
+namespace {
+
+settings::Table<ScheduleOptions> schedule_settings() {
+  using S = ScheduleOptions;
+  settings::Table<S> t("schedule", "", S());
+  t.add("type", &S::type,
+        "plateau: multiply the learning rate by factor after patience epochs without improvement of the monitored "
+        "metric.")
+      .one_of({"none", "plateau"}).flag("--schedule");
+  t.add("factor", &S::factor, "Learning-rate factor at a plateau.").above(0).below(1).no_flag();
+  t.add("patience", &S::patience, "Epochs without improvement before the learning rate drops.").at_least(0).no_flag();
+  t.add("min_lr", &S::min_lr, "The learning rate never drops below this.").at_least(0).no_flag();
+  return t;
+}
+
+settings::Table<EarlyStopOptions> early_stop_settings() {
+  using E = EarlyStopOptions;
+  settings::Table<E> t("early_stopping", "", E());
+  t.add("monitor", &E::monitor,
+        "Metric of the validation split that early stopping, the plateau schedule and best.pt follow (loss: lower "
+        "is better; the others: higher).")
+      .one_of({"val_loss", "val_iou", "val_dice", "val_accuracy"});
+  t.add("patience", &E::patience, "Epochs without improvement before stopping; 0 never stops early.").at_least(0);
+  t.add("min_delta", &E::min_delta, "Smallest change that counts as an improvement.").at_least(0).no_flag();
+  return t;
+}
+
+settings::Table<AugmentOptions> augment_settings(const AugmentOptions& defaults) {
+  using A = AugmentOptions;
+  settings::Table<A> t("augment", "", defaults);
+  t.add("enabled", &A::enabled, "Augment the training crops (flips, rotations, intensity, noise).").switches("--augment");
+  t.add("flips", &A::flips, "Random horizontal and vertical flips.").no_flag();
+  t.add("rotations", &A::rotations, "Random multiples of 90 degrees (square inputs).").no_flag();
+  t.add("intensity_scale", &A::intensity_scale, "Intensities multiplied by a factor drawn from [1 - s, 1 + s].")
+      .range(0, 1).no_flag();
+  t.add("intensity_shift", &A::intensity_shift, "A shift drawn from [-s, s] added to the intensities.").range(0, 1).no_flag();
+  t.add("noise", &A::noise, "Gaussian noise of a sigma drawn from [0, noise].").range(0, 1).no_flag();
+  t.add("blur", &A::blur,
+        "Gaussian blur of sigma drawn uniformly from [0, blur] pixels (0 = off): out-of-focus and lower-resolution "
+        "optics.")
+      .range(0, 10).no_flag();
+  t.add("gamma", &A::gamma,
+        "Contrast curve v^g with g drawn log-uniformly from [1/gamma, gamma] (1 = off): other detectors and exposures.")
+      .range(1, 5).no_flag();
+  t.custom(
+       "scale", settings::type_schema<std::array<double, 2>>(),
+       [](A& a, const json& v) {
+         a.scale_min = v.at(0).get<double>();
+         a.scale_max = v.at(1).get<double>();
+       },
+       [](const A& a) { return json{a.scale_min, a.scale_max}; },
+       "Random zoom [min, max], drawn log-uniformly (e.g. [0.7, 1.4]); [1, 1] = off.")
+      .range(0.1, 10).no_flag();
+  return t;
+}
+
+/// Rules between settings that a schema cannot state.
+void check_combinations(TrainOptions& o, const json& c) {
+  if (o.data().empty()) throw ConfigError("train: no dataset: set --data or 'data'");
+  if (o.out().empty()) throw ConfigError("train: no run folder: set --out or 'out'");
+  o.explicit_in_channels(settings::find_key(c, "model.in_channels") != nullptr);
+  o.model(model::UNetOptions::from_json(c.value("model", json::object())));
   if (o.touch_weight() != 1.0 && !model::has_contour_classes(o.model().mode()))
     throw ConfigError("train: touch_weight needs model.mode contour or contour+distance (it weights the boundary between touching nuclei)");
-  if (c.contains("schedule")) {
-    const auto& s = c["schedule"];
-    ScheduleOptions so;
-    so.type = config::value_or<std::string>(s, "type", so.type);
-    so.factor = config::value_or(s, "factor", so.factor);
-    so.patience = config::value_or(s, "patience", so.patience);
-    so.min_lr = config::value_or(s, "min_lr", so.min_lr);
-    o.schedule(so);
-  }
-  if (c.contains("early_stopping")) {
-    const auto& s = c["early_stopping"];
-    EarlyStopOptions eo;
-    eo.monitor = config::value_or<std::string>(s, "monitor", eo.monitor);
-    eo.patience = config::value_or(s, "patience", eo.patience);
-    eo.min_delta = config::value_or(s, "min_delta", eo.min_delta);
-    o.early_stopping(eo);
-  }
-  if (c.contains("augment")) {
-    const auto& a = c["augment"];
-    AugmentOptions ao = o.augment();
-    ao.enabled = config::value_or(a, "enabled", true);
-    ao.flips = config::value_or(a, "flips", ao.flips);
-    ao.rotations = config::value_or(a, "rotations", ao.rotations);
-    ao.intensity_scale = config::value_or(a, "intensity_scale", ao.intensity_scale);
-    ao.intensity_shift = config::value_or(a, "intensity_shift", ao.intensity_shift);
-    ao.noise = config::value_or(a, "noise", ao.noise);
-    ao.blur = config::value_or(a, "blur", ao.blur);
-    ao.gamma = config::value_or(a, "gamma", ao.gamma);
-    if (!(ao.blur >= 0)) throw ConfigError("train: augment.blur must be >= 0 (pixels), found " + std::to_string(ao.blur));
-    if (!(ao.gamma >= 1)) throw ConfigError("train: augment.gamma must be >= 1 (1 = off), found " + std::to_string(ao.gamma));
-    if (a.contains("scale")) {
-      ao.scale_min = a["scale"][0].get<double>();
-      ao.scale_max = a["scale"][1].get<double>();
-      if (!(ao.scale_min > 0 && ao.scale_min <= ao.scale_max)) {
-        throw ConfigError("train: augment.scale must be [min, max] with 0 < min <= max, found [" +
-                          std::to_string(ao.scale_min) + ", " + std::to_string(ao.scale_max) + "]");
-      }
-    }
-    o.augment(ao);
-  }
-  if (c.contains("crop")) o.crop({c["crop"][0].get<int>(), c["crop"][1].get<int>()});
-  o.crops_per_image(config::value_or<std::string>(c, "crops_per_image", o.crops_per_image()));
-  if (o.crops_per_image() != "one" && o.crops_per_image() != "area")
-    throw ConfigError("train: crops_per_image must be 'one' or 'area', found '" + o.crops_per_image() + "'");
-  o.steps_per_epoch(config::value_or(c, "steps_per_epoch", o.steps_per_epoch()));
-  o.seed(config::value_or<std::uint64_t>(c, "seed", o.seed()));
-  o.threads(config::value_or(c, "threads", o.threads()));
-  o.loader_threads(config::value_or(c, "loader_threads", o.loader_threads()));
-  o.device(config::value_or<std::string>(c, "device", o.device()));
-  o.precision(config::value_or<std::string>(c, "precision", o.precision()));
-  if (o.precision() != "auto") model::parse_precision(o.precision());
-  o.resume(config::value_or<std::string>(c, "resume", ""));
-  o.init(config::value_or<std::string>(c, "init", ""));
-  o.head_only(config::value_or(c, "head_only", false));
-  o.overwrite(config::value_or(c, "overwrite", false));
-  const int m_size = o.model().size_multiple();
-  if (o.crop()[0] % m_size || o.crop()[1] % m_size) {
+  if (settings::find_key(c, "augment") && !settings::find_key(c, "augment.enabled")) o.augment().enabled = true;
+  const auto& a = o.augment();
+  if (!(a.scale_min <= a.scale_max))
+    throw ConfigError("train: augment.scale must be [min, max] with 0 < min <= max, found [" + std::to_string(a.scale_min) +
+                      ", " + std::to_string(a.scale_max) + "]");
+  const int m = o.model().size_multiple();
+  if (o.crop()[0] % m || o.crop()[1] % m)
     throw ConfigError("train: crop " + std::to_string(o.crop()[0]) + "x" + std::to_string(o.crop()[1]) +
-                      " must be a multiple of 2^depth = " + std::to_string(m_size));
+                      " must be a multiple of 2^depth = " + std::to_string(m));
+}
+
+}  // namespace
+
+/// The declarations, in the order of the schema and of --help.
+struct TrainOptions::Declare {
+  using O = TrainOptions;
+
+  static void run(settings::Table<O>& t) {
+    t.add("data", &O::data_, "HDF5 dataset written by nucseg convert.").non_empty().flag("--data,-d");
+    t.add("out", &O::out_, "Run folder: best.pt, last.pt, metrics.csv, curves.svg, config.json, test_metrics.json.")
+        .non_empty().flag("--out,-o");
+    t.add("resume", &O::resume_, "Checkpoint (last.pt) to continue from; empty starts anew.");
+    t.add("init", &O::init_,
+          "Fine-tuning: checkpoint whose weights the run starts from (same model options, or a contour model for a "
+          "contour+distance run), with a fresh optimizer and history; not with resume.");
+    t.add("head_only", &O::head_only_,
+          "Fine-tuning: train only the output head (the last 1x1 convolution), every other weight frozen as init "
+          "gave it.");
+    t.add("overwrite", &O::overwrite_, "Start anew in a run folder that holds checkpoints.");
   }
+
+  static void optimizer(settings::Table<O>& t) {
+    t.add("epochs", &O::epochs_, "Epochs.").range(1, 100000);
+    t.add("batch_size", &O::batch_size_, "Global batch over all MPI ranks.").range(1, 65536).flag("--batch-size,-b");
+    t.add("lr", &O::lr_, "Adam learning rate.").above(0).at_most(10);
+    t.add("betas", &O::betas_, "Adam's betas.").at_least(0).below(1).no_flag();
+    t.add("weight_decay", &O::weight_decay_, "Adam weight decay.").at_least(0);
+    t.add("loss", &O::loss_, "bce (cross-entropy for contour), soft Dice, or their sum.").one_of({"bce", "dice", "bce+dice"});
+    t.add("touch_weight", &O::touch_weight_,
+          "Contour mode: weight of the cross-entropy on pixels between touching nuclei (within 2 px of two different "
+          "nuclei), as a weighted mean; 1 = unweighted.")
+        .range(1, 1000);
+    t.nest("schedule", &O::schedule_, schedule_settings());
+    t.nest("early_stopping", &O::early_stopping_, early_stop_settings());
+  }
+
+  static void data(settings::Table<O>& t, const O& defaults) {
+    t.nest("augment", &O::augment_, augment_settings(defaults.augment()));
+    t.add("crop", &O::crop_, "Random training crop [height, width] for native-size datasets (multiples of 2^depth).")
+        .range(16, 8192);
+    t.add("crops_per_image", &O::crops_per_image_,
+          "Native-size datasets: 'one' random crop of every training image per epoch, or by 'area': as many crops as "
+          "the image holds (round(h*w / crop area), at least 1), so that large images are learned from in "
+          "proportion to their pixels.")
+        .one_of({"one", "area"});
+    t.add("steps_per_epoch", &O::steps_per_epoch_, "Cap on optimizer steps per epoch; 0 = the whole training split.")
+        .at_least(0);
+    t.add("seed", &O::seed_, "Seed of weights, shuffling, augmentation and dropout.").at_least(0);
+  }
+
+  static void compute(settings::Table<O>& t) {
+    t.add("threads", &O::threads_, "Torch threads per rank; 0 = cores / ranks on the node.")
+        .range(0, 1024).flag("--threads,-j");
+    t.add("loader_threads", &O::loader_threads_, "Threads preparing batches in the background.").range(1, 64);
+    t.add("device", &O::device_, "auto, cpu, cuda or cuda:N.").non_empty();
+    t.add("precision", &O::precision_,
+          "Arithmetic of the network: auto = bf16 on GPUs of compute capability 8.0 or newer, fp32 elsewhere; fp16 "
+          "(loss scaling) needs a GPU. Weights and checkpoints stay fp32.")
+        .one_of({"auto", "fp32", "bf16", "fp16"});
+  }
+};
+
+const settings::Table<TrainOptions>& TrainOptions::settings() {
+  static const auto table = [] {
+    const TrainOptions defaults("", "");
+    settings::Table<TrainOptions> t("train",
+                                    "Configuration of 'nucseg train'. Every key is optional in a file; flags override "
+                                    "keys; unknown keys are refused. Defaults are the seed recipe: 128x128 data, "
+                                    "binary U-Net (16 filters, depth 4), BCE, Adam 1e-3, batch 16.",
+                                    defaults);
+    Declare::run(t);
+    t.nest("model", &TrainOptions::model_, model::UNetOptions::settings());
+    Declare::optimizer(t);
+    Declare::data(t, defaults);
+    Declare::compute(t);
+    t.describe_object("model", "The U-Net.");
+    t.describe_object("schedule", "Learning-rate schedule.");
+    t.describe_object("early_stopping", "Stopping when the monitored metric stops improving.");
+    t.describe_object("augment", "Augmentation of the training crops; giving the object turns it on.");
+    return t;
+  }();
+  return table;
+}
+
+TrainOptions TrainOptions::from_json(const json& c) {
+  TrainOptions o("", "");
+  settings().read_checked(c, o);
+  check_combinations(o, c);
   return o;
 }
 
-json TrainOptions::to_json() const {
-  const auto& a = augment();
-  return json{{"data", data()},
-              {"out", out()},
-              {"model", model().to_json()},
-              {"epochs", epochs()},
-              {"batch_size", batch_size()},
-              {"lr", lr()},
-              {"betas", {betas()[0], betas()[1]}},
-              {"weight_decay", weight_decay()},
-              {"loss", loss()},
-              {"touch_weight", touch_weight()},
-              {"head_only", head_only()},
-              {"schedule", {{"type", schedule().type}, {"factor", schedule().factor},
-                            {"patience", schedule().patience}, {"min_lr", schedule().min_lr}}},
-              {"early_stopping", {{"monitor", early_stopping().monitor},
-                                  {"patience", early_stopping().patience},
-                                  {"min_delta", early_stopping().min_delta}}},
-              {"augment", {{"enabled", a.enabled}, {"flips", a.flips}, {"rotations", a.rotations},
-                           {"intensity_scale", a.intensity_scale}, {"intensity_shift", a.intensity_shift},
-                           {"noise", a.noise}, {"blur", a.blur}, {"gamma", a.gamma},
-                           {"scale", {a.scale_min, a.scale_max}}}},
-              {"crop", {crop()[0], crop()[1]}},
-              {"crops_per_image", crops_per_image()},
-              {"steps_per_epoch", steps_per_epoch()},
-              {"seed", seed()},
-              {"threads", threads()},
-              {"loader_threads", loader_threads()},
-              {"device", device()},
-              {"precision", precision()},
-              {"resume", resume()},
-              {"init", init()},
-              {"overwrite", overwrite()}};
-}
+json TrainOptions::to_json() const { return settings().write(*this); }
 
 }  // namespace nucseg::train

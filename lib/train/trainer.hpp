@@ -30,6 +30,9 @@ using CropSize = std::array<int, 2>;
 
 struct TrainOptions {
   TrainOptions(std::string data, std::string out) : data_(std::move(data)), out_(std::move(out)) {}
+  /// Every setting of a train config: key, type, default, range and help.
+  static const settings::Table<TrainOptions>& settings();
+  struct Declare;  ///< builds settings(); a member, so that it reaches the members below
   /// From a validated "train" config (schemas/train.schema.json). Throws ConfigError.
   static TrainOptions from_json(const nlohmann::json& config);
   nlohmann::json to_json() const;
