@@ -304,7 +304,7 @@ std::string DatasetReader::attribute(const std::string& name) const {
 nlohmann::json DatasetReader::config() const {
   try {
     return nlohmann::json::parse(attribute("config"));
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError("cannot use '" + path_ + "': attribute 'config' is not valid JSON");
   }
 }
