@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "io/itk_setup.hpp"
+#include "io/bmp_check.hpp"
 #include "io/jpeg_reader.hpp"
 #include "io/png_reader.hpp"
 #include "io/tiff_int32.hpp"
@@ -21,7 +22,8 @@ namespace {
 
 /// ITK 5.2's TIFF reader copies 20 bytes from the DateTime tag (306) whatever its length (a
 /// shorter one makes it read past libtiff's buffer) and decodes every page with page 1's
-/// layout. Such files are refused before ITK sees them.
+/// layout; its BMP reader fills in what a truncated file lacks. Such files are refused before
+/// ITK sees them.
 void refuse_what_itk_misreads(const std::string& path, const ReadLimits& limits) {
   const auto tiff = read_tiff_metadata(path);
   if (tiff && tiff->datetime_count && *tiff->datetime_count < 20) {
@@ -30,6 +32,7 @@ void refuse_what_itk_misreads(const std::string& path, const ReadLimits& limits)
                      " bytes, expected 20 (\"YYYY:MM:DD HH:MM:SS\"); rewrite the file without it");
   }
   if (tiff) check_tiff_pages_alike(path, limits);
+  check_bmp_complete(path);
 }
 
 itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& limits = {}) {
@@ -38,6 +41,7 @@ itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& lim
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw InputError("cannot read '" + path + "': no such file");
   }
+  refuse_what_itk_misreads(path, limits);  // before the factory: ITK's TIFF probe loops on an IFD cycle
   itk::ImageIOBase::Pointer io;
   try {
     io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
@@ -49,7 +53,6 @@ itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& lim
                      "': not an image in a supported format (corrupt or unknown type)");
   }
   io->SetFileName(path);
-  refuse_what_itk_misreads(path, limits);
   try {
     io->ReadImageInformation();
   } catch (const itk::ExceptionObject& e) {
