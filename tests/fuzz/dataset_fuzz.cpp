@@ -19,9 +19,13 @@ using namespace nucseg;
 
 namespace {
 
+/// Each axis small (0 to 4) or past what the reader accepts (over 2^31): a shape in between is
+/// a legitimate image of up to 2^31 values, which the reader allocates as asked.
 std::vector<hsize_t> fuzzed_dims(FuzzedDataProvider& in, std::size_t rank) {
   std::vector<hsize_t> dims(rank);
-  for (auto& d : dims) d = in.ConsumeBool() ? in.ConsumeIntegralInRange<hsize_t>(0, 4) : in.ConsumeIntegral<std::uint32_t>();
+  for (auto& d : dims)
+    d = in.ConsumeBool() ? in.ConsumeIntegralInRange<hsize_t>(0, 4)
+                         : in.ConsumeIntegralInRange<hsize_t>((hsize_t{1} << 31) + 1, hsize_t{1} << 40);
   return dims;
 }
 
