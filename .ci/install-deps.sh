@@ -6,7 +6,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   libtorch-dev
   libinsighttoolkit5-dev
   libopenmpi-dev openmpi-bin
@@ -15,7 +15,7 @@ PKGS=(
   libcli11-dev
   libgtest-dev libgmock-dev googletest
   nlohmann-json3-dev
-  python3 python3-venv python3-numpy python3-h5py python3-skimage python3-tifffile python3-jsonschema python3-torch
+  python3 python3-venv python3-numpy python3-h5py python3-skimage python3-tifffile python3-jsonschema python3-torch python3-pil
   slurmctld slurmd slurm-client munge snakemake
   chromium
 )

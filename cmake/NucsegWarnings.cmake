@@ -16,7 +16,14 @@ function(nucseg_project_options target)
     # GCC's flow analysis under -fsanitize reports false maybe-uninitialized warnings in
     # libstdc++ (std::regex, std::function); they are not errors of this code.
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
-      -fno-sanitize-recover=undefined -fsanitize-recover=pointer-overflow -Wno-maybe-uninitialized)
+      -fno-sanitize-recover=undefined -fsanitize-recover=pointer-overflow)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized)
+    endif()
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(NUCSEG_FUZZ)
+    # Coverage instrumentation for libFuzzer; only the fuzz targets link libFuzzer itself.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()

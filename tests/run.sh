@@ -2,7 +2,8 @@
 # The whole test suite, as CI runs it: installs the dependencies, builds and tests nucseg
 # against Debian's LibTorch (build/), then against the newest CUDA LibTorch 2.x (build-torch2/:
 # unit tests and the train/predict integration tests, on the CPU), and runs the one-shot GPU
-# check's dry run (bench/gpu/check.sh --dry-run) on the first build.
+# check's dry run (bench/gpu/check.sh --dry-run) on the first build, then the hostile-input
+# stage (tests/run-hostile.sh: sanitizer build of the torch-free part, fuzz smoke run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/install-deps.sh
@@ -15,3 +16,4 @@ cmake -S . -B build-torch2 -G Ninja -DNUCSEG_BUILD_BENCH=OFF -DCMAKE_PREFIX_PATH
 cmake --build build-torch2
 ctest --test-dir build-torch2 --output-on-failure -j2 -LE integration
 ctest --test-dir build-torch2 --output-on-failure -j2 -R '^integration\.test_(predict|train_mpi)$'
+bash tests/run-hostile.sh

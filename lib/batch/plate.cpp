@@ -28,11 +28,20 @@ std::string upper(std::string s) {
   return s;
 }
 
-/// Row letters to number: A = 1, Z = 26, AA = 27.
+/// Row letters to number: A = 1, Z = 26, AA = 27; 0 (no row) for more than 4 letters, which
+/// no plate has and which would overflow.
 int row_number(const std::string& letters) {
+  if (letters.size() > 4) return 0;
   int n = 0;
   for (const char c : upper(letters)) n = n * 26 + (c - 'A' + 1);
   return n;
+}
+
+/// Decimal digits as a row or column number; 0 (none) when empty or over 6 digits, so that a
+/// file name's long digit run cannot overflow std::stoi.
+int small_number(const std::string& digits) {
+  const std::string s = strip_zeros(digits);
+  return !s.empty() && s.size() <= 6 && all_digits(s) ? std::stoi(s) : 0;
 }
 
 /// Folders that export software puts between the plate folder and the images.
@@ -141,8 +150,8 @@ std::string normalize_well(const std::string& well) {
   std::size_t k = 0;
   while (k < well.size() && std::isalpha(static_cast<unsigned char>(well[k]))) ++k;
   const std::string letters = well.substr(0, k), digits = well.substr(k);
-  if (k == 0 || k > 2 || !all_digits(digits)) return well;
-  return well_name(row_number(letters), std::stoi(strip_zeros(digits)));
+  if (k == 0 || k > 2 || !all_digits(digits) || strip_zeros(digits).size() > 6) return well;
+  return well_name(row_number(letters), small_number(digits));
 }
 
 bool well_less(const std::string& a, const std::string& b) {
@@ -207,8 +216,8 @@ PlateMetadata FilenamePattern::match(const std::string& path) const {
     if (md.well.empty()) {
       const std::string row = group("row"), col = group("column").empty() ? group("col") : group("column");
       if (!row.empty() && all_digits(col)) {
-        const int r = all_digits(row) ? std::stoi(strip_zeros(row)) : all_alpha(row) ? row_number(row) : 0;
-        md.well = well_name(r, std::stoi(strip_zeros(col)));
+        const int r = all_digits(row) ? small_number(row) : all_alpha(row) ? row_number(row) : 0;
+        md.well = well_name(r, small_number(col));
       }
     }
     md.site = strip_zeros(group("site"));

@@ -174,7 +174,7 @@ json load_file(const std::string& path) {
   if (!in) throw ConfigError("cannot read config '" + path + "': " + fs::errno_text());
   try {
     return json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     throw ConfigError("cannot parse config '" + path + "': " + e.what());
   }
 }

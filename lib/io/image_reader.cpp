@@ -10,20 +10,38 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "io/itk_setup.hpp"
+#include "io/bmp_check.hpp"
 #include "io/jpeg_reader.hpp"
 #include "io/png_reader.hpp"
 #include "io/tiff_int32.hpp"
+#include "io/tiff_pages.hpp"
 #include "io/tiff_tags.hpp"
 
 namespace nucseg::io {
 namespace {
 
-itk::ImageIOBase::Pointer open_io(const std::string& path) {
+/// ITK 5.2's TIFF reader copies 20 bytes from the DateTime tag (306) whatever its length (a
+/// shorter one makes it read past libtiff's buffer) and decodes every page with page 1's
+/// layout; its BMP reader fills in what a truncated file lacks. Such files are refused before
+/// ITK sees them.
+void refuse_what_itk_misreads(const std::string& path, const ReadLimits& limits) {
+  const auto tiff = read_tiff_metadata(path);
+  if (tiff && tiff->datetime_count && *tiff->datetime_count < 20) {
+    throw InputError("cannot read '" + path + "': its TIFF DateTime tag (306) holds " +
+                     std::to_string(*tiff->datetime_count) +
+                     " bytes, expected 20 (\"YYYY:MM:DD HH:MM:SS\"); rewrite the file without it");
+  }
+  if (tiff) check_tiff_pages_alike(path, limits);
+  check_bmp_complete(path);
+}
+
+itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& limits = {}) {
   register_itk_io();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     throw InputError("cannot read '" + path + "': no such file");
   }
+  refuse_what_itk_misreads(path, limits);  // before the factory: ITK's TIFF probe loops on an IFD cycle
   itk::ImageIOBase::Pointer io;
   try {
     io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
@@ -208,7 +226,7 @@ RawImage read_image(const std::string& path, const ReadLimits& limits) {
     return from_interleaved(path, jpeg.height, jpeg.width, jpeg.channels, jpeg.samples.data());
   }
   const auto tiff = tiff_metadata_of(path);
-  auto io = open_io(path);
+  auto io = open_io(path, limits);
   const unsigned dims = effective_dims(*io);
   const unsigned comps = io->GetNumberOfComponents();
   if (dims > 3 || (dims == 3 && comps > 1)) {
@@ -290,7 +308,7 @@ LabelImage read_labels(const std::string& path, const ReadLimits& limits) {
     max_of_samples(jpeg.samples.data(), jpeg.channels, jpeg.channels, out);
     return out;
   }
-  auto io = open_io(path);
+  auto io = open_io(path, limits);
   const unsigned dims = effective_dims(*io);
   if (dims != 2) {
     throw InputError("cannot read mask '" + path + "': expected a 2-D label image, found " +

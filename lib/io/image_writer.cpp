@@ -17,6 +17,7 @@
 #include "common/fs.hpp"
 #include "io/itk_setup.hpp"
 #include "image/preprocess.hpp"
+#include "io/png_writer.hpp"
 
 namespace nucseg::io {
 namespace {
@@ -186,14 +187,11 @@ void write_rgb_png(const Rgb8Image& image, const std::string& path) {
     throw OutputError("cannot write PNG image '" + path + "': the image is empty or its " +
                       "size does not match its pixel count");
   }
-  using Pixel = itk::RGBPixel<std::uint8_t>;
-  static_assert(sizeof(Pixel) == 3, "RGBPixel<uint8_t> must be packed");
-  auto itk_image = wrap<Pixel, 2>(reinterpret_cast<const Pixel*>(image.rgb.data()),
-                                  {static_cast<std::size_t>(image.width),
-                                   static_cast<std::size_t>(image.height)});
-  auto io = itk::PNGImageIO::New();
-  io->SetUseCompression(true);
-  write_atomic(itk_image.GetPointer(), io.GetPointer(), path, "PNG image");
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) fs::ensure_directory(parent.string());
+  const std::string tmp = temp_image_path_for(path);
+  write_rgb8_png_file(image.rgb.data(), image.height, image.width, tmp);
+  fs::commit_rename(tmp, path);
 }
 
 bool is_label_boundary(const LabelImage& labels, int y, int x) {

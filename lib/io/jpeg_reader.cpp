@@ -49,14 +49,19 @@ class JpegFile {
       fail();
     }
     created_ = true;
-    check(guarded([&] { jpeg_stdio_src(&info_, file_); }));
-    check(guarded([&] { jpeg_read_header(&info_, TRUE); }));
   }
   JpegFile(const JpegFile&) = delete;
   JpegFile& operator=(const JpegFile&) = delete;
   ~JpegFile() {
     if (created_) jpeg_destroy_decompress(&info_);
     std::fclose(file_);
+  }
+
+  /// Reads the header; a failure leaves the file to the destructor (a constructor that throws
+  /// would leave it open).
+  void read_header() {
+    check(guarded([&] { jpeg_stdio_src(&info_, file_); }));
+    check(guarded([&] { jpeg_read_header(&info_, TRUE); }));
   }
 
   jpeg_decompress_struct& info() { return info_; }
@@ -100,6 +105,7 @@ bool has_jpeg_signature(const std::string& path) {
 
 JpegPixels read_jpeg(const std::string& path, const ReadLimits& limits) {
   JpegFile jpeg(path);
+  jpeg.read_header();
   auto& info = jpeg.info();
   if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK)
     throw InputError("cannot read '" + path + "': a CMYK JPEG; save it as RGB or gray");
@@ -122,6 +128,7 @@ JpegPixels read_jpeg(const std::string& path, const ReadLimits& limits) {
 
 std::pair<int, int> read_jpeg_size(const std::string& path) {
   JpegFile jpeg(path);
+  jpeg.read_header();
   return {static_cast<int>(jpeg.info().image_height), static_cast<int>(jpeg.info().image_width)};
 }
 

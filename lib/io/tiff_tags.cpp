@@ -15,8 +15,10 @@ namespace {
 class Reader {
  public:
   Reader(std::ifstream& in, bool little) : in_(in), little_(little) {}
+  /// Moves to `pos` and forgets an earlier failed read: one bad entry must not hide the rest.
   bool seek(std::uint64_t pos) {
     in_.clear();
+    ok_ = true;
     in_.seekg(static_cast<std::streamoff>(pos));
     return static_cast<bool>(in_);
   }
@@ -108,6 +110,8 @@ std::optional<TiffMetadata> read_tiff_metadata(const std::string& path) {
     } else if (tag == 296 && type == 3) {
       r.seek(value_pos);
       meta.resolution_unit = static_cast<int>(r.uint(2));
+    } else if (tag == 306) {
+      meta.datetime_count = total;
     }
   }
   return meta;

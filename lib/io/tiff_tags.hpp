@@ -1,6 +1,7 @@
 #pragma once
 /// Pixel size from TIFF metadata that ITK does not interpret: OME-XML (PhysicalSizeX/Y) and
 /// ImageJ descriptions ("unit=micron" with the X/YResolution tags).
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@ struct TiffMetadata {
   double x_resolution = 0.0;          ///< tag 282, pixels per unit; 0 if absent
   double y_resolution = 0.0;          ///< tag 283
   int resolution_unit = 0;            ///< tag 296: 1 none, 2 inch, 3 cm; 0 if absent
+  std::optional<std::uint64_t> datetime_count;  ///< tag 306's declared length in bytes, if present
 };
 
 /// Reads the first IFD's metadata tags of a classic or Big TIFF; nullopt if not a TIFF.

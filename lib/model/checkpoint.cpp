@@ -14,7 +14,9 @@ void save_checkpoint(const std::string& path, UNet& model, torch::optim::Optimiz
   meta["format"] = "nucseg-checkpoint";
   meta["format_version"] = 1;
   if (!meta.contains("nucseg_version")) meta["nucseg_version"] = kVersion;
-  const std::string tmp = fs::temp_path_for(path);
+  // Serialized in memory and written by nucseg: torch's own file writer throws from its
+  // destructor when a write fails (full disk), which ends the process.
+  std::string bytes;
   try {
     torch::serialize::OutputArchive archive;
     torch::serialize::OutputArchive weights;
@@ -26,12 +28,14 @@ void save_checkpoint(const std::string& path, UNet& model, torch::optim::Optimiz
       archive.write("optimizer", opt);
     }
     archive.write("meta", c10::IValue(meta.dump()));
-    archive.save_to(tmp);
+    archive.save_to([&bytes](const void* data, std::size_t size) {
+      bytes.append(static_cast<const char*>(data), size);
+      return size;
+    });
   } catch (const c10::Error& e) {
-    std::remove(tmp.c_str());
     throw OutputError("cannot write checkpoint '" + path + "': " + e.what_without_backtrace());
   }
-  fs::commit_rename(tmp, path);
+  fs::write_text_atomic(path, bytes);
 }
 
 namespace {

@@ -8,9 +8,23 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/version.hpp"
+#include "io/read_limits.hpp"
 
 namespace nucseg::store {
 namespace {
+
+/// A stored shape must describe an image nucseg can hold: every axis at least 1, and no more
+/// values than an image file may declare (a few bytes of HDF5 can declare any shape).
+void check_plane_size(const std::string& path, const std::string& name, hsize_t channels, hsize_t height,
+                      hsize_t width) {
+  const hsize_t limit = static_cast<hsize_t>(io::kDefaultMaxPixels);
+  if (channels < 1 || height < 1 || width < 1 || channels > limit || height > limit || width > limit ||
+      channels * height > limit || channels * height * width > limit) {
+    throw InputError("cannot use '" + path + "': " + name + " has shape " + std::to_string(channels) + "x" +
+                     std::to_string(height) + "x" + std::to_string(width) +
+                     ", expected every axis at least 1 and at most " + std::to_string(limit) + " values");
+  }
+}
 
 std::string sample_group(std::size_t i) {
   char buf[32];
@@ -199,10 +213,20 @@ DatasetReader::DatasetReader(const std::string& path) : path_(path) {
                      " entries, expected " + std::to_string(count_));
   }
   if (spec_.fixed_size) {
+    if (spec_.channels < 1 || spec_.height < 1 || spec_.width < 1) {
+      throw InputError("cannot use '" + path + "': attributes channels/height/width must be at least 1");
+    }
     const auto dims = h5::shape(root, "images", path);
-    if (dims.size() != 4 || dims[0] != count_ ||
-        dims[1] != static_cast<hsize_t>(spec_.channels)) {
+    if (dims.size() != 4 || dims[0] != count_ || dims[1] != static_cast<hsize_t>(spec_.channels) ||
+        dims[2] != static_cast<hsize_t>(spec_.height) || dims[3] != static_cast<hsize_t>(spec_.width)) {
       throw InputError("cannot use '" + path + "': /images has an unexpected shape");
+    }
+    check_plane_size(path, "/images", dims[1], dims[2], dims[3]);
+    if (spec_.has_masks) {
+      const auto mdims = h5::shape(root, "masks", path);
+      if (mdims.size() != 3 || mdims[0] != count_ || mdims[1] != dims[2] || mdims[2] != dims[3]) {
+        throw InputError("cannot use '" + path + "': /masks has an unexpected shape");
+      }
     }
   }
 }
@@ -260,6 +284,7 @@ std::vector<hsize_t> DatasetReader::native_image_shape(std::size_t index) const 
   const std::string name = sample_group(index) + "/image";
   auto dims = h5::shape(file_.get(), name, path_);
   if (dims.size() != 3) throw InputError("cannot use '" + path_ + "': " + name + " is not 3-D");
+  check_plane_size(path_, name, dims[0], dims[1], dims[2]);
   return dims;
 }
 
@@ -280,6 +305,7 @@ LabelImage DatasetReader::mask(std::size_t index) const {
     const std::string name = sample_group(index) + "/mask";
     const auto dims = h5::shape(file_.get(), name, path_);
     if (dims.size() != 2) throw InputError("cannot use '" + path_ + "': " + name + " is not 2-D");
+    check_plane_size(path_, name, 1, dims[0], dims[1]);
     out = LabelImage(static_cast<int>(dims[0]), static_cast<int>(dims[1]));
     out.labels = h5::read_all<std::uint32_t>(file_.get(), name, path_);
   }
@@ -304,7 +330,7 @@ std::string DatasetReader::attribute(const std::string& name) const {
 nlohmann::json DatasetReader::config() const {
   try {
     return nlohmann::json::parse(attribute("config"));
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError("cannot use '" + path_ + "': attribute 'config' is not valid JSON");
   }
 }

@@ -7,8 +7,14 @@
 namespace nucseg::h5 {
 namespace {
 
+/// HDF5's own error printing off, and its exit-time clean-up too: after a failed close (a
+/// write error on a full disk) that clean-up closes the file again and crashes the process,
+/// while every handle nucseg holds is closed before exit anyway.
 struct SilenceHdf5 {
-  SilenceHdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+  SilenceHdf5() {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
 };
 
 void silence() {

@@ -31,6 +31,19 @@ TEST(Plate, BadPatternsAreRefusedNamingThePattern) {
   EXPECT_THROW(FilenamePattern::parse(R"((?P<foo>\d+))"), ConfigError);  // no known group
 }
 
+TEST(Plate, LongRowsAndColumnsInFileNamesAreNoWellsAndNoOverflow) {
+  // Found by fuzzing: row letters and column digits of any length came from file names.
+  EXPECT_EQ(normalize_well("A12345678901234567890"), "A12345678901234567890");
+  EXPECT_TRUE(well_less("AAAAAAAAAAAAAAAA1", "B1") || !well_less("AAAAAAAAAAAAAAAA1", "B1"));
+  const auto p = FilenamePattern::parse(R"((?P<row>[A-Z]+)(?P<column>\d+)_s(?P<site>\d+)\.tif)");
+  EXPECT_EQ(p.match("plate/ABCDEFGHIJ7_s1.tif").well, "");
+  EXPECT_EQ(p.match("plate/B99999999999999999999_s1.tif").well, "");
+  EXPECT_EQ(p.match("plate/B7_s1.tif").well, "B07");
+  const auto numeric = FilenamePattern::parse(R"(r(?P<row>\d+)c(?P<column>\d+)\.tif)");
+  EXPECT_EQ(numeric.match("r123456789012c1.tif").well, "");
+  EXPECT_EQ(numeric.match("r2c3.tif").well, "B03");
+}
+
 TEST(Plate, WellNames) {
   EXPECT_EQ(well_name(1, 1), "A01");
   EXPECT_EQ(well_name(16, 24), "P24");

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "common/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nucseg::config {
 namespace {
@@ -45,6 +48,19 @@ TEST(Config, RangeEnumAndLengthChecks) {
 TEST(Config, UnsupportedSchemaKeywordIsAnError) {
   const json bad_schema = json::parse(R"({"type": "object", "patternProperties": {}})");
   EXPECT_THROW(validation_errors(json::object(), bad_schema), Error);
+}
+
+TEST(Config, ANumberOutOfRangeIsAConfigErrorNamingTheFile) {
+  // Found by fuzzing: nlohmann's out_of_range (not a parse_error) escaped load_file.
+  testing::TempDir dir;
+  const auto path = dir.file("big.json");
+  std::ofstream(path) << R"({"threads": 7777.7E777})";
+  try {
+    load_file(path);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("big.json"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Config, UnknownSchemaName) { EXPECT_THROW(schema("nope"), ConfigError); }

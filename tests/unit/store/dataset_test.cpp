@@ -124,3 +124,40 @@ TEST(Dataset, ImagesOnlyDatasetRefusesMasks) {
 
 }  // namespace
 }  // namespace nucseg::store
+
+namespace nucseg::store {
+namespace {
+
+/// A native-layout dataset of one sample whose stored image and mask have the given shapes:
+/// what a damaged or hand-made file can declare (found by fuzz_dataset).
+std::string dataset_declaring(const std::string& path, std::vector<hsize_t> image, std::vector<hsize_t> mask) {
+  std::lock_guard<std::recursive_mutex> lock(h5::global_mutex());
+  auto file = h5::create_file(path);
+  const hid_t root = file.get();
+  h5::write_attr(root, "format", std::string(kDatasetFormat));
+  h5::write_attr(root, "format_version", kDatasetFormatVersion);
+  h5::write_attr(root, "layout", std::string("native"));
+  for (const char* key : {"channels", "height", "width", "has_masks", "count"}) h5::write_attr(root, key, std::int64_t{1});
+  auto meta = h5::create_group(root, "meta");
+  h5::write_strings(meta.get(), "id", {"a"});
+  h5::write_strings(meta.get(), "source_path", {"a.tif"});
+  auto samples = h5::create_group(root, "samples");
+  auto sample = h5::create_group(samples.get(), "000000");
+  h5::create_dataset(sample.get(), "image", H5T_NATIVE_FLOAT, image, image, std::vector<hsize_t>(image.size(), 1), 0);
+  h5::create_dataset(sample.get(), "mask", H5T_NATIVE_UINT32, mask, mask, std::vector<hsize_t>(mask.size(), 1), 0);
+  return path;
+}
+
+TEST(Dataset, StoredShapesOutOfRangeAreInputErrorsNotAllocations) {
+  TempDir dir;
+  const DatasetReader huge(dataset_declaring(dir.file("huge.h5"), {1, 3000000000ull, 4}, {3000000000ull, 4}));
+  EXPECT_THROW(huge.image(0), InputError);
+  EXPECT_THROW(huge.image_size(0), InputError);
+  EXPECT_THROW(huge.mask(0), InputError);
+  const DatasetReader empty(dataset_declaring(dir.file("empty.h5"), {1, 0, 4}, {0, 4}));
+  EXPECT_THROW(empty.image(0), InputError);
+  EXPECT_THROW(empty.mask(0), InputError);
+}
+
+}  // namespace
+}  // namespace nucseg::store
