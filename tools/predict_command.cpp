@@ -88,6 +88,11 @@ void add_predict_command(CLI::App& app, Runner& run) {
                              "auto (default: bf16 on GPUs that support it, fp32 on CPUs), fp32, bf16, fp16 (GPU only); "
                              "weights stay fp32");
   flags->option<int>("--threads,-j", "threads", "Threads per rank (default: cores / ranks per node)");
+  flags->option<int>("--read-threads", "read_threads", "Threads reading images (default 0: a quarter of --threads, 1-4)");
+  flags->option<int>("--post-threads", "post_threads",
+                     "Threads post-processing and measuring, one image each (default 0: beside a GPU the cores left, "
+                     "on the CPU an eighth of --threads)");
+  flags->option<int>("--queue-depth", "queue_depth", "Images waiting between stages, beyond those worked on (default 2)");
   flags->option<double>("--threshold", "threshold", "Foreground probability threshold (default 0.5)");
   flags->option<double>("--outline-threshold", "outline_threshold",
                         "Outlines: trim each nucleus's edge inwards where P(foreground) <= this, at most "

@@ -102,6 +102,15 @@ struct PredictOptions {
   /// auto (bf16 on GPUs that support it, else fp32), fp32, bf16 or fp16 (CUDA only).
   NUCSEG_ARG(std::string, precision) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
+  /// Threads reading and preprocessing images; 0 = a quarter of `threads`, 1 to 4 (dataset
+  /// inputs: 1).
+  NUCSEG_ARG(int, read_threads) = 0;
+  /// Threads post-processing and measuring images, one image each; 0 = beside a GPU the
+  /// threads left after the readers and the network, on the CPU an eighth of `threads`.
+  NUCSEG_ARG(int, post_threads) = 0;
+  /// Images that may wait between stages beyond those being worked on: memory holds at most
+  /// 1 + post_threads + queue_depth images, plus one read ahead per reader.
+  NUCSEG_ARG(int, queue_depth) = 2;
   /// From probabilities to nuclei (threshold, min_area, fill_holes, split, h,
   /// seed_threshold); the mode comes from the model.
   NUCSEG_ARG(postprocess::PostprocessOptions, post);

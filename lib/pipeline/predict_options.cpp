@@ -72,6 +72,9 @@ PredictOptions PredictOptions::from_json(const json& c) {
   o.precision(config::value_or<std::string>(c, "precision", "auto"));
   if (o.precision() != "auto") model::parse_precision(o.precision());
   o.threads(config::value_or(c, "threads", 0));
+  o.read_threads(config::value_or(c, "read_threads", 0));
+  o.post_threads(config::value_or(c, "post_threads", 0));
+  o.queue_depth(config::value_or(c, "queue_depth", 2));
   const postprocess::PostprocessOptions d;
   o.post()
       .threshold(config::value_or(c, "threshold", d.threshold()))
@@ -106,7 +109,9 @@ json PredictOptions::to_json() const {
               {"target_diameter", target_diameter()},
               {"device", device()},
               {"precision", precision()},
-              {"threads", threads()},   {"threshold", post().threshold()},
+              {"threads", threads()},   {"read_threads", read_threads()},
+              {"post_threads", post_threads()}, {"queue_depth", queue_depth()},
+              {"threshold", post().threshold()},
               {"min_area", post().min_area()}, {"fill_holes", post().fill_holes()},
               {"split", post().split()}, {"h", post().h()},
               {"seeds", post().seeds()}, {"predicted_h", post().predicted_h()},
