@@ -75,7 +75,7 @@ def row_convert(args, tmp):
     env = {"OMP_NUM_THREADS": str(args.threads)}
     ours = lambda: timed([args.nucseg, "--log-level", "warn", "convert", "--images", sub, "--out", out_n,
                           "--size", "128", "--overwrite", "-j", str(args.threads)], env)
-    peer = lambda: timed([PY, os.path.join(HERE, "peers", "convert_peer.py"), "--images", sub, "--out", out_p,
+    peer = lambda: timed([args.peer_python, os.path.join(HERE, "peers", "convert_peer.py"), "--images", sub, "--out", out_p,
                           "--size", "128"], env)
     rn, rp = alternate(ours, peer, args.repeats)
     n = len(ids)
@@ -120,7 +120,7 @@ def row_train(args, tmp):
         return float(re.search(r"\(([0-9.]+) images/s", out).group(1))
 
     def peer():
-        _, _, out = timed([PY, os.path.join(HERE, "peers", "train_peer.py"), "--threads", str(args.threads),
+        _, _, out = timed([args.peer_python, os.path.join(HERE, "peers", "train_peer.py"), "--threads", str(args.threads),
                            "--steps", str(args.train_steps)], env)
         return json.loads(out)
 
@@ -188,9 +188,9 @@ def row_predict(args, tmp):
     def peer():
         out = os.path.join(tmp, "pred-p")
         shutil.rmtree(out, ignore_errors=True)
-        dt, rss, o = timed([PY, os.path.join(HERE, "peers", "predict_peer.py"), "--model", args.model, "--input", src,
+        dt, rss, o = timed([args.peer_python, os.path.join(HERE, "peers", "predict_peer.py"), "--model", args.model, "--input", src,
                             "--glob", pattern, "--out", out, "--threads", str(args.threads)], env)
-        j = json.loads(o)
+        j = json.loads(o.splitlines()[0])  # stderr (newer scikit-image's warnings) follows stdout
         return dt, j["megapixels"], j["post_seconds"] / dt
 
     rn, rp = alternate(ours, peer, args.repeats)
@@ -232,6 +232,8 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "nucseg-default.pt"),
                     help="checkpoint for the predict rows")
     ap.add_argument("--big-size", type=int, default=10000, help="side of the peak-memory image; 0 skips the row")
+    ap.add_argument("--peer-python", default=PY,
+                    help="python of the peers (e.g. ~/.cache/nucseg/torch2/bin/python for the newest PyTorch)")
     ap.add_argument("--predict-args", nargs="*", default=[], help="extra nucseg predict flags")
     ap.add_argument("--rows", default="convert,train,predict,memory", help="rows to run")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat: checks the harness")

@@ -3,8 +3,22 @@
 #include <map>
 
 #include "common/config.hpp"
+#include "common/error.hpp"
 
 namespace nucseg::tools {
+
+namespace {
+
+/// Refuses a flag's value that its setting's schema refuses, naming the flag.
+void check_flag_value(const settings::FlagSpec& spec, const nlohmann::json& value) {
+  const auto errors = config::validation_errors(value, spec.schema);
+  if (errors.empty()) return;
+  std::string why = errors.front();
+  if (why.rfind("document: ", 0) == 0) why = why.substr(10);
+  throw ConfigError("flag " + spec.names.substr(0, spec.names.find(',')) + " (key '" + spec.key + "'): " + why);
+}
+
+}  // namespace
 
 ConfigFlags::ConfigFlags(CLI::App* app, std::string command, nlohmann::json schema)
     : app_(app), command_(std::move(command)), schema_(std::move(schema)) {
@@ -34,7 +48,10 @@ void ConfigFlags::add(const std::vector<settings::FlagSpec>& flags) {
     opt->expected(spec.values < 0 || spec.one_fills ? 1 : spec.values, most);
     if (spec.values == 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     appliers_.push_back([opt, texts, spec](nlohmann::json& doc) {
-      if (opt->count() > 0) settings::set_key(doc, spec.key, settings::parse_flag_value(spec, *texts));
+      if (opt->count() == 0) return;
+      auto value = settings::parse_flag_value(spec, *texts);
+      check_flag_value(spec, value);
+      settings::set_key(doc, spec.key, std::move(value));
     });
   }
 }

@@ -71,9 +71,9 @@ predict() {  # name device precision extra...
     --overlays 0 "$@" >"$WORK/pred-$name.log" 2>&1
   local rc=$? t2=$(date +%s.%N)
   cat "$WORK/pred-$name.log" >>"$LOG"
-  local line=$(grep -o "[0-9.]* MP in [0-9.]* s (network [0-9.]* s, post-processing + measurement [0-9.]* s)" \
-    "$WORK/pred-$name.log" | tail -1)
-  record "{\"row\": \"predict plate $name\", \"rc\": $rc, \"wall_s\": $(awk "BEGIN{print $t2 - $t1}"), \"log\": \"$line\"}"
+  # End-to-end MP/s and each stage's busy share of the wall time, from summary.json.
+  local figures=$($PEER_PY bench/gpu/predict_figures.py "$WORK/pred-$name/summary.json" 2>>"$LOG")
+  record "{\"row\": \"predict plate $name\", \"rc\": $rc, \"wall_s\": $(awk "BEGIN{print $t2 - $t1}"), ${figures:-\"figures\": null}}"
 }
 say "predict on the GPU and the CPU"
 predict "$DEVICE-fp32" "$DEVICE" fp32

@@ -19,6 +19,13 @@ for r in rows:
 for r in rows:
     if r.get("row", "").startswith("infer"):
         print(f"| {r['row']} (MP/s, network alone) | {r['precision']} | - | {r['megapixels_per_s']:.1f} | - |")
+print("\n| predict | MP/s end to end | network share of wall | post-processing share of wall | target |\n| --- | --- | --- | --- | --- |")
+for r in rows:
+    if r.get("row", "").startswith("predict"):
+        gpu = "cuda" in r["row"]
+        met = "" if not gpu or r.get("mp_per_s") is None else (" (met)" if r["mp_per_s"] >= 40 else " (not met)")
+        print(f"| {r['row'][8:]} | {r.get('mp_per_s')} | {r.get('network_share_of_wall')} | "
+              f"{r.get('postprocess_share_of_wall')} | {'>= 40 MP/s' + met if gpu else '-'} |")
 print()
 for r in rows:
     if r.get("row", "").startswith(("predict", "masks")) or any(k.endswith("_rc") or k == "build_seconds" for k in r):

@@ -10,34 +10,47 @@
 
 namespace nucseg::infer {
 
-LabelImage segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
-                         const postprocess::PostprocessOptions& post, RawImage* probabilities,
+NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
                          SegmentTimes& times) {
-  const bool enlarged = inf.scale() > 1.0 && inf.mode() == TilingMode::tile;
+  NetworkMaps maps;
+  maps.scale = inf.scale();
+  maps.enlarged = inf.scale() > 1.0 && inf.mode() == TilingMode::tile;
   InferenceStats stats;
-  RawImage fine_probs;
-  RawImage probs = predict_probabilities(image, forward, inf, &stats, enlarged ? &fine_probs : nullptr);
+  maps.probabilities =
+      predict_probabilities(image, forward, inf, &stats, maps.enlarged ? &maps.at_network_scale : nullptr);
   times.forward_seconds += stats.seconds;
+  maps.probabilities.source = image.source;
+  if (maps.enlarged) maps.at_network_scale.source = image.source;
+  return maps;
+}
+
+LabelImage labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,
+                            SegmentTimes& times) {
   const auto tp = std::chrono::steady_clock::now();
-  probs.source = image.source;
+  RawImage& probs = maps.probabilities;
   LabelImage labels;
-  if (enlarged) {
-    const double s = inf.scale();
+  if (maps.enlarged) {
+    const double s = maps.scale;
     postprocess::PostprocessOptions fine = post;
     fine.min_area(static_cast<int>(std::lround(post.min_area() * s * s)));
     // Unconfident nuclei go at full resolution only: dropped here, their pixels would be
     // flooded into a touching neighbour by labels_from_split.
     fine.min_confidence(0.0);
-    fine_probs.source = image.source;
-    const LabelImage split = postprocess::labels_from_probabilities(fine_probs, fine);
-    fine_probs = RawImage();
-    labels = postprocess::labels_from_split(probs, image::resize_labels(split, image.height, image.width), post);
+    const LabelImage split = postprocess::labels_from_probabilities(maps.at_network_scale, fine);
+    maps.at_network_scale = RawImage();
+    labels = postprocess::labels_from_split(probs, image::resize_labels(split, probs.height, probs.width), post);
   } else {
     labels = postprocess::labels_from_probabilities(probs, post);
   }
   times.post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
   if (probabilities) *probabilities = std::move(probs);
   return labels;
+}
+
+LabelImage segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
+                         const postprocess::PostprocessOptions& post, RawImage* probabilities,
+                         SegmentTimes& times) {
+  return labels_from_maps(predict_maps(image, forward, inf, times), post, probabilities, times);
 }
 
 LabelImage segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
@@ -96,12 +109,17 @@ int band_rows(const RawImage& image, const InferenceOptions& inf, const BandOpti
 
 }  // namespace
 
+bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, const BandOptions& bands,
+                       bool probabilities) {
+  return inf.mode() == TilingMode::tile && !probabilities &&
+         normalized.height > band_rows(normalized, inf, bands) + 2 * bands.margin;
+}
+
 LabelImage segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
                    const postprocess::PostprocessOptions& post, const BandOptions& bands,
                    RawImage* probabilities, SegmentTimes& times) {
-  const int rows = band_rows(normalized, inf, bands);
-  if (inf.mode() == TilingMode::tile && !probabilities && normalized.height > rows + 2 * bands.margin) {
-    return segment_in_strips(normalized, forward, inf, post, rows, bands.margin, times);
+  if (segments_in_bands(normalized, inf, bands, probabilities != nullptr)) {
+    return segment_in_strips(normalized, forward, inf, post, band_rows(normalized, inf, bands), bands.margin, times);
   }
   return segment_image(normalized, forward, inf, post, probabilities, times);
 }

@@ -13,6 +13,24 @@ struct SegmentTimes {
   double post_seconds = 0;
 };
 
+/// The network's maps of one image (or band) at the scale of the inference options: the
+/// probabilities at the image's own size and, enlarged (scale > 1, tile mode), at the
+/// network's scale too, where touching nuclei are split.
+struct NetworkMaps {
+  RawImage probabilities;
+  RawImage at_network_scale;  ///< empty unless enlarged
+  double scale = 1;
+  bool enlarged = false;
+};
+
+/// The network step of segment_image (adds to times.forward_seconds).
+NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
+                         SegmentTimes& times);
+
+/// The post-processing step of segment_image (adds to times.post_seconds); takes the maps.
+LabelImage labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,
+                            SegmentTimes& times);
+
 /// The nuclei of one image (or band), and its probability map when `probabilities` is given.
 /// Enlarged (scale > 1), nuclei are split at the network's scale, where the boundary between
 /// two small touching nuclei is wider than a pixel, and outlined at full resolution: the labels
@@ -39,6 +57,11 @@ struct BandOptions {
   int rows = 0;
   int margin = 128;
 };
+
+/// True when segment() takes `normalized` in bands (tile mode, no probability map asked
+/// for, taller than a band and its margins).
+bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, const BandOptions& bands,
+                       bool probabilities);
 
 /// segment_in_strips when the image is taller than a band and its margins (tile mode, no
 /// probability map asked for), so that memory beyond the image and its labels is one band;

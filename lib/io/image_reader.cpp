@@ -52,6 +52,10 @@ itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& lim
     throw InputError("cannot read '" + path +
                      "': not an image in a supported format (corrupt or unknown type)");
   }
+  // JPEG content goes to read_jpeg by its signature; what ITK still takes for a JPEG has none,
+  // and ITK's JPEG reader crashes on such files instead of reporting them.
+  if (std::string(io->GetNameOfClass()) == "JPEGImageIO")
+    throw InputError("cannot read '" + path + "': corrupt JPEG (the file does not start with a JPEG signature)");
   io->SetFileName(path);
   try {
     io->ReadImageInformation();

@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <future>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -21,7 +22,7 @@
 #include "common/sha256.hpp"
 #include "common/signals.hpp"
 #include "image/preprocess.hpp"
-#include "infer/segment.hpp"
+#include "infer/predict_stages.hpp"
 #include "io/image_writer.hpp"
 #include "io/itk_setup.hpp"
 #include "measure/measure.hpp"
@@ -43,12 +44,19 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+/// Threads of the stages (infer::run_stages) beside the network's own.
+struct StageThreads {
+  int read = 1;
+  int post = 1;
+};
+
 /// Everything run_predict settles before the first image.
 struct Run {
   PredictOptions o;
   std::optional<batch::Shard> shard;
   std::optional<batch::FilenamePattern> pattern;
   int threads = 1;
+  StageThreads stage_threads;
   std::string device;
   std::vector<batch::InputItem> items;
   std::vector<std::size_t> mine;  ///< indices into items: this process's share
@@ -74,6 +82,21 @@ int start_threads(const PredictOptions& o) {
   torch::set_num_threads(threads);
   itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(static_cast<unsigned>(threads));
   return threads;
+}
+
+/// Reader and post-processing threads: as asked, else a few readers and, beside a GPU, a
+/// post-processing pool on the remaining cores; on the CPU the network takes the cores and
+/// the pool stays small. Library threads inside each pool task share the cores between
+/// its tasks.
+StageThreads plan_stage_threads(const Run& r) {
+  StageThreads s;
+  s.read = r.o.read_threads() > 0 ? r.o.read_threads() : std::clamp(r.threads / 4, 1, 4);
+  if (!r.items.empty() && r.items.front().from_dataset()) s.read = 1;  // HDF5 is not thread-safe
+  const bool gpu = r.device.rfind("cuda", 0) == 0;
+  s.post = r.o.post_threads() > 0 ? r.o.post_threads()
+                                  : (gpu ? std::max(1, r.threads - s.read - 1) : std::max(1, r.threads / 8));
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(static_cast<unsigned>(std::max(1, r.threads / s.post)));
+  return s;
 }
 
 /// The input list, the same on every rank and shard in a stable order, and this process's share.
@@ -169,6 +192,7 @@ Run plan_run(const PredictOptions& options) {
   r.threads = start_threads(r.o);
   r.device = model::this_rank_device(r.o.device());
   list_inputs(r);
+  r.stage_threads = plan_stage_threads(r);
   r.m = load_model(r.o, r.device);
   fit_to_model(r);
   fit_scale(r);
@@ -225,98 +249,124 @@ measure::ImageInfo image_info(const batch::InputItem& item, std::size_t index,
 }
 
 
-/// One image read and preprocessed: the raw channel(s) for measurements and overlays, and
-/// the normalized network input.
-struct Prepared {
-  std::size_t index = 0;
-  RawImage raw;         ///< channel-selected, raw intensities
-  RawImage normalized;  ///< what the network sees
+/// One image read and preprocessed: the raw channel(s) for measurements and overlays (the
+/// network input is StagedImage::normalized), then its measurements.
+struct Prepared : infer::StagedImage {
+  std::size_t index = 0;     ///< into Run::items
+  RawImage raw;              ///< channel-selected, raw intensities
   double noise = 0;          ///< estimated noise of the network input (image::estimate_noise)
   double denoise_sigma = 0;  ///< Gaussian smoothing applied to it (px; 0 = none)
-  std::string error;    ///< non-empty: reading or preprocessing failed
+  measure::ImageInfo info;
+  std::vector<measure::NucleusMeasurement> nuclei;
+  measure::ImageSummary summary;
 };
 
-Prepared prepare(batch::InputReader& reader, const batch::InputItem& item, std::size_t index,
-                 const ModelSetup& m, const std::string& denoise) {
-  Prepared p;
-  p.index = index;
-  try {
-    RawImage img = reader.read(item);
-    if (batch::InputReader::is_normalized(item)) {
-      if (img.channels != m.loaded.options.in_channels())
-        throw InputError("'" + item.path + "' sample " + item.id + " has " + std::to_string(img.channels) +
-                         " channel(s); the model takes " + std::to_string(m.loaded.options.in_channels()));
-      p.raw = img;
-      p.normalized = std::move(img);
-    } else {
-      p.raw = image::select_channels(img, m.channel_rule);
-      p.normalized = p.raw;
-      image::normalize(p.normalized, m.normalize);
-    }
-    if (p.raw.height < 1 || p.raw.width < 1) throw InputError("'" + item.path + "' is empty");
-    // Noise is measured in units of the scaled range. A noisy image is smoothed before it is
-    // scaled, as the percentiles of a noisy image are widened by the noise (scaled first and
-    // smoothed after, its nuclei would come out dimmer than the model knows them).
-    p.noise = image::estimate_noise(p.normalized);
-    p.denoise_sigma = denoise_sigma(denoise, p.noise);
-    if (p.denoise_sigma > 0) {
-      image::NormalizeOptions again = m.normalize;
-      if (batch::InputReader::is_normalized(item)) {
-        again.polarity = "keep";  // stored scaled (and turned over where the rule said so)
-      } else {
-        p.normalized = p.raw;
+/// One batch::InputReader per reader thread (a reader is not thread-safe).
+class ReaderPool {
+ public:
+  explicit ReaderPool(io::ReadLimits limits) : limits_(limits) {}
+  RawImage read(const batch::InputItem& item) {
+    std::unique_ptr<batch::InputReader> reader;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        reader = std::move(free_.back());
+        free_.pop_back();
       }
-      image::gaussian_smooth(p.normalized, p.denoise_sigma);
-      image::normalize(p.normalized, again);
     }
+    if (!reader) reader = std::make_unique<batch::InputReader>(limits_);
+    RawImage img = reader->read(item);
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(reader));
+    return img;
+  }
+
+ private:
+  io::ReadLimits limits_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<batch::InputReader>> free_;
+};
+
+/// Reads and preprocesses `p`'s image into p.raw and p.normalized.
+void read_and_normalize(ReaderPool& readers, const batch::InputItem& item, const ModelSetup& m,
+                        const std::string& denoise, Prepared& p) {
+  RawImage img = readers.read(item);
+  if (batch::InputReader::is_normalized(item)) {
+    if (img.channels != m.loaded.options.in_channels())
+      throw InputError("'" + item.path + "' sample " + item.id + " has " + std::to_string(img.channels) +
+                       " channel(s); the model takes " + std::to_string(m.loaded.options.in_channels()));
+    p.raw = img;
+    p.normalized = std::move(img);
+  } else {
+    p.raw = image::select_channels(img, m.channel_rule);
+    p.normalized = p.raw;
+    image::normalize(p.normalized, m.normalize);
+  }
+  if (p.raw.height < 1 || p.raw.width < 1) throw InputError("'" + item.path + "' is empty");
+  // Noise is measured in units of the scaled range. A noisy image is smoothed before it is
+  // scaled, as the percentiles of a noisy image are widened by the noise (scaled first and
+  // smoothed after, its nuclei would come out dimmer than the model knows them).
+  p.noise = image::estimate_noise(p.normalized);
+  p.denoise_sigma = denoise_sigma(denoise, p.noise);
+  if (p.denoise_sigma > 0) {
+    image::NormalizeOptions again = m.normalize;
+    if (batch::InputReader::is_normalized(item)) {
+      again.polarity = "keep";  // stored scaled (and turned over where the rule said so)
+    } else {
+      p.normalized = p.raw;
+    }
+    image::gaussian_smooth(p.normalized, p.denoise_sigma);
+    image::normalize(p.normalized, again);
+  }
+}
+
+/// The read stage: image `index` of the run read and preprocessed, or its error. Its
+/// completion marker goes first, so that a crash leaves the image to be redone.
+std::unique_ptr<Prepared> prepare(const Run& r, ReaderPool& readers, std::size_t index) {
+  auto p = std::make_unique<Prepared>();
+  p->index = index;
+  const auto& item = r.items[index];
+  batch::remove_done_marker(batch::done_dir(r.o.out()), item.id);
+  p->info = image_info(item, index, *r.pattern);
+  try {
+    read_and_normalize(readers, item, r.m, r.o.denoise(), *p);
+    p->info.width = p->raw.width;
+    p->info.height = p->raw.height;
+    p->info.pixel_size_x = p->raw.pixel_size_x;
+    p->info.pixel_size_y = p->raw.pixel_size_y;
+    p->normalized.source = item.path;
   } catch (const Interrupted&) {
     throw;
   } catch (const OutputError&) {
     throw;
   } catch (const std::exception& e) {
-    p.error = e.what();
+    p->error = e.what();
   }
   return p;
 }
 
-/// One image segmented: its labels, probability map (when asked for) and the scale used.
-struct Segmented {
-  LabelImage labels;
-  RawImage probabilities;
-  double scale = 1;
-};
-
-/// Segments at the planned scale and, with auto_diameter, once more at the scale that brings
-/// the median nucleus to the target diameter (at least 5 nuclei; not within 1.2x of 1).
-Segmented segment_prepared(const Run& r, const Prepared& p, const infer::ForwardFn& forward,
-                           infer::SegmentTimes& times) {
-  const infer::BandOptions bands{r.o.strip_rows(), r.o.strip_margin()};
-  Segmented s;
-  RawImage* probabilities = r.o.probabilities() ? &s.probabilities : nullptr;
-  s.labels = infer::segment(p.normalized, forward, r.inf, r.post, bands, probabilities, times);
-  s.scale = r.inf.scale();
-  if (!r.o.auto_diameter()) return s;
+/// With auto_diameter, after the first pass: the scale that brings the median nucleus to the
+/// target diameter (at least 5 nuclei; not within 1.2x of 1), for a second pass.
+std::optional<double> second_pass_scale(const Run& r, const infer::StagedImage& s) {
+  if (!r.o.auto_diameter() || s.passes > 1) return std::nullopt;
   const auto diameters = measure::equivalent_diameters(s.labels);
-  if (diameters.size() < 5) return s;
+  if (diameters.size() < 5) return std::nullopt;
   const double d = measure::median(diameters);
   const double factor = measure::diameter_factor(r.target_diameter, d);
-  if (factor >= 1 / 1.2 && factor <= 1.2) return s;
+  if (factor >= 1 / 1.2 && factor <= 1.2) return std::nullopt;
   log::info("predict: '{}': median nucleus diameter {:.1f} px, target {:.1f} px: segmenting again at scale {:.2f}",
-            p.normalized.source, d, r.target_diameter, factor);
-  infer::InferenceOptions again = r.inf;
-  again.scale(factor);
-  s.labels = LabelImage();  // not both whole label images at once (large images)
-  s.probabilities = RawImage();
-  s.labels = infer::segment(p.normalized, forward, again, r.post, bands, probabilities, times);
-  s.scale = factor;
-  return s;
+            s.normalized.source, d, r.target_diameter, factor);
+  return factor;
+}
+
+void measure_image(Prepared& p) {
+  p.nuclei = measure::measure_nuclei(p.labels, p.raw, 0);
+  p.summary = measure::summarize(p.labels, p.nuclei);
 }
 
 /// Writes mask, overlay, probability map and nucleus rows of one image, then its completion
 /// marker (last, so that a crash leaves the image to be redone).
-void write_image_outputs(const Run& r, const batch::InputItem& item, const Prepared& p, const Segmented& s,
-                         const measure::ImageInfo& info, const std::vector<measure::NucleusMeasurement>& nuclei,
-                         const measure::ImageSummary& summary) {
+void write_image_outputs(const Run& r, const batch::InputItem& item, const Prepared& p) {
   const auto& out = r.o.out();
   batch::CompletionRecord rec;
   rec.id = item.id;
@@ -329,22 +379,22 @@ void write_image_outputs(const Run& r, const batch::InputItem& item, const Prepa
     rec.outputs.push_back({rel, 0});
   };
   int bits = 0;
-  write(batch::rel_output("masks", item.id, ".tif"), [&](const std::string& path) { bits = io::write_label_tiff(s.labels, path); });
+  write(batch::rel_output("masks", item.id, ".tif"), [&](const std::string& path) { bits = io::write_label_tiff(p.labels, path); });
   if (batch::wants_overlay(p.index, r.o.overlays()))
     write(batch::rel_output("overlays", item.id, ".png"),
-          [&](const std::string& path) { io::write_rgb_png(io::make_overlay(p.raw, s.labels), path); });
+          [&](const std::string& path) { io::write_rgb_png(io::make_overlay(p.raw, p.labels), path); });
   if (r.o.probabilities())
     write(batch::rel_output("probabilities", item.id, ".tif"),
-          [&](const std::string& path) { io::write_float_tiff(s.probabilities, path); });
+          [&](const std::string& path) { io::write_float_tiff(p.probabilities, path); });
   write(batch::fragment_rel(item.id), [&](const std::string& path) {
     auto table = measure::make_nuclei_table();
-    measure::append_nuclei_rows(table, info, nuclei);
+    measure::append_nuclei_rows(table, p.info, p.nuclei);
     table.write(path);
   });
-  rec.result = json{{"info", measure::info_to_json(info)},
-                    {"summary", measure::summary_to_json(summary)},
+  rec.result = json{{"info", measure::info_to_json(p.info)},
+                    {"summary", measure::summary_to_json(p.summary)},
                     {"label_bits", bits},
-                    {"scale", s.scale},
+                    {"scale", p.scale},
                     {"noise", p.noise},
                     {"denoise_sigma", p.denoise_sigma},
                     {"input_signature", batch::input_signature(item.path)}};
@@ -361,84 +411,79 @@ void write_failure(const Run& r, const batch::InputItem& item, const measure::Im
                                    {"error", error}}.dump(1) + "\n");
 }
 
-/// Segments, measures and writes one prepared image; returns the error that failed it, if any.
+/// The write stage: one image's outputs, or its failure, counted in the report.
 /// Interruptions and output errors end the run.
-std::string process_image(const Run& r, Prepared& p, const infer::ForwardFn& forward, const batch::FilenamePattern& pattern,
-                          infer::SegmentTimes& times) {
+void write_image(const Run& r, Prepared& p, PredictReport& report, std::size_t& smoothed) {
   const auto& item = r.items[p.index];
-  batch::remove_done_marker(batch::done_dir(r.o.out()), item.id);
-  auto info = image_info(item, p.index, pattern);
-  std::string error = p.error;
-  if (error.empty()) {
+  if (p.error.empty()) {
     try {
-      info.width = p.raw.width;
-      info.height = p.raw.height;
-      info.pixel_size_x = p.raw.pixel_size_x;
-      info.pixel_size_y = p.raw.pixel_size_y;
-      p.normalized.source = item.path;
-      const Segmented s = segment_prepared(r, p, forward, times);
-      p.normalized = RawImage();
-      const auto tm = Clock::now();
-      const auto nuclei = measure::measure_nuclei(s.labels, p.raw, 0);
-      const auto summary = measure::summarize(s.labels, nuclei);
-      times.post_seconds += seconds_since(tm);
-      write_image_outputs(r, item, p, s, info, nuclei, summary);
+      write_image_outputs(r, item, p);
     } catch (const Interrupted&) {
       throw;
     } catch (const OutputError&) {
       throw;
-    } catch (const std::exception& e) {  // InputError, torch errors (e.g. out of memory)
-      error = e.what();
+    } catch (const std::exception& e) {
+      p.error = e.what();
     }
   }
-  if (!error.empty()) write_failure(r, item, info, error);
-  return error;
+  if (!p.error.empty()) {
+    write_failure(r, item, p.info, p.error);
+    ++report.failed;
+    return;
+  }
+  ++report.processed;
+  if (p.denoise_sigma > 0) ++smoothed;
+  report.megapixels += static_cast<double>(p.raw.width) * p.raw.height / 1e6;
 }
 
-/// Runs the images of `todo`, each read and preprocessed on a background thread while the
-/// one before it is segmented.
-void process_images(const Run& r, const std::vector<std::size_t>& todo, PredictReport& report,
-                    infer::SegmentTimes& times, std::size_t& smoothed) {
+infer::StageOptions stage_options(const Run& r) {
+  infer::StageOptions s;
+  s.read_threads = r.stage_threads.read;
+  s.post_threads = r.stage_threads.post;
+  s.in_flight = 1 + r.stage_threads.post + r.o.queue_depth();
+  s.inf = r.inf;
+  s.post = r.post;
+  s.bands = infer::BandOptions{r.o.strip_rows(), r.o.strip_margin()};
+  s.probabilities = r.o.probabilities();
+  return s;
+}
+
+/// Runs the images of `todo` through the stages (infer::run_stages): read, network,
+/// post-processing and measurement, written in input order.
+infer::StageSeconds process_images(const Run& r, const std::vector<std::size_t>& todo, PredictReport& report,
+                                   std::size_t& smoothed) {
   model::UNetImpl* net = r.m.loaded.model.ptr().get();
   const infer::ForwardFn forward = [net, device = r.device, precision = r.precision](const at::Tensor& x) {
     const model::AutocastGuard autocast(device, precision);
     return net->forward(x);
   };
   log::Progress progress("predict", todo.size(), "images");
-  io::register_itk_io();  // ITK's singletons exist before the reader thread starts
-  batch::InputReader reader(io::ReadLimits{r.o.max_pixels()});
-  std::future<Prepared> next;
-  auto start_read = [&](std::size_t k) {
-    if (k < todo.size())
-      next = std::async(std::launch::async, [&, k] { return prepare(reader, r.items[todo[k]], todo[k], r.m, r.o.denoise()); });
+  io::register_itk_io();  // ITK's singletons exist before the reader threads start
+  ReaderPool readers(io::ReadLimits{r.o.max_pixels()});
+  std::size_t written = 0;
+  infer::StageCallbacks stages;
+  stages.read = [&](std::size_t k) -> std::unique_ptr<infer::StagedImage> { return prepare(r, readers, todo[k]); };
+  stages.rescale = [&](const infer::StagedImage& s) { return second_pass_scale(r, s); };
+  stages.measure = [](infer::StagedImage& s) { measure_image(static_cast<Prepared&>(s)); };
+  stages.write = [&](infer::StagedImage& s) {
+    write_image(r, static_cast<Prepared&>(s), report, smoothed);
+    progress.update(++written);
   };
-  start_read(0);
-  for (std::size_t k = 0; k < todo.size(); ++k) {
-    Prepared p = next.get();
-    start_read(k + 1);
-    try {
-      throw_if_interrupted("predict");
-      if (process_image(r, p, forward, *r.pattern, times).empty()) {
-        ++report.processed;
-        if (p.denoise_sigma > 0) ++smoothed;
-        report.megapixels += static_cast<double>(p.raw.width) * p.raw.height / 1e6;
-      } else {
-        ++report.failed;
-      }
-    } catch (...) {
-      if (next.valid()) next.wait();
-      throw;
-    }
-    progress.update(k + 1);
-  }
+  const auto seconds = infer::run_stages(todo.size(), forward, stage_options(r), stages);
   progress.finish();
+  return seconds;
 }
 
-void log_run(const Run& r, const PredictReport& report, const infer::SegmentTimes& times, std::size_t smoothed) {
+void log_run(const Run& r, const PredictReport& report, const infer::StageSeconds& s, std::size_t smoothed) {
   log::info("predict: {} segmented, {} skipped, {} failed here; {:.2f} MP in {:.1f} s (network {:.1f} s, "
             "post-processing + measurement {:.1f} s)",
-            report.processed, report.skipped, report.failed, report.megapixels, report.seconds,
-            times.forward_seconds, times.post_seconds);
+            report.processed, report.skipped, report.failed, report.megapixels, report.seconds, s.network,
+            s.postprocess + s.measure);
+  log::info("predict: {:.2f} MP/s end to end; busy seconds (stages overlap): reading {:.1f} on {} thread(s), network "
+            "{:.1f} in {} pass(es) over {:.1f} MP, post-processing {:.1f} + measurement {:.1f} on {} thread(s), "
+            "writing {:.1f}",
+            report.seconds > 0 ? report.megapixels / report.seconds : 0.0, s.read, r.stage_threads.read, s.network,
+            s.network_passes, s.network_megapixels, s.postprocess, s.measure, r.stage_threads.post, s.write);
   if (smoothed > 0)
     log::info("predict: {} of {} image(s) smoothed before segmentation (--denoise {}{}; sigma and measured noise in each "
               "image's record under .nucseg/done)",
@@ -446,14 +491,27 @@ void log_run(const Run& r, const PredictReport& report, const infer::SegmentTime
               r.o.denoise() == "auto" ? format(": noise above {}", kDenoiseNoise) : std::string());
 }
 
+/// summary.json's stage figures: busy seconds per stage (summed over threads and ranks) and
+/// megapixels per second, end to end and per busy second of each stage.
+json stage_figures(const std::vector<double>& sums, double wall_seconds) {
+  const double megapixels = sums[4];
+  const auto rate = [&](double seconds) { return seconds > 0 ? megapixels / seconds : 0.0; };
+  json f;
+  f["stage_seconds"] = {{"network", sums[0]}, {"postprocess_measure", sums[1]}, {"read", sums[2]}, {"write", sums[3]}};
+  f["megapixels_per_second"] = {{"end_to_end", rate(wall_seconds)}, {"network", rate(sums[0])},
+                                {"postprocess_measure", rate(sums[1])}, {"read", rate(sums[2])}, {"write", rate(sums[3])}};
+  f["megapixels_segmented"] = megapixels;
+  return f;
+}
+
 /// Rank 0 merges the tables once every rank is done (a Slurm shard leaves that to
-/// `nucseg merge`), and adds the run's wall time to summary.json; every rank leaves with the
-/// same count of failures.
-void merge_when_done(const Run& r, PredictReport& report, const infer::SegmentTimes& times, Clock::time_point t0) {
+/// `nucseg merge`), and adds the run's wall and stage times to summary.json; every rank leaves
+/// with the same count of failures.
+void merge_when_done(const Run& r, PredictReport& report, const infer::StageSeconds& s, Clock::time_point t0) {
   std::vector<std::int64_t> counts{static_cast<std::int64_t>(report.processed), static_cast<std::int64_t>(report.skipped)};
   mpi::allreduce_sum(counts);  // also waits for every rank to finish its images
-  std::vector<double> stage_seconds{times.forward_seconds, times.post_seconds};
-  mpi::allreduce_sum(stage_seconds);
+  std::vector<double> sums{s.network, s.postprocess + s.measure, s.read, s.write, report.megapixels};
+  mpi::allreduce_sum(sums);
   if (mpi::rank() == 0) {
     const auto merged = merge_predictions(r.o.out(), false);
     const auto summary_path = join(r.o.out(), "summary.json");
@@ -461,7 +519,7 @@ void merge_when_done(const Run& r, PredictReport& report, const infer::SegmentTi
     summary["wall_seconds"] = seconds_since(t0);
     summary["segmented_in_this_run"] = counts[0];
     summary["reused_from_earlier_runs"] = counts[1];
-    summary["stage_seconds"] = {{"network", stage_seconds[0]}, {"postprocess_measure", stage_seconds[1]}};
+    summary.update(stage_figures(sums, summary["wall_seconds"].get<double>()));
     fs::write_text_atomic(summary_path, summary.dump(2) + "\n");
     write_plate_report(r.o.out());
     report.failed = merged.failed;
@@ -482,15 +540,14 @@ PredictReport run_predict(const PredictOptions& options) {
   PredictReport report;
   report.images = r.items.size();
   log::info("predict: {} image(s) in '{}', {} for this {}; model '{}' ({}, sha256 {}), {} mode, device {} ({}), {} "
-            "thread(s)",
+            "thread(s): {} reader(s), {} post-processing",
             r.items.size(), r.o.input(), r.mine.size(),
             r.shard ? "shard " + r.o.shard() : (mpi::size() > 1 ? "rank" : "process"), r.m.path,
             model::to_string(r.m.loaded.mode()), r.m.sha256.substr(0, 12), r.o.mode(), r.device, r.o.precision(),
-            r.threads);
+            r.threads, r.stage_threads.read, r.stage_threads.post);
   const auto todo = images_to_do(r, report);
-  infer::SegmentTimes times;
   std::size_t smoothed = 0;
-  process_images(r, todo, report, times, smoothed);
+  const auto times = process_images(r, todo, report, smoothed);
   report.seconds = seconds_since(t0);
   log_run(r, report, times, smoothed);
   if (r.shard && r.shard->count > 1) {

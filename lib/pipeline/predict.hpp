@@ -15,39 +15,28 @@
 namespace nucseg {
 
 /// diameter / auto_diameter scale images so that nuclei measure this many times the model's
-/// training median diameter, unless target_diameter is given. Above 1 on purpose: on the DSB
-/// validation split (per-image scales 0.67-2.5, distance seeds) small touching nuclei were
-/// split better when enlarged past the training median, for true and for measured
-/// diameters alike, with the best targets at 1.2-1.4x (models/README.md).
+/// training median diameter, unless target_diameter is given: small touching nuclei split
+/// better enlarged past the training median (chosen on the DSB validation split;
+/// models/README.md has the figures).
 inline constexpr double kTargetDiameterRatio = 1.3;
 
 /// predict's default outline_threshold: nuclei are found where P(foreground) > 0.5 and their
-/// outlines drawn where it is above this (at most a tenth of a nucleus trimmed). The shipped
-/// model's nuclei at 0.5 were 6 % larger than the hand-drawn ones (median over the matched
-/// nuclei of the DSB validation split; 12 % for those under 150 px). 0.65 / 0.75 / 0.85 gave
-/// validation DSB scores 0.583 / 0.591 / 0.584 against 0.573 without (models/README.md).
+/// outlines drawn where it is above this (at most a tenth of a nucleus trimmed), so that
+/// outlines sit where annotators draw them (models/README.md).
 inline constexpr double kOutlineThreshold = 0.75;
 
-/// predict's default min_confidence: nuclei whose mean P(foreground) is below this are dropped.
-/// On the DSB validation split, 43 of the shipped model's 224 false detections at IoU 0.5 were
-/// below 0.75, and 3 of its 2,079 matched nuclei; 0.75 gave the best AP@0.5 of 0.55-0.85 and
-/// drops 5-8 faint blobs of 358-901 nuclei on the fly Kc167 samples (models/README.md).
-/// Contour models only: a binary model (BCE, resize mode) lost nuclei to it (validation AP@0.5
-/// 0.697 -> 0.690, pixel IoU 0.783 -> 0.758), so binary models default to 0 (off).
+/// predict's default min_confidence for contour models: nuclei whose mean P(foreground) is
+/// below this are dropped (faint debris, out-of-focus blobs). Binary models default to 0,
+/// as they lost nuclei to it (models/README.md).
 inline constexpr double kMinConfidence = 0.75;
-/// from_json's min_confidence when the config has none: resolved by run_predict once the
-/// model is known (kMinConfidence for contour models, 0 for binary ones).
+/// min_confidence until the model is known: run_predict resolves it (kMinConfidence for
+/// contour models, 0 for binary ones).
 inline constexpr double kMinConfidenceByModel = -1.0;
 
-/// predict's denoise "auto": an image whose estimated noise (image::estimate_noise of the network
-/// input, in units of its [0,1] range) is above kDenoiseNoise is smoothed with a Gaussian of
-/// kDenoiseSigma px before the network. The shipped model was trained with noise of up to 0.02
-/// and copes with more: smoothing hurt below ~0.07 (DSB validation images at 20 photons at their
-/// brightest, Poisson, measuring 0.03-0.05: AP@0.5 -0.015; a synthetic plate with white noise
-/// measuring 0.074: AP@0.5 / DSB 0.886 / 0.727 -> 0.874 / 0.691) and helped above (those
-/// measuring over 0.07: +0.26 to +0.5 per image; the synthetic plate at 0.11-0.12: 0.793 / 0.573
-/// -> 0.872 / 0.626). Every DSB image measures 0.021 or less, so none of them is touched
-/// (models/README.md).
+/// predict's denoise "auto": an image whose estimated noise (image::estimate_noise of the
+/// network input, in units of its [0,1] range) is above kDenoiseNoise is smoothed with a
+/// Gaussian of kDenoiseSigma px before the network; below it the network copes and smoothing
+/// costs detail (models/README.md).
 inline constexpr double kDenoiseNoise = 0.08;
 inline constexpr double kDenoiseSigma = 1.0;
 
@@ -106,6 +95,15 @@ struct PredictOptions {
   /// auto (bf16 on GPUs that support it, else fp32), fp32, bf16 or fp16 (CUDA only).
   NUCSEG_ARG(std::string, precision) = "auto";
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
+  /// Threads reading and preprocessing images; 0 = a quarter of `threads`, 1 to 4 (dataset
+  /// inputs: 1).
+  NUCSEG_ARG(int, read_threads) = 0;
+  /// Threads post-processing and measuring images, one image each; 0 = beside a GPU the
+  /// threads left after the readers and the network, on the CPU an eighth of `threads`.
+  NUCSEG_ARG(int, post_threads) = 0;
+  /// Images that may wait between stages beyond those being worked on: memory holds at most
+  /// 1 + post_threads + queue_depth images, plus one read ahead per reader.
+  NUCSEG_ARG(int, queue_depth) = 2;
   /// From probabilities to nuclei (threshold, min_area, fill_holes, split, h,
   /// seed_threshold); the mode comes from the model.
   NUCSEG_ARG(postprocess::PostprocessOptions, post) =

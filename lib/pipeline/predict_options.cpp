@@ -127,6 +127,17 @@ struct PredictOptions::Declare {
           "needs a GPU. Weights stay fp32.")
         .one_of({"auto", "fp32", "bf16", "fp16"});
     t.add("threads", &O::threads_, "Threads per rank; 0 = cores / ranks on the node.").range(0, 1024).flag("--threads,-j");
+    t.add("read_threads", &O::read_threads_,
+          "Threads reading and preprocessing images; 0 = a quarter of threads, 1 to 4 (1 for dataset inputs).")
+        .range(0, 64);
+    t.add("post_threads", &O::post_threads_,
+          "Threads post-processing and measuring images, one image each; 0 = beside a GPU the threads left after "
+          "the readers and the network, on the CPU an eighth of threads.")
+        .range(0, 1024);
+    t.add("queue_depth", &O::queue_depth_,
+          "Images that may wait between stages beyond those being worked on; memory holds at most 1 + post_threads "
+          "+ queue_depth images, plus one read ahead per reader.")
+        .range(0, 64);
   }
 
   static void outputs(settings::Table<O>& t) {

@@ -222,6 +222,25 @@ TEST(ImageReader, JpegCutAnywhereIsRefused) {
   EXPECT_EQ(read_image(dir.file("whole.jpg")).width, 32);
 }
 
+// A .jpg whose signature is damaged is no JPEG to read_jpeg; ITK, which still takes it for one by
+// its name, is not asked to read it (its JPEG reader crashed on such files under the fuzzer).
+TEST(ImageReader, JpegWithoutItsSignatureIsRefusedNotHandedToItk) {
+  TempDir dir;
+  nucseg::testing::write_gray<std::uint8_t>(dir.file("whole.jpg"), 16, 16, std::vector<std::uint8_t>(256, 50));
+  std::string bytes;
+  {
+    std::ifstream in(dir.file("whole.jpg"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (const std::size_t at : {std::size_t{1}, std::size_t{2}}) {
+    std::string damaged = bytes;
+    damaged[at] = 0;
+    nucseg::testing::write_bytes(dir.file("damaged.jpg"), damaged);
+    const std::string m = message_of([&] { read_image(dir.file("damaged.jpg")); });
+    EXPECT_NE(m.find("damaged.jpg"), std::string::npos) << m;
+  }
+}
+
 TEST(ImageReader, JpegDecodesAsItkDoes) {
   TempDir dir;
   const int h = 24, w = 40;

@@ -1,0 +1,182 @@
+#include "infer/predict_stages.hpp"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/error.hpp"
+#include "support/synthetic.hpp"
+
+namespace nucseg::infer {
+namespace {
+
+/// A "network" that sees nuclei where the image is bright: one logit channel.
+const ForwardFn kBright = [](const torch::Tensor& x) { return (x - 0.3) * 20.0; };
+
+RawImage scene(int height, int width, std::uint64_t seed) {
+  const auto disks = testing::random_disks(height, width, height * width / 2500, 5, 9, 3, seed);
+  RawImage img = testing::draw_scene(height, width, disks, 0.05f, 0.9f).image;
+  img.source = "scene" + std::to_string(seed);
+  return img;
+}
+
+struct Fixture {
+  std::vector<RawImage> images;
+  StageOptions options;
+  std::vector<std::size_t> written;            // orders, as written
+  std::vector<LabelImage> labels;              // by order
+  std::vector<double> scales;                  // by order
+  std::atomic<int> alive{0}, most_alive{0};
+  std::mutex mutex;
+
+  struct Tracked : StagedImage {
+    explicit Tracked(Fixture& f) : fixture(f) {
+      const int now = ++fixture.alive;
+      int seen = fixture.most_alive.load();
+      while (now > seen && !fixture.most_alive.compare_exchange_weak(seen, now)) {
+      }
+    }
+    ~Tracked() override { --fixture.alive; }
+    Fixture& fixture;
+  };
+
+  explicit Fixture(std::size_t count, int height = 96, int width = 112) {
+    for (std::size_t i = 0; i < count; ++i) images.push_back(scene(height, width, i + 1));
+    options.inf.tile_size(64).overlap(16).batch_size(2);
+    options.post_threads = 3;
+    options.read_threads = 2;
+    options.in_flight = 3;
+    labels.resize(count);
+    scales.resize(count);
+  }
+
+  StageCallbacks callbacks(std::function<std::optional<double>(StagedImage&)> rescale = nullptr) {
+    StageCallbacks cb;
+    cb.read = [this](std::size_t k) -> std::unique_ptr<StagedImage> {
+      auto item = std::make_unique<Tracked>(*this);
+      item->normalized = images[k];
+      return item;
+    };
+    cb.rescale = rescale ? rescale : [](StagedImage&) { return std::optional<double>(); };
+    cb.measure = [](StagedImage& s) {  // uneven work, so that images finish out of order
+      std::this_thread::sleep_for(std::chrono::milliseconds(s.order % 3 == 0 ? 30 : 0));
+    };
+    cb.write = [this](StagedImage& s) {
+      std::lock_guard<std::mutex> lock(mutex);
+      written.push_back(s.order);
+      labels[s.order] = s.labels;
+      scales[s.order] = s.scale;
+    };
+    return cb;
+  }
+
+  LabelImage expected(std::size_t k, double scale) const {
+    InferenceOptions inf = options.inf;
+    inf.scale(scale);
+    SegmentTimes t;
+    return segment(images[k], kBright, inf, options.post, options.bands, nullptr, t);
+  }
+};
+
+TEST(PredictStages, WritesInInputOrderWhatSegmentGives) {
+  Fixture f(7);
+  const auto seconds = run_stages(f.images.size(), kBright, f.options, f.callbacks());
+  ASSERT_EQ(f.written.size(), 7u);
+  for (std::size_t k = 0; k < 7; ++k) {
+    EXPECT_EQ(f.written[k], k);
+    EXPECT_EQ(f.labels[k].labels, f.expected(k, 1.0).labels) << "image " << k;
+    EXPECT_GT(f.labels[k].max_label(), 0u);
+  }
+  EXPECT_EQ(seconds.network_passes, 7);
+  EXPECT_GT(seconds.network, 0.0);
+  EXPECT_GT(seconds.postprocess, 0.0);
+}
+
+TEST(PredictStages, KeepsAtMostInFlightImagesPlusReadAhead) {
+  Fixture f(9);
+  run_stages(f.images.size(), kBright, f.options, f.callbacks());
+  EXPECT_LE(f.most_alive.load(), f.options.in_flight + f.options.read_threads);
+  EXPECT_EQ(f.alive.load(), 0);
+}
+
+TEST(PredictStages, SecondPassRunsAtTheScaleAsked) {
+  Fixture f(4);
+  const auto rescale = [](StagedImage& s) {
+    return s.passes == 1 && s.order % 2 == 0 ? std::optional<double>(1.5) : std::nullopt;
+  };
+  const auto seconds = run_stages(f.images.size(), kBright, f.options, f.callbacks(rescale));
+  EXPECT_EQ(seconds.network_passes, 6);
+  for (std::size_t k = 0; k < 4; ++k) {
+    const double scale = k % 2 == 0 ? 1.5 : 1.0;
+    EXPECT_EQ(f.scales[k], scale);
+    EXPECT_EQ(f.labels[k].labels, f.expected(k, scale).labels) << "image " << k;
+  }
+}
+
+TEST(PredictStages, TallImagesGoInBands) {
+  Fixture f(2, 400, 64);
+  f.options.bands = BandOptions{100, 40};
+  ASSERT_TRUE(segments_in_bands(f.images[0], f.options.inf, f.options.bands, false));
+  run_stages(f.images.size(), kBright, f.options, f.callbacks());
+  for (std::size_t k = 0; k < 2; ++k) EXPECT_EQ(f.labels[k].labels, f.expected(k, 1.0).labels);
+}
+
+TEST(PredictStages, AFailedImageGoesStraightToWrite) {
+  Fixture f(3);
+  auto cb = f.callbacks();
+  std::vector<std::string> errors(3);
+  cb.read = [&, read = cb.read](std::size_t k) {
+    auto item = read(k);
+    if (k == 1) {
+      item->normalized = RawImage();
+      item->error = "cannot read";
+    }
+    return item;
+  };
+  cb.write = [&](StagedImage& s) { errors[s.order] = s.error; };
+  run_stages(3, kBright, f.options, cb);
+  EXPECT_EQ(errors, (std::vector<std::string>{"", "cannot read", ""}));
+}
+
+TEST(PredictStages, ANetworkErrorFailsOnlyThatImage) {
+  Fixture f(3);
+  const ForwardFn fails_on_flat = [](const torch::Tensor& x) {
+    if ((x - 0.123f).abs().max().item<float>() < 1e-6f) throw std::runtime_error("out of memory");
+    return kBright(x);
+  };
+  f.images[2].pixels.assign(f.images[2].pixels.size(), 0.123f);
+  auto cb = f.callbacks();
+  std::vector<std::string> errors(3);
+  cb.write = [&](StagedImage& s) { errors[s.order] = s.error; };
+  run_stages(3, fails_on_flat, f.options, cb);
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[2], "out of memory");
+}
+
+TEST(PredictStages, AnOutputErrorStopsTheRunAndIsRethrown) {
+  Fixture f(8);
+  auto cb = f.callbacks();
+  cb.write = [](StagedImage& s) {
+    if (s.order == 2) throw OutputError("cannot write 'x.tif'");
+  };
+  EXPECT_THROW(run_stages(8, kBright, f.options, cb), OutputError);
+  EXPECT_EQ(f.alive.load(), 0);
+}
+
+TEST(PredictStages, AReadErrorThatIsNotAnImageFailureStopsTheRun) {
+  Fixture f(5);
+  auto cb = f.callbacks();
+  cb.read = [&, read = cb.read](std::size_t k) {
+    if (k == 3) throw Interrupted("predict: interrupted");
+    return read(k);
+  };
+  EXPECT_THROW(run_stages(5, kBright, f.options, cb), Interrupted);
+}
+
+}  // namespace
+}  // namespace nucseg::infer
