@@ -58,7 +58,16 @@ void add_train_command(CLI::App& app, Runner& run) {
   flags->option<int>("--steps-per-epoch", "steps_per_epoch", "Cap on steps per epoch (default: all)");
   flags->option<std::uint64_t>("--seed", "seed", "Seed of weights, shuffling, augmentation, dropout (default 42)");
   flags->option<int>("--threads,-j", "threads", "Torch threads per rank (default: cores / local ranks)");
-  flags->option<int>("--loader-threads", "loader_threads", "Background batch threads (default 2)");
+  flags->option<int>("--loader-threads", "loader_threads",
+                     "Batch preparation threads per rank (default 0: the cores the network does not need)");
+  flags->option<int>("--prefetch", "prefetch", "Batches prepared ahead (default 0: two per loader thread)");
+  flags->option<std::int64_t>("--cache-mb", "cache_mb",
+                              "Decoded samples kept in memory per rank, MiB (default -1: a quarter of the "
+                              "machine's memory over the local ranks; 0: read each sample when drawn)");
+  flags->option<std::string>("--augment-device", "augment.device",
+                             "Where blur, gamma, intensity and noise run: cpu (loader threads, default) or "
+                             "gpu (batched on the training device)")
+      ->check(CLI::IsMember({"cpu", "gpu"}));
   flags->option<std::string>("--device", "device", "auto (default), cpu, cuda, cuda:N");
   flags->option<std::string>("--precision", "precision",
                              "auto (default: bf16 on GPUs that support it, fp32 on CPUs), fp32, bf16, fp16 (GPU only); "

@@ -58,6 +58,9 @@ TrainOptions TrainOptions::from_json(const json& c) {
     ao.gamma = config::value_or(a, "gamma", ao.gamma);
     if (!(ao.blur >= 0)) throw ConfigError("train: augment.blur must be >= 0 (pixels), found " + std::to_string(ao.blur));
     if (!(ao.gamma >= 1)) throw ConfigError("train: augment.gamma must be >= 1 (1 = off), found " + std::to_string(ao.gamma));
+    ao.device = config::value_or<std::string>(a, "device", ao.device);
+    if (ao.device != "cpu" && ao.device != "gpu")
+      throw ConfigError("train: augment.device must be 'cpu' or 'gpu', found '" + ao.device + "'");
     if (a.contains("scale")) {
       ao.scale_min = a["scale"][0].get<double>();
       ao.scale_max = a["scale"][1].get<double>();
@@ -76,6 +79,8 @@ TrainOptions TrainOptions::from_json(const json& c) {
   o.seed(config::value_or<std::uint64_t>(c, "seed", o.seed()));
   o.threads(config::value_or(c, "threads", o.threads()));
   o.loader_threads(config::value_or(c, "loader_threads", o.loader_threads()));
+  o.prefetch(config::value_or(c, "prefetch", o.prefetch()));
+  o.cache_mb(config::value_or<std::int64_t>(c, "cache_mb", o.cache_mb()));
   o.device(config::value_or<std::string>(c, "device", o.device()));
   o.precision(config::value_or<std::string>(c, "precision", o.precision()));
   if (o.precision() != "auto") model::parse_precision(o.precision());
@@ -112,13 +117,15 @@ json TrainOptions::to_json() const {
               {"augment", {{"enabled", a.enabled}, {"flips", a.flips}, {"rotations", a.rotations},
                            {"intensity_scale", a.intensity_scale}, {"intensity_shift", a.intensity_shift},
                            {"noise", a.noise}, {"blur", a.blur}, {"gamma", a.gamma},
-                           {"scale", {a.scale_min, a.scale_max}}}},
+                           {"scale", {a.scale_min, a.scale_max}}, {"device", a.device}}},
               {"crop", {crop()[0], crop()[1]}},
               {"crops_per_image", crops_per_image()},
               {"steps_per_epoch", steps_per_epoch()},
               {"seed", seed()},
               {"threads", threads()},
               {"loader_threads", loader_threads()},
+              {"prefetch", prefetch()},
+              {"cache_mb", cache_mb()},
               {"device", device()},
               {"precision", precision()},
               {"resume", resume()},
