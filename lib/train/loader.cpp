@@ -53,7 +53,7 @@ Sample prepare(const SampleCache& cache, std::int64_t id, const BatchRecipe& r, 
   Sample s;
   if (r.training) {
     PixelChanges p = augment_geometry(*source, s, r.augment, augment_seed(r.seed, epoch, id));
-    if (r.augment.device == "gpu") changes.push_back(std::move(p));
+    if (r.pixels_on_device) changes.push_back(std::move(p));
     else if (r.augment.enabled) apply_pixel_changes(s.image, p);
   } else {
     s = *source;

@@ -53,6 +53,9 @@ class SampleCache {
 struct BatchRecipe {
   bool training = false;        ///< augment (else whole samples, padded)
   AugmentOptions augment;       ///< with the crop of native-size datasets filled in
+  /// Leave the per-pixel changes to the training device (augment.device gpu): the batch
+  /// carries them in pixel_changes.
+  bool pixels_on_device = false;
   int size_multiple = 1;        ///< samples are padded (reflection, centred) to multiples of it
   bool pin = false;             ///< allocate in pinned host memory (the network runs on a GPU)
   std::uint64_t seed = 0;

@@ -259,6 +259,7 @@ void Trainer::plan_samples() {
   cache_ = std::make_unique<SampleCache>(reader_, cache_budget_bytes(o_.cache_mb(), mpi::local_size()));
   recipe_.training = true;
   recipe_.augment = o_.augment();
+  recipe_.pixels_on_device = o_.augment().device == "gpu";
   if (!spec.fixed_size) {
     recipe_.augment.crop_height = o_.crop()[0];
     recipe_.augment.crop_width = o_.crop()[1];

@@ -88,7 +88,7 @@ TEST(Loader, PixelChangesOnTheDeviceMatchTheLoadersInDistribution) {
   const SampleCache cache(reader, 1u << 30);
   BatchRecipe on_loader = shipped_like(), on_device = shipped_like();
   on_loader.augment.blur = on_device.augment.blur = 0;
-  on_device.augment.device = "gpu";
+  on_device.pixels_on_device = true;
   const auto a = epoch_batches(cache, on_loader, 2, 2);
   auto b = epoch_batches(cache, on_device, 2, 2);
   for (std::size_t k = 0; k < a.size(); ++k) {
