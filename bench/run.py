@@ -75,7 +75,7 @@ def row_convert(args, tmp):
     env = {"OMP_NUM_THREADS": str(args.threads)}
     ours = lambda: timed([args.nucseg, "--log-level", "warn", "convert", "--images", sub, "--out", out_n,
                           "--size", "128", "--overwrite", "-j", str(args.threads)], env)
-    peer = lambda: timed([args.peer_python, os.path.join(HERE, "peers", "convert_peer.py"), "--images", sub, "--out", out_p,
+    peer = lambda: timed([peer_pythons(args)[0], os.path.join(HERE, "peers", "convert_peer.py"), "--images", sub, "--out", out_p,
                           "--size", "128"], env)
     rn, rp = alternate(ours, peer, args.repeats)
     n = len(ids)
@@ -85,53 +85,116 @@ def row_convert(args, tmp):
             "note": "peer: skimage/Pillow + skimage.transform.resize + h5py, 1 process"}
 
 
-def dsb128(args, tmp):
-    """A 128x128 DSB training set for the training row (converted once per run)."""
-    out = os.path.join(tmp, "train128.h5")
-    src = os.path.join(args.data, "dsb2018_stage1_train")
+def dsb_set(args, tmp, native):
+    """A DSB training set (128x128, or native sizes for the 256x256-crop recipe), converted once
+    per run; a synthetic plate where the real data is absent."""
+    out = os.path.join(tmp, "native.h5" if native else "train128.h5")
     if os.path.exists(out):
         return out
+    src = os.path.join(args.data, "dsb2018_stage1_train")
     if os.path.isdir(src):
         sub = os.path.join(tmp, "dsb-train")
-        os.makedirs(sub, exist_ok=True)
-        for i in sorted(os.listdir(src))[: max(args.train_steps * 16 * 10 // 8, 40)]:
-            os.symlink(os.path.join(src, i), os.path.join(sub, i))
+        if not os.path.isdir(sub):
+            os.makedirs(sub)
+            for i in sorted(os.listdir(src))[: max(args.train_steps * 16 * 10 // 8, 40)]:
+                os.symlink(os.path.join(src, i), os.path.join(sub, i))
         cmd = ["convert", "--images", sub]
     else:  # no real data: a synthetic plate with its ground truth
         syn = os.path.join(tmp, "syn-train")
-        subprocess.run([args.nucseg, "--log-level", "warn", "synth", "--out", syn, "--wells", "4", "--sites", "4",
-                        "--size", "128", "128"], check=True)
+        if not os.path.isdir(syn):
+            subprocess.run([args.nucseg, "--log-level", "warn", "synth", "--out", syn, "--wells", "4", "--sites", "4",
+                            "--size", "256" if native else "128", "256" if native else "128"], check=True)
         cmd = ["convert", "--images", os.path.join(syn, "plate1"), "--masks", os.path.join(syn, "ground_truth", "plate1")]
-    subprocess.run([args.nucseg, "--log-level", "warn", *cmd, "--out", out, "--size", "128", "--overwrite"], check=True)
+    size = ["--native-size", "--normalize", "percentile"] if native else ["--size", "128"]
+    subprocess.run([args.nucseg, "--log-level", "warn", *cmd, "--out", out, *size, "--overwrite"], check=True)
     return out
 
 
-def row_train(args, tmp):
-    """Seed U-Net, 128x128, batch 16: images/s of training steps (nucseg's own figure over its
-    training loop, data loading included; the peer times steps on in-memory tensors)."""
-    data = dsb128(args, tmp)
+RECIPES = {  # name: (dataset, nucseg flags, peer flags, description)
+    "seed": (False, ["--batch-size", "16"], ["--size", "128", "--batch", "16"],
+             "train step, seed U-Net 128x128, batch 16"),
+    "shipped": (True, ["--config", os.path.join(ROOT, "examples", "train-finetune-nodropout.json")],
+                ["--size", "256", "--batch", "8"],
+                "train step, shipped recipe (train-finetune-nodropout.json: 256x256 crops, zoom, flips, turns, "
+                "intensity, noise), batch 8"),
+}
+
+
+def peer_pythons(args):
+    """The Python peers' interpreters that exist: Debian's torch, then the newest (torch2 venv)."""
+    found = [p for p in args.peer_python.split(",") if p and os.path.exists(os.path.expanduser(p))]
+    return found[:1] if args.smoke else found
+
+
+def row_train(args, tmp, recipe="seed"):
+    """images/s of training steps: nucseg's own figure over its training loop, data loading
+    and augmentation included; the peer times steps on in-memory tensors."""
+    native, flags, peer_flags, title = RECIPES[recipe]
+    data = dsb_set(args, tmp, native)
     env = {"OMP_NUM_THREADS": str(args.threads)}
+    waits = []
 
     def ours():
         run_dir = os.path.join(tmp, "train-run")
         dt, rss, out = timed([args.nucseg, "train", "--data", data, "--out", run_dir, "--epochs", "1",
-                              "--steps-per-epoch", str(args.train_steps), "--batch-size", "16", "-j",
+                              "--steps-per-epoch", str(args.train_steps), *flags, "-j",
                               str(args.threads), "--overwrite", "--patience", "0"], env)
+        m = re.search(r"([0-9.]+) % waiting for data", out)
+        waits.append(float(m.group(1)) if m else float("nan"))
         return float(re.search(r"\(([0-9.]+) images/s", out).group(1))
 
+    pythons = peer_pythons(args)
+
     def peer():
-        _, _, out = timed([args.peer_python, os.path.join(HERE, "peers", "train_peer.py"), "--threads", str(args.threads),
-                           "--steps", str(args.train_steps)], env)
-        return json.loads(out)
+        res = {}
+        for py in pythons:
+            _, _, out = timed([os.path.expanduser(py), os.path.join(HERE, "peers", "train_peer.py"), "--threads",
+                               str(args.threads), "--steps", str(args.train_steps), *peer_flags], env)
+            res[py] = json.loads(out.strip().splitlines()[0])
+        return res
 
     rn, rp = alternate(ours, peer, args.repeats)
-    n_ips, p_ips = statistics.median(rn), statistics.median(r["images_per_s"] for r in rp)
-    fwd = rp[0]["forward_gflop_per_image"]
-    conv = conv_throughput(args)
-    gf = 3 * fwd * n_ips
-    note = f"nucseg {gf:.1f} GFLOP/s = {100 * gf / conv:.0f}% of measured 3x3 conv {conv:.1f} GFLOP/s" if conv else ""
-    return {"row": "train step, seed U-Net 128x128, batch 16", "unit": "images/s", "nucseg": n_ips,
-            "peer": p_ips, "ratio": n_ips / p_ips, "threads": args.threads, "note": note}
+    n_ips = statistics.median(rn)
+    p_ips = {py: statistics.median(r[py]["images_per_s"] for r in rp) for py in pythons}
+    first = p_ips[pythons[0]]
+    notes = [f"{statistics.median(waits):.0f} % of step time waiting for data"]
+    for py in pythons:
+        notes.append(f"peer torch {rp[0][py].get('torch', '?')}: {p_ips[py]:.2f} images/s ({n_ips / p_ips[py]:.2f}x)")
+    if recipe == "seed":
+        conv = conv_throughput(args)
+        gf = 3 * rp[0][pythons[0]]["forward_gflop_per_image"] * n_ips
+        if conv:
+            notes.append(f"nucseg {gf:.1f} GFLOP/s = {100 * gf / conv:.0f}% of measured 3x3 conv {conv:.1f} GFLOP/s")
+    return {"row": title, "unit": "images/s", "nucseg": n_ips, "peer": first, "ratio": n_ips / first,
+            "threads": args.threads, "note": "; ".join(notes)}
+
+
+def row_train_shipped(args, tmp):
+    return row_train(args, tmp, "shipped")
+
+
+def row_loader(args, tmp):
+    """crops/s of the training loader alone (no network), shipped augmentation, 256x256 crops,
+    on 1 and 2 loader threads, samples in memory (second pass)."""
+    exe = os.path.join(os.path.dirname(args.nucseg), "..", "bench", "nucseg_bench_loader")
+    if not os.path.exists(exe):
+        return None
+    data = dsb_set(args, tmp, True)
+    config = os.path.join(ROOT, "examples", "train-finetune-nodropout.json")
+    rates, cpu = {}, {}
+    for threads in (1, 2):
+        runs = []
+        for _ in range(args.repeats):
+            p = subprocess.run([exe, data, config, str(threads), "4" if args.smoke else "40", "2" if args.smoke else "8"],
+                               capture_output=True,
+                               text=True, check=True)
+            runs += [json.loads(line) for line in p.stdout.strip().splitlines()[1:]]
+        rates[threads] = statistics.median(r["crops_per_s"] for r in runs)
+        cpu[threads] = statistics.median(r["crops_per_cpu_s"] for r in runs)
+    return {"row": "loader alone, 256x256 crops, shipped augmentation (1 / 2 threads)", "unit": "crops/s",
+            "nucseg": rates[1], "peer": float("nan"), "ratio": float("nan"), "threads": 1,
+            "note": f"2 threads {rates[2]:.1f} crops/s ({rates[2] / rates[1]:.2f}x of 1); per CPU-second "
+                    f"{cpu[1]:.0f} (1 thread) and {cpu[2]:.0f} (2 threads); target >= 400 per thread"}
 
 
 def conv_throughput(args):
@@ -188,7 +251,7 @@ def row_predict(args, tmp):
     def peer():
         out = os.path.join(tmp, "pred-p")
         shutil.rmtree(out, ignore_errors=True)
-        dt, rss, o = timed([args.peer_python, os.path.join(HERE, "peers", "predict_peer.py"), "--model", args.model, "--input", src,
+        dt, rss, o = timed([peer_pythons(args)[0], os.path.join(HERE, "peers", "predict_peer.py"), "--model", args.model, "--input", src,
                             "--glob", pattern, "--out", out, "--threads", str(args.threads)], env)
         j = json.loads(o.splitlines()[0])  # stderr (newer scikit-image's warnings) follows stdout
         return dt, j["megapixels"], j["post_seconds"] / dt
@@ -232,10 +295,10 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "nucseg-default.pt"),
                     help="checkpoint for the predict rows")
     ap.add_argument("--big-size", type=int, default=10000, help="side of the peak-memory image; 0 skips the row")
-    ap.add_argument("--peer-python", default=PY,
-                    help="python of the peers (e.g. ~/.cache/nucseg/torch2/bin/python for the newest PyTorch)")
     ap.add_argument("--predict-args", nargs="*", default=[], help="extra nucseg predict flags")
-    ap.add_argument("--rows", default="convert,train,predict,memory", help="rows to run")
+    ap.add_argument("--rows", default="convert,loader,train,train_shipped,predict,memory", help="rows to run")
+    ap.add_argument("--peer-python", default=PY + ",~/.cache/nucseg/torch2/bin/python",
+                    help="comma-separated Pythons with torch for the peers (missing ones skipped); convert and predict use the first")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat: checks the harness")
     ap.add_argument("--json", help="also write the rows as JSON here")
     args = ap.parse_args()
@@ -248,7 +311,8 @@ def main():
     rows = []
     try:
         wanted = set(args.rows.split(","))
-        for fn in (f for f in (row_convert, row_train, row_predict, row_memory) if f.__name__[4:] in wanted):
+        for fn in (f for f in (row_convert, row_loader, row_train, row_train_shipped, row_predict, row_memory)
+                  if f.__name__[4:] in wanted):
             r = fn(args, tmp)
             if r is None:
                 print(f"# {fn.__name__}: skipped (inputs missing)")

@@ -47,9 +47,9 @@ if [ $DRY = 0 ]; then
   run bash bench/gpu/stage-debs.sh bench/gpu/debs || say "staging failed"
   say "configure and build"
   TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-  run cmake -S . -B "$BUILD" -G Ninja -DNUCSEG_USE_MPI=OFF -DNUCSEG_BUILD_BENCH=OFF -DNUCSEG_WERROR=OFF \
+  run cmake -S . -B "$BUILD" -G Ninja -DNUCSEG_USE_MPI=OFF -DNUCSEG_WERROR=OFF \
     -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" -DHDF5_ROOT=/usr/lib/x86_64-linux-gnu/hdf5/serial ${NUCSEG_GPU_CMAKE_ARGS:-}
-  run cmake --build "$BUILD" --target nucseg nucseg_ml_tests -j "$JOBS"
+  run cmake --build "$BUILD" --target nucseg nucseg_ml_tests nucseg_bench_loader -j "$JOBS"
 fi
 if [ ! -x "$NUCSEG" ]; then
   say "no nucseg binary: stopping"; tail -40 "$LOG"; exit 1
@@ -99,11 +99,24 @@ train() {  # name precision data extra...
   local rc=$?
   cat "$WORK/train.log" >>"$LOG"
   local ips=$(grep -o "([0-9.]* images/s" "$WORK/train.log" | tail -1 | tr -d '(' | cut -d' ' -f1)
-  record "{\"row\": \"train $name\", \"precision\": \"$prec\", \"rc\": $rc, \"images_per_s\": ${ips:-null}}"
+  local wait=$(grep -o "[0-9.]* % waiting for data" "$WORK/train.log" | tail -1 | cut -d' ' -f1)
+  record "{\"row\": \"train $name\", \"precision\": \"$prec\", \"rc\": $rc, \"images_per_s\": ${ips:-null}, \"data_wait_percent\": ${wait:-null}}"
 }
 for prec in fp32 bf16; do
   train seed "$prec" "$WORK/t128.h5" --batch-size 16
   train shipped-recipe "$prec" "$WORK/native.h5" --config examples/train-finetune-nodropout.json
+done
+train shipped-recipe-augment-gpu bf16 "$WORK/native.h5" --config examples/train-finetune-nodropout.json \
+  --augment-device gpu
+
+say "training loader alone (256x256 crops, shipped augmentation; 1, 2 and all-but-one threads)"
+LOADER=$BUILD/bench/nucseg_bench_loader
+LOADER_THREADS="1 2"; [ "$(nproc)" -gt 3 ] && LOADER_THREADS="1 2 $(($(nproc) - 1))"
+for threads in $LOADER_THREADS; do
+  if [ -x "$LOADER" ]; then
+    line=$("$LOADER" "$WORK/native.h5" examples/train-finetune-nodropout.json "$threads" "$TRAIN_STEPS" 2>>"$LOG" | tail -1)
+    record "{\"row\": \"loader $threads threads\", \"rc\": $?, \"result\": ${line:-null}}"
+  fi
 done
 
 say "eager PyTorch peer on the same device"

@@ -8,7 +8,8 @@ head = rows[0] if rows else {}
 print(f"GPU: {head.get('gpu', '?')} (dry run: {bool(head.get('dry_run'))}, {head.get('cores')} cores)\n")
 peer = {(r["row"], r["precision"]): r for r in rows if r.get("row", "").startswith(("train seed U-Net", "train shipped", "infer"))}
 print("| row | precision | nucseg | eager PyTorch | ratio |\n| --- | --- | --- | --- | --- |")
-names = {"seed": "train seed U-Net 128x128 batch 16", "shipped-recipe": "train shipped network 256x256 batch 8"}
+names = {"seed": "train seed U-Net 128x128 batch 16", "shipped-recipe": "train shipped network 256x256 batch 8",
+         "shipped-recipe-augment-gpu": "train shipped network 256x256 batch 8"}
 for r in rows:
     if r.get("row", "").startswith("train ") and "images_per_s" in r and r["row"][6:] in names:
         p = peer.get((names[r["row"][6:]], r["precision"]))
@@ -16,6 +17,11 @@ for r in rows:
         theirs = p["images_per_s"] if p else None
         ratio = f"{ours / theirs:.2f}" if ours and theirs else "-"
         print(f"| {r['row']} (img/s) | {r['precision']} | {ours} | {theirs and round(theirs, 1)} | {ratio} |")
+for r in rows:
+    if r.get("row", "").startswith("train ") and r.get("data_wait_percent") is not None:
+        print(f"| {r['row']} waiting for data (% of step time) | {r['precision']} | {r['data_wait_percent']} | - | - |")
+    if r.get("row", "").startswith("loader") and r.get("result"):
+        print(f"| {r['row']} (crops/s, from {r['result']['from']}) | - | {r['result']['crops_per_s']:.0f} | - | - |")
 for r in rows:
     if r.get("row", "").startswith("infer"):
         print(f"| {r['row']} (MP/s, network alone) | {r['precision']} | - | {r['megapixels_per_s']:.1f} | - |")

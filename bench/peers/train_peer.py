@@ -90,7 +90,7 @@ def main():
     fwd = conv_flops(model, a.size)
     # A training step costs about 3x the forward pass (forward, input and weight gradients).
     print(json.dumps({"images_per_s": ips, "forward_gflop_per_image": fwd / 1e9,
-                      "gflops": 3 * fwd * ips / 1e9, "threads": a.threads}))
+                      "gflops": 3 * fwd * ips / 1e9, "threads": a.threads, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ class SplitMix64 {
   double uniform(double lo, double hi);
   /// Standard normal (Box-Muller, one value per two draws).
   double normal();
+  /// Standard normal by the ziggurat method (Marsaglia and Tsang, 128 layers): about one draw
+  /// and no transcendental function per value, for per-pixel noise. A different sequence
+  /// from normal().
+  double fast_normal();
 
  private:
   std::uint64_t state_;

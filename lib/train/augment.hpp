@@ -3,7 +3,10 @@
 /// seeded by (seed, epoch, sample index), so a sample is augmented the same way whatever the
 /// rank, thread or batch it lands in: distributed and single-process runs see the same data.
 #include <cstdint>
+#include <optional>
+#include <string>
 
+#include "common/random.hpp"
 #include "image/image.hpp"
 
 namespace nucseg::train {
@@ -30,6 +33,9 @@ struct AugmentOptions {
   /// nuclei of other sizes than the training images show (other objectives, binning).
   double scale_min = 1.0;
   double scale_max = 1.0;
+  /// Where blur, gamma, intensity and noise run: "cpu" on the loader threads, or "gpu" batched
+  /// on the training device after the copy (the geometry always runs on the loader threads).
+  std::string device = "cpu";
 };
 
 struct Sample {
@@ -40,8 +46,30 @@ struct Sample {
 /// Seed of one sample's augmentation.
 std::uint64_t augment_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t index);
 
-/// Augments a sample in place.
+/// The per-pixel part of one sample's augmentation, drawn with its geometry: applied on the
+/// loader thread (apply_pixel_changes) or, batched, on the training device.
+struct PixelChanges {
+  explicit PixelChanges(SplitMix64 generator) : rng(generator) {}
+  SplitMix64 rng;            ///< continues the sample's draws: its noise
+  double blur_sigma = 0;     ///< pixels; 0 = none
+  std::optional<double> gamma;  ///< v -> clamp(v, 0, 1)^gamma
+  double scale = 1, shift = 0;
+  double noise_sigma = 0;
+};
+
+/// Augments a sample in place: augment_geometry, then apply_pixel_changes.
 void augment(Sample& sample, const AugmentOptions& options, std::uint64_t sample_seed);
+
+/// Crop or zoom window, flips and quarter turns in one resampling pass (image bilinear when
+/// zoomed, labels nearest, reflection outside the sample); returns the per-pixel changes the
+/// seed drew, not yet applied (none when augmentation is off).
+PixelChanges augment_geometry(Sample& sample, const AugmentOptions& options, std::uint64_t sample_seed);
+/// The same from a sample left as it is (a cached one) into `out`.
+PixelChanges augment_geometry(const Sample& source, Sample& out, const AugmentOptions& options,
+                              std::uint64_t sample_seed);
+
+/// Blur, gamma, intensity scale and shift, Gaussian noise, in that order.
+void apply_pixel_changes(RawImage& image, PixelChanges& changes);
 
 /// Pads image and labels by reflection (centred) so that height and width are at least the
 /// given size; a reflected nucleus keeps its label.

@@ -57,6 +57,10 @@ settings::Table<AugmentOptions> augment_settings(const AugmentOptions& defaults)
        [](const A& a) { return json{a.scale_min, a.scale_max}; },
        "Random zoom [min, max], drawn log-uniformly (e.g. [0.7, 1.4]); [1, 1] = off.")
       .range(0.1, 10).no_flag();
+  t.add("device", &A::device,
+        "Where blur, gamma, intensity and noise run: cpu = on the loader threads, gpu = batched on the training "
+        "device after the copy. Crops, zoom, flips and turns always run on the loader threads.")
+      .one_of({"cpu", "gpu"}).flag("--augment-device");
   return t;
 }
 
@@ -131,7 +135,14 @@ struct TrainOptions::Declare {
   static void compute(settings::Table<O>& t) {
     t.add("threads", &O::threads_, "Torch threads per rank; 0 = cores / ranks on the node.")
         .range(0, 1024).flag("--threads,-j");
-    t.add("loader_threads", &O::loader_threads_, "Threads preparing batches in the background.").range(1, 64);
+    t.add("loader_threads", &O::loader_threads_,
+          "Batch preparation threads per rank; 0 = the cores the network does not need.")
+        .range(0, 64);
+    t.add("prefetch", &O::prefetch_, "Batches prepared ahead of the network; 0 = two per loader thread.").range(0, 256);
+    t.add("cache_mb", &O::cache_mb_,
+          "Decoded samples kept in memory per rank, MiB; -1 = a quarter of the machine's memory over the local "
+          "ranks, 0 = read every sample from the file when drawn.")
+        .at_least(-1);
     t.add("device", &O::device_, "auto, cpu, cuda or cuda:N.").non_empty();
     t.add("precision", &O::precision_,
           "Arithmetic of the network: auto = bf16 on GPUs of compute capability 8.0 or newer, fp32 elsewhere; fp16 "

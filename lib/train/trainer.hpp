@@ -9,21 +9,9 @@
 #include "common/options.hpp"
 #include "model/unet.hpp"
 #include "train/augment.hpp"
+#include "train/schedule.hpp"
 
 namespace nucseg::train {
-
-struct ScheduleOptions {
-  std::string type = "none";  ///< none or plateau (reduce the learning rate on plateau)
-  double factor = 0.5;
-  int patience = 3;
-  double min_lr = 1e-6;
-};
-
-struct EarlyStopOptions {
-  std::string monitor = "val_loss";  ///< val_loss (min), val_iou, val_dice, val_accuracy (max)
-  int patience = 5;                  ///< epochs without improvement; 0 = never stop early
-  double min_delta = 0.0;
-};
 
 using Betas = std::array<double, 2>;
 using CropSize = std::array<int, 2>;
@@ -69,7 +57,13 @@ struct TrainOptions {
   NUCSEG_ARG(int, steps_per_epoch) = 0;    ///< 0 = the whole training split each epoch
   NUCSEG_ARG(std::uint64_t, seed) = 42;
   NUCSEG_ARG(int, threads) = 0;            ///< torch threads per rank; 0 = cores / local ranks
-  NUCSEG_ARG(int, loader_threads) = 2;     ///< background batch preparation threads
+  /// Batch preparation threads per rank; 0 = the cores the network does not need (all but
+  /// one on a GPU, else cores per rank minus torch threads), at least 1.
+  NUCSEG_ARG(int, loader_threads) = 0;
+  NUCSEG_ARG(int, prefetch) = 0;           ///< batches prepared ahead; 0 = two per loader thread
+  /// Decoded samples kept in memory per rank, MiB; -1 = a quarter of the machine's memory
+  /// shared by the local ranks, 0 = none (read every sample from the file when drawn).
+  NUCSEG_ARG(std::int64_t, cache_mb) = -1;
   NUCSEG_ARG(std::string, device) = "auto";
   /// auto (bf16 on GPUs that support it, else fp32), fp32, bf16 or fp16 (CUDA only).
   NUCSEG_ARG(std::string, precision) = "auto";
@@ -88,6 +82,8 @@ struct EpochMetrics {
   double train_loss = 0, train_accuracy = 0, train_iou = 0, train_dice = 0;
   double val_loss = 0, val_accuracy = 0, val_iou = 0, val_dice = 0;
   double seconds = 0;
+  double images_per_second = 0;  ///< training images (all ranks) per second of training steps
+  double data_wait = 0;          ///< share of step time spent waiting for the loader (rank 0)
   nlohmann::json to_json() const;
   static EpochMetrics from_json(const nlohmann::json& j);
 };

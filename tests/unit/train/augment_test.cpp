@@ -5,7 +5,10 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <vector>
 
+#include "common/random.hpp"
+#include "image/preprocess.hpp"
 #include "support/synthetic.hpp"
 
 namespace nucseg::train {
@@ -23,6 +26,113 @@ AugmentOptions unchanged() {
   o.flips = o.rotations = false;
   o.intensity_scale = o.intensity_shift = o.noise = 0;
   return o;
+}
+
+/// The stepwise geometry augment() replaced (pad, then zoom or crop, then flips and turns,
+/// each a full copy): the one-pass resampling must give exactly its pixels and labels.
+namespace reference {
+template <class Map>
+void remap(Sample& s, int out_h, int out_w, const Map& map) {
+  RawImage img(s.image.channels, out_h, out_w);
+  LabelImage lab(out_h, out_w);
+  for (int y = 0; y < out_h; ++y)
+    for (int x = 0; x < out_w; ++x) {
+      const auto [iy, ix] = map(y, x);
+      for (int c = 0; c < s.image.channels; ++c) img.at(c, y, x) = s.image.at(c, iy, ix);
+      lab.at(y, x) = s.labels.at(iy, ix);
+    }
+  s.image = std::move(img);
+  s.labels = std::move(lab);
+}
+
+void pad(Sample& s, int height, int width) {
+  const int h = s.image.height, w = s.image.width;
+  if (h >= height && w >= width) return;
+  const int oh = std::max(h, height), ow = std::max(w, width), top = (oh - h) / 2, left = (ow - w) / 2;
+  remap(s, oh, ow, [&](int y, int x) { return std::make_pair(image::reflect_index(y - top, h), image::reflect_index(x - left, w)); });
+}
+
+void zoom_window(Sample& s, double y0, double x0, double src_h, double src_w, int out_h, int out_w) {
+  const int h = s.image.height, w = s.image.width;
+  RawImage img(s.image.channels, out_h, out_w);
+  LabelImage lab(out_h, out_w);
+  const double fy = src_h / out_h, fx = src_w / out_w;
+  for (int y = 0; y < out_h; ++y) {
+    const double sy = std::clamp(y0 + (y + 0.5) * fy - 0.5, 0.0, h - 1.0);
+    const int y_lo = static_cast<int>(sy), y_hi = std::min(y_lo + 1, h - 1);
+    const double wy = sy - y_lo;
+    const int ny = std::min(static_cast<int>(sy + 0.5), h - 1);
+    for (int x = 0; x < out_w; ++x) {
+      const double sx = std::clamp(x0 + (x + 0.5) * fx - 0.5, 0.0, w - 1.0);
+      const int x_lo = static_cast<int>(sx), x_hi = std::min(x_lo + 1, w - 1);
+      const double wx = sx - x_lo;
+      for (int c = 0; c < s.image.channels; ++c) {
+        const double top = s.image.at(c, y_lo, x_lo) * (1 - wx) + s.image.at(c, y_lo, x_hi) * wx;
+        const double bottom = s.image.at(c, y_hi, x_lo) * (1 - wx) + s.image.at(c, y_hi, x_hi) * wx;
+        img.at(c, y, x) = static_cast<float>(top * (1 - wy) + bottom * wy);
+      }
+      lab.at(y, x) = s.labels.at(ny, std::min(static_cast<int>(sx + 0.5), w - 1));
+    }
+  }
+  s.image = std::move(img);
+  s.labels = std::move(lab);
+}
+
+void geometry(Sample& s, const AugmentOptions& o, std::uint64_t seed) {
+  SplitMix64 rng(seed);
+  if (o.enabled && (o.scale_min != 1.0 || o.scale_max != 1.0)) {
+    const double factor = std::exp(rng.uniform(std::log(o.scale_min), std::log(o.scale_max)));
+    const bool crop = o.crop_height > 0 && o.crop_width > 0;
+    const int out_h = crop ? o.crop_height : s.image.height, out_w = crop ? o.crop_width : s.image.width;
+    const double src_h = out_h / factor, src_w = out_w / factor;
+    pad(s, static_cast<int>(std::ceil(src_h)), static_cast<int>(std::ceil(src_w)));
+    const double y0 = rng.uniform(0, s.image.height - src_h), x0 = rng.uniform(0, s.image.width - src_w);
+    zoom_window(s, y0, x0, src_h, src_w, out_h, out_w);
+  } else if (o.crop_height > 0 && o.crop_width > 0) {
+    pad(s, o.crop_height, o.crop_width);
+    const int h = s.image.height, w = s.image.width;
+    const int y0 = o.enabled ? static_cast<int>(rng.below(static_cast<std::uint64_t>(h - o.crop_height + 1))) : (h - o.crop_height) / 2;
+    const int x0 = o.enabled ? static_cast<int>(rng.below(static_cast<std::uint64_t>(w - o.crop_width + 1))) : (w - o.crop_width) / 2;
+    remap(s, o.crop_height, o.crop_width, [&](int y, int x) { return std::make_pair(y + y0, x + x0); });
+  }
+  if (!o.enabled) return;
+  const int h = s.image.height, w = s.image.width;
+  const bool flip_y = o.flips && (rng.next() & 1), flip_x = o.flips && (rng.next() & 1);
+  const int turns = (o.rotations && h == w) ? static_cast<int>(rng.below(4)) : 0;
+  remap(s, h, w, [&](int y, int x) {
+    int ry = y, rx = x;
+    for (int t = 0; t < turns; ++t) {
+      const int ny = rx, nx = w - 1 - ry;
+      ry = ny;
+      rx = nx;
+    }
+    if (flip_y) ry = h - 1 - ry;
+    if (flip_x) rx = w - 1 - rx;
+    return std::make_pair(ry, rx);
+  });
+}
+}  // namespace reference
+
+TEST(Augment, OnePassGeometryEqualsTheStepwiseOne) {
+  for (const bool enabled : {true, false}) {
+    for (const auto& [crop, zoom] : std::vector<std::pair<int, std::pair<double, double>>>{
+             {0, {1, 1}}, {24, {1, 1}}, {48, {1, 1}}, {24, {0.67, 1.5}}, {48, {0.5, 0.8}}, {0, {0.7, 1.4}}}) {
+      AugmentOptions o;
+      o.enabled = enabled;
+      o.crop_height = o.crop_width = crop;
+      o.scale_min = zoom.first;
+      o.scale_max = zoom.second;
+      for (std::uint64_t seed = 0; seed < 24; ++seed) {
+        auto fast = scene(32, 40), slow = scene(32, 40);
+        augment_geometry(fast, o, seed);
+        reference::geometry(slow, o, seed);
+        ASSERT_EQ(fast.image.height, slow.image.height);
+        ASSERT_EQ(fast.image.width, slow.image.width);
+        EXPECT_EQ(fast.image.pixels, slow.image.pixels) << "crop " << crop << " zoom " << zoom.first << " seed " << seed;
+        EXPECT_EQ(fast.labels.labels, slow.labels.labels) << "crop " << crop << " zoom " << zoom.first << " seed " << seed;
+      }
+    }
+  }
 }
 
 TEST(Augment, SameSeedSameResultDifferentSeedDifferent) {

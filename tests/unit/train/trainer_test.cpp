@@ -104,10 +104,32 @@ TEST(Trainer, SameSeedAndThreadsGiveTheSameModel) {
   a.augment().enabled = b.augment().enabled = true;
   a.loader_threads(1);
   b.loader_threads(3);  // background threads do not change the batches
-  run_training(a);
-  run_training(b);
+  b.prefetch(5).cache_mb(0);  // nor do the prefetch depth and reading every sample from the file
+  const auto ra = run_training(a), rb = run_training(b);
   const auto wa = weights_of(dir.file("a/last.pt")), wb = weights_of(dir.file("b/last.pt"));
   for (std::size_t i = 0; i < wa.size(); ++i) EXPECT_TRUE(torch::equal(wa[i], wb[i])) << i;
+  for (std::size_t e = 0; e < ra.history.size(); ++e) {
+    EXPECT_EQ(ra.history[e].train_loss, rb.history[e].train_loss) << "epoch " << e;
+    EXPECT_EQ(ra.history[e].val_loss, rb.history[e].val_loss) << "epoch " << e;
+  }
+}
+
+TEST(Trainer, PixelAugmentationOnTheDeviceIsReproducibleWhateverTheThreads) {
+  TempDir dir;
+  const auto data = make_dataset(dir, "d.h5", 12, 32);
+  auto a = small(data, dir.file("a"));
+  auto b = small(data, dir.file("b"));
+  for (auto* o : {&a, &b}) {
+    o->augment().enabled = true;
+    o->augment().device = "gpu";  // on a CPU-only run: the same tensor operations on the CPU
+    o->augment().blur = 1.0;
+    o->epochs(2);
+  }
+  a.loader_threads(1);
+  b.loader_threads(3);
+  const auto ra = run_training(a), rb = run_training(b);
+  for (std::size_t e = 0; e < ra.history.size(); ++e)
+    EXPECT_EQ(ra.history[e].train_loss, rb.history[e].train_loss) << "epoch " << e;
 }
 
 TEST(Trainer, ResumeContinuesExactly) {
