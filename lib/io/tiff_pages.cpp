@@ -45,7 +45,9 @@ void check_tiff_pages_alike(const std::string& path, const ReadLimits& limits) {
   const TIFFErrorHandler previous = TIFFSetErrorHandler(nullptr);
   std::unique_ptr<TIFF, void (*)(TIFF*)> tif(TIFFOpen(path.c_str(), "r"), TIFFClose);
   TIFFSetErrorHandler(previous);
-  if (!tif) return;
+  // libtiff cannot read the first directory: ITK's older copy of it would try harder, and on
+  // a crafted directory asks for gigabytes.
+  if (!tif) throw InputError("cannot read '" + path + "': corrupt TIFF (its first directory cannot be read)");
   const PageLayout first = layout_of(tif.get());
   if (first.bits == 0 || first.bits > 64) {
     throw InputError("cannot read '" + path + "': TIFF page 1 declares " + std::to_string(first.bits) +
