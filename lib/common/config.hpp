@@ -32,12 +32,4 @@ json load_file(const std::string& path);
 /// Writes `doc` to `path` atomically (temporary name, then rename).
 void write_file(const json& doc, const std::string& path);
 
-/// doc[key] if present and not null, else `fallback`.
-template <class T>
-T value_or(const json& doc, const char* key, T fallback) {
-  const auto it = doc.find(key);
-  if (it == doc.end() || it->is_null()) return fallback;
-  return it->get<T>();
-}
-
 }  // namespace nucseg::config
