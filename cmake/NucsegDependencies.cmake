@@ -4,6 +4,8 @@ find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+# Hashes and parsers from libraries rather than by hand: SHA-256 (OpenSSL's libcrypto).
+find_package(OpenSSL 1.1 REQUIRED COMPONENTS Crypto)
 if(NOT NUCSEG_CORE_ONLY)
   find_package(Torch REQUIRED)
 endif()

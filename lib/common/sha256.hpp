@@ -1,9 +1,8 @@
 #pragma once
-/// SHA-256 (FIPS 180-4) for provenance: checkpoint hashes in summary.json and completion
-/// markers. Self-contained, no external crypto library.
-#include <array>
+/// SHA-256 for provenance: checkpoint hashes in summary.json and completion markers, computed
+/// by OpenSSL's EVP digest interface.
 #include <cstddef>
-#include <cstdint>
+#include <memory>
 #include <string>
 
 namespace nucseg {
@@ -12,6 +11,9 @@ namespace nucseg {
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
   /// Feeds `size` bytes.
   void update(const void* data, std::size_t size);
   void update(const std::string& text) { update(text.data(), text.size()); }
@@ -20,12 +22,8 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void compress(const std::uint8_t* block);
-  std::array<std::uint32_t, 8> state_;
-  std::array<std::uint8_t, 64> buffer_{};
-  std::size_t buffered_ = 0;
-  std::uint64_t total_bytes_ = 0;
-  bool finished_ = false;
+  struct Context;
+  std::unique_ptr<Context> context_;
   std::string digest_;
 };
 
