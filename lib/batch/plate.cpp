@@ -1,8 +1,15 @@
 #include "batch/plate.hpp"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
+#include <tuple>
 
 #include "common/error.hpp"
 
@@ -62,80 +69,69 @@ const std::map<std::string, std::string>& presets() {
   return p;
 }
 
+std::string pcre2_message(int code) {
+  PCRE2_UCHAR text[256];
+  return pcre2_get_error_message(code, text, sizeof text) < 0 ? "error " + std::to_string(code)
+                                                                 : reinterpret_cast<const char*>(text);
+}
+
 }  // namespace
 
-NamedRegex rewrite_named_groups(const std::string& pattern) {
-  NamedRegex out;
-  std::size_t group = 0;
-  int depth = 0;
-  bool in_class = false;
-  auto bad = [&pattern](const std::string& why) {
-    return ConfigError("invalid file-name pattern '" + pattern + "': " + why);
-  };
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '\\') {
-      out.ecmascript += c;
-      if (i + 1 < pattern.size()) out.ecmascript += pattern[++i];
-      continue;
+/// One compiled pattern: matched byte by byte (no UTF-8 decoding, as file names may hold any
+/// bytes), with ECMAScript's line ends so that patterns mean what they meant under std::regex.
+struct FilenamePattern::Compiled {
+  std::string pattern;
+  std::unique_ptr<pcre2_code, void (*)(pcre2_code*)> code{nullptr, pcre2_code_free};
+  bool whole_path = false;
+
+  explicit Compiled(const std::string& text) : pattern(text), whole_path(text.find('/') != std::string::npos) {
+    std::unique_ptr<pcre2_compile_context, void (*)(pcre2_compile_context*)> context(
+        pcre2_compile_context_create(nullptr), pcre2_compile_context_free);
+    pcre2_set_newline(context.get(), PCRE2_NEWLINE_ANYCRLF);  // '.' matches neither '\n' nor '\r'
+    int error = 0;
+    PCRE2_SIZE offset = 0;
+    code.reset(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(),
+                             PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_NEVER_UTF, &error, &offset,
+                             context.get()));
+    if (!code) {
+      throw ConfigError("invalid file-name pattern '" + text + "': " + pcre2_message(error) + " at offset " +
+                        std::to_string(offset));
     }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      out.ecmascript += c;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      out.ecmascript += c;
-      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out.ecmascript += pattern[++i];
-      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out.ecmascript += pattern[++i];
-      continue;
-    }
-    if (c == ')') {
-      if (--depth < 0) throw bad("unbalanced ')'");
-      out.ecmascript += c;
-      continue;
-    }
-    if (c != '(') {
-      out.ecmascript += c;
-      continue;
-    }
-    const std::string rest = pattern.substr(i);
-    if (rest.rfind("(?P=", 0) == 0) {  // back-reference to a named group
-      const auto close = pattern.find(')', i);
-      if (close == std::string::npos) throw bad("unclosed (?P=name)");
-      const std::string name = pattern.substr(i + 4, close - i - 4);
-      const auto it = out.groups.find(name);
-      if (it == out.groups.end()) throw bad("back-reference to unknown group '" + name + "'");
-      out.ecmascript += "\\" + std::to_string(it->second);
-      i = close;
-      continue;
-    }
-    std::size_t name_start = std::string::npos;
-    if (rest.rfind("(?P<", 0) == 0) name_start = i + 4;
-    else if (rest.rfind("(?<", 0) == 0 && rest.size() > 3 && rest[3] != '=' && rest[3] != '!')
-      name_start = i + 3;
-    ++depth;
-    if (name_start != std::string::npos) {
-      const auto close = pattern.find('>', name_start);
-      if (close == std::string::npos) throw bad("unclosed group name");
-      const std::string name = pattern.substr(name_start, close - name_start);
-      if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char ch) {
-            return std::isalnum(ch) || ch == '_';
-          }))
-        throw bad("group name '" + name + "' must be letters, digits or '_'");
-      if (!out.groups.emplace(name, ++group).second) throw bad("duplicate group name '" + name + "'");
-      out.ecmascript += '(';
-      i = close;
-      continue;
-    }
-    if (rest.rfind("(?", 0) != 0) ++group;  // plain capturing group; (?: (?= (?! are not
-    out.ecmascript += c;
   }
-  if (depth != 0) throw bad("unbalanced '('");
-  if (in_class) throw bad("unclosed '['");
-  return out;
-}
+
+  bool has(const char* name) const {
+    return pcre2_substring_number_from_name(code.get(), reinterpret_cast<PCRE2_SPTR>(name)) > 0;
+  }
+
+  /// The text of each named group of the first match in `subject` (empty when the group did not
+  /// take part); nullopt without a match.
+  std::optional<std::map<std::string, std::string>> search(const std::string& subject) const {
+    std::unique_ptr<pcre2_match_data, void (*)(pcre2_match_data*)> data(
+        pcre2_match_data_create_from_pattern(code.get(), nullptr), pcre2_match_data_free);
+    const int rc = pcre2_match(code.get(), reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
+                               data.get(), nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) return std::nullopt;
+    if (rc < 0) {
+      throw ConfigError("file-name pattern '" + pattern + "' cannot be matched against '" + subject +
+                        "': " + pcre2_message(rc) + "; simplify the pattern");
+    }
+    const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data.get());
+    std::uint32_t names = 0, entry_size = 0;
+    PCRE2_SPTR table = nullptr;
+    pcre2_pattern_info(code.get(), PCRE2_INFO_NAMECOUNT, &names);
+    pcre2_pattern_info(code.get(), PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+    pcre2_pattern_info(code.get(), PCRE2_INFO_NAMETABLE, &table);
+    std::map<std::string, std::string> groups;
+    for (std::uint32_t i = 0; i < names; ++i, table += entry_size) {
+      const int n = (table[0] << 8) | table[1];  // each entry: group number (2 bytes), name
+      const bool set = n < rc && ovector[2 * n] != PCRE2_UNSET && ovector[2 * n + 1] >= ovector[2 * n];
+      groups[reinterpret_cast<const char*>(table + 2)] =
+          set ? subject.substr(ovector[2 * n], ovector[2 * n + 1] - ovector[2 * n]) : std::string();
+    }
+    return groups;
+  }
+};
+
 
 std::string well_name(int row, int column) {
   if (row < 1 || column < 1) return "";
@@ -178,21 +174,13 @@ FilenamePattern FilenamePattern::parse(const std::string& spec) {
   else if (presets().count(spec)) patterns = {presets().at(spec)};
   else patterns = {spec};
   for (const auto& pattern : patterns) {
-    const auto named = rewrite_named_groups(pattern);
-    try {
-      p.regexes_.emplace_back(named.ecmascript, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw ConfigError("invalid file-name pattern '" + pattern + "': " + e.what());
-    }
-    const bool has_well = named.groups.count("well") ||
-                          (named.groups.count("row") && (named.groups.count("column") || named.groups.count("col")));
-    if (!has_well && !named.groups.count("site") && !named.groups.count("plate") &&
-        !named.groups.count("channel")) {
+    auto compiled = std::make_shared<const Compiled>(pattern);
+    const bool has_well = compiled->has("well") || (compiled->has("row") && (compiled->has("column") || compiled->has("col")));
+    if (!has_well && !compiled->has("site") && !compiled->has("plate") && !compiled->has("channel")) {
       throw ConfigError("file-name pattern '" + pattern +
                         "' has none of the groups plate, well (or row and column), site, channel");
     }
-    p.groups_.push_back(named.groups);
-    p.whole_path_.push_back(pattern.find('/') != std::string::npos);
+    p.regexes_.push_back(std::move(compiled));
   }
   return p;
 }
@@ -200,14 +188,12 @@ FilenamePattern FilenamePattern::parse(const std::string& spec) {
 PlateMetadata FilenamePattern::match(const std::string& path) const {
   namespace stdfs = std::filesystem;
   const stdfs::path p(path);
-  for (std::size_t k = 0; k < regexes_.size(); ++k) {
-    const std::string subject = whole_path_[k] ? p.generic_string() : p.filename().string();
-    std::smatch m;
-    if (!std::regex_search(subject, m, regexes_[k])) continue;
-    const auto& groups = groups_[k];
+  for (const auto& regex : regexes_) {
+    const auto groups = regex->search(regex->whole_path ? p.generic_string() : p.filename().string());
+    if (!groups) continue;
     auto group = [&](const char* name) -> std::string {
-      const auto it = groups.find(name);
-      return it != groups.end() && m[it->second].matched ? m[it->second].str() : std::string();
+      const auto it = groups->find(name);
+      return it != groups->end() ? it->second : std::string();
     };
     PlateMetadata md;
     md.matched = true;

@@ -1,9 +1,7 @@
 #pragma once
 /// Plate metadata (plate, well, site, channel) parsed from file names by a regular
-/// expression with named groups, with presets for common microscope exports.
-#include <cstddef>
-#include <map>
-#include <regex>
+/// expression with named groups (PCRE2), with presets for common microscope exports.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,17 +14,6 @@ struct PlateMetadata {
   std::string channel;  ///< as site
   bool matched = false; ///< false when the pattern did not match (all fields empty)
 };
-
-/// A std::regex (ECMAScript) with the numbered groups of its named groups.
-struct NamedRegex {
-  std::string ecmascript;                    ///< the pattern with names removed
-  std::map<std::string, std::size_t> groups; ///< name -> capture group number (1-based)
-};
-
-/// Rewrites Python/PCRE named groups `(?P<name>...)` and `(?<name>...)` (and the
-/// back-reference `(?P=name)`) into the numbered groups std::regex understands. Throws
-/// ConfigError for a duplicate or empty name, an unclosed name or an unbalanced '('.
-NamedRegex rewrite_named_groups(const std::string& pattern);
 
 /// Turns a row number (1 = A, 26 = Z, 27 = AA, 32 = AF) and column (1-based) into "A01".
 std::string well_name(int row, int column);
@@ -45,24 +32,27 @@ class FilenamePattern {
   static const std::vector<std::string>& preset_names();
 
   /// A preset by name, or else `spec` as a regular expression with named groups `plate`,
-  /// `well` (or `row` + `column`, numeric or letter rows), `site`, `channel`; other names
-  /// are allowed and ignored. A pattern containing '/' is searched in the whole path,
-  /// otherwise in the file name. Throws ConfigError naming the pattern when it is invalid.
+  /// `well` (or `row` + `column`, numeric or letter rows), `site`, `channel`, written
+  /// `(?P<name>...)` or `(?<name>...)` (back-reference `(?P=name)`); other names are allowed
+  /// and ignored. PCRE2 syntax with ECMAScript's line ends: `.` matches neither '\n' nor '\r'
+  /// and `$` only the very end. A pattern containing '/' is searched in the whole path,
+  /// otherwise in the file name. Throws ConfigError naming the pattern when it is invalid
+  /// (PCRE2's reason and offset) or has none of the four groups.
   static FilenamePattern parse(const std::string& spec);
 
   /// Parses the metadata of `path`. Without a `plate` group the plate is the name of the
   /// parent folder, skipping generic export folders ("Images", "TimePoint_<n>", dates
-  /// "YYYY-MM-DD").
+  /// "YYYY-MM-DD"). Throws ConfigError naming the pattern and the path when matching needs
+  /// more than PCRE2's backtracking limits (a pattern like `(a+)+$`).
   PlateMetadata match(const std::string& path) const;
 
   const std::string& spec() const { return spec_; }
 
  private:
+  struct Compiled;
   FilenamePattern() = default;
   std::string spec_;
-  std::vector<std::regex> regexes_;
-  std::vector<std::map<std::string, std::size_t>> groups_;
-  std::vector<bool> whole_path_;
+  std::vector<std::shared_ptr<const Compiled>> regexes_;  ///< tried in order; immutable, shared by copies
 };
 
 }  // namespace nucseg::batch

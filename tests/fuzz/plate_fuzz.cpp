@@ -16,7 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (newline == std::string::npos || newline > 256 || size - newline - 1 > 4096) return 0;
   const std::string spec = input.substr(0, newline);
   const std::string path = input.substr(newline + 1);
-  fuzz::expect_nucseg_errors_only([&] { (void)batch::rewrite_named_groups(spec); });
   fuzz::expect_nucseg_errors_only([&] {
     const auto pattern = batch::FilenamePattern::parse(spec);
     (void)pattern.match(path);

@@ -7,28 +7,50 @@
 namespace nucseg::batch {
 namespace {
 
-TEST(Plate, NamedGroupsAreRewrittenToNumberedGroups) {
-  const auto r = rewrite_named_groups(R"((?P<well>[A-P]\d\d)_(x)(?:y)(?<site>\d+)[(?P<no>)]\(z\))");
-  EXPECT_EQ(r.ecmascript, R"(([A-P]\d\d)_(x)(?:y)(\d+)[(?P<no>)]\(z\))");
-  EXPECT_EQ(r.groups.at("well"), 1u);
-  EXPECT_EQ(r.groups.at("site"), 3u);
-  EXPECT_EQ(r.groups.size(), 2u);
-  const auto back = rewrite_named_groups(R"((?P<a>\d)-(?P=a))");
-  EXPECT_EQ(back.ecmascript, R"((\d)-\1)");
+TEST(Plate, BothNamedGroupSpellingsAndBackReferences) {
+  // Unnamed groups do not shift the named ones; '(' inside a class and escaped are literal.
+  const auto p = FilenamePattern::parse(R"((?P<well>[A-P]\d\d)_(x)(?:y)(?<site>\d+)[(?P<no>)]\(z\))");
+  auto m = p.match("plate/B07_xy12P(z).tif");
+  ASSERT_TRUE(m.matched);
+  EXPECT_EQ(m.well, "B07");
+  EXPECT_EQ(m.site, "12");
+  const auto back = FilenamePattern::parse(R"(^(?P<well>[A-P]\d\d)-(?P=well)_s(?P<site>\d)\.tif$)");
+  EXPECT_EQ(back.match("A01-A01_s3.tif").site, "3");
+  EXPECT_FALSE(back.match("A01-A02_s3.tif").matched);
+}
+
+TEST(Plate, LineEndsMeanWhatTheyMeanInECMAScript) {
+  // '$' is the very end (not before a final newline) and '.' matches no '\r'.
+  const auto end = FilenamePattern::parse(R"(_s(?P<site>\d+)$)");
+  EXPECT_EQ(end.match("A01_s4").site, "4");
+  EXPECT_FALSE(end.match("A01_s4\n").matched);
+  const auto dot = FilenamePattern::parse(R"(^(?P<well>[A-P]\d\d).s)");
+  EXPECT_TRUE(dot.match("A01_s1").matched);
+  EXPECT_FALSE(dot.match("A01\rs1").matched);
 }
 
 TEST(Plate, BadPatternsAreRefusedNamingThePattern) {
-  EXPECT_THROW(rewrite_named_groups("(?P<well>A"), ConfigError);
-  EXPECT_THROW(rewrite_named_groups("(?P<a>x)(?P<a>y)"), ConfigError);
-  EXPECT_THROW(rewrite_named_groups("(?P<>x)"), ConfigError);
-  EXPECT_THROW(rewrite_named_groups("a)"), ConfigError);
-  try {
-    FilenamePattern::parse("(?P<well>[A-P");
-    FAIL() << "expected ConfigError";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("(?P<well>[A-P"), std::string::npos) << e.what();
+  for (const char* bad : {"(?P<well>A", "(?P<a>x)(?P<a>y)", "(?P<>x)", "a)", "(?P=nope)(?P<well>x)", "(?P<well>[A-P"}) {
+    try {
+      FilenamePattern::parse(bad);
+      ADD_FAILURE() << "expected ConfigError for " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + bad + "'"), std::string::npos) << e.what();
+    }
   }
   EXPECT_THROW(FilenamePattern::parse(R"((?P<foo>\d+))"), ConfigError);  // no known group
+}
+
+TEST(Plate, CatastrophicBacktrackingIsAConfigErrorNamingPatternAndPath) {
+  const auto p = FilenamePattern::parse(R"(^(?P<well>(a|aa)+)+$)");
+  const std::string path = std::string(4000, 'a') + "b";
+  try {
+    p.match(path);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("(?P<well>(a|aa)+)+$"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("aab'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Plate, LongRowsAndColumnsInFileNamesAreNoWellsAndNoOverflow) {
