@@ -24,7 +24,7 @@ else()
 endif()
 message(STATUS "nucseg: LibTorch ${Torch_VERSION} (CUDA ${NUCSEG_TORCH_CUDA}), C++${CMAKE_CXX_STANDARD}")
 # libtiff directly: ITK 5.2 neither writes 32-bit integer TIFFs nor reads them correctly.
-find_package(TIFF REQUIRED)
+find_package(TIFF 4.5 REQUIRED)  # TIFFOpenExt: per-file error handlers and an allocation limit
 find_package(PNG REQUIRED)
 find_package(JPEG REQUIRED)
 find_path(LIBDEFLATE_INCLUDE_DIR libdeflate.h REQUIRED)

@@ -1,34 +1,16 @@
 #include "io/tiff_int32.hpp"
 
-#include <tiffio.h>
-
-#include <cstdarg>
-#include <cstdio>
-#include <memory>
+#include <algorithm>
+#include <vector>
 
 #include "common/error.hpp"
+#include "io/tiff_file.hpp"
 
 namespace nucseg::io {
-namespace {
-
-/// libtiff's last error on this thread: libtiff reports through a process-wide handler and
-/// a return code, so the handler keeps the text for the InputError the caller throws.
-thread_local std::string last_tiff_error;
-
-void keep_tiff_error(const char* module, const char* format, std::va_list args) {
-  char text[512];
-  std::vsnprintf(text, sizeof text, format, args);
-  last_tiff_error = (module && *module ? std::string(module) + ": " : std::string()) + text;
-}
-
-}  // namespace
 
 std::optional<Int32Tiff> read_int32_tiff(const std::string& path, const ReadLimits& limits) {
-  TIFFSetWarningHandler(nullptr);
-  TIFFSetErrorHandler(keep_tiff_error);
-  last_tiff_error.clear();
-  std::unique_ptr<TIFF, void (*)(TIFF*)> tif(TIFFOpen(path.c_str(), "r"), TIFFClose);
-  if (!tif) return std::nullopt;
+  const TiffFile tif(path);
+  if (!tif.is_open()) return std::nullopt;
   std::uint16_t bits = 0, samples = 1, format = SAMPLEFORMAT_UINT, planar = PLANARCONFIG_CONTIG;
   std::uint32_t width = 0, height = 0;
   TIFFGetFieldDefaulted(tif.get(), TIFFTAG_BITSPERSAMPLE, &bits);
@@ -41,7 +23,7 @@ std::optional<Int32Tiff> read_int32_tiff(const std::string& path, const ReadLimi
   TIFFGetField(tif.get(), TIFFTAG_IMAGELENGTH, &height);
   auto fail = [&](const std::string& why) -> InputError {
     return InputError("cannot read '" + path + "': " + why +
-                      (last_tiff_error.empty() ? "" : " (libtiff: " + last_tiff_error + ")"));
+                      (tif.first_error().empty() ? "" : " (libtiff: " + tif.first_error() + ")"));
   };
   if (width == 0 || height == 0) throw fail("bad image size");
   check_declared_size(path, width, height, 1, limits);

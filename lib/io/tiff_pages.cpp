@@ -1,12 +1,10 @@
 #include "io/tiff_pages.hpp"
 
-#include <tiffio.h>
-
 #include <cstdint>
-#include <memory>
 #include <tuple>
 
 #include "common/error.hpp"
+#include "io/tiff_file.hpp"
 
 namespace nucseg::io {
 namespace {
@@ -41,13 +39,15 @@ bool reduced_resolution(TIFF* tif) {
 }  // namespace
 
 void check_tiff_pages_alike(const std::string& path, const ReadLimits& limits) {
-  TIFFSetWarningHandler(nullptr);
-  const TIFFErrorHandler previous = TIFFSetErrorHandler(nullptr);
-  std::unique_ptr<TIFF, void (*)(TIFF*)> tif(TIFFOpen(path.c_str(), "r"), TIFFClose);
-  TIFFSetErrorHandler(previous);
+  const TiffFile tif(path);
+  const auto libtiff_says = [&tif] {
+    return tif.first_error().empty() ? std::string() : " (libtiff: " + tif.first_error() + ")";
+  };
   // libtiff cannot read the first directory: ITK's older copy of it would try harder, and on
   // a crafted directory asks for gigabytes.
-  if (!tif) throw InputError("cannot read '" + path + "': corrupt TIFF (its first directory cannot be read)");
+  if (!tif.is_open()) {
+    throw InputError("cannot read '" + path + "': corrupt TIFF (its first directory cannot be read)" + libtiff_says());
+  }
   const PageLayout first = layout_of(tif.get());
   if (first.bits == 0 || first.bits > 64) {
     throw InputError("cannot read '" + path + "': TIFF page 1 declares " + std::to_string(first.bits) +
@@ -56,7 +56,7 @@ void check_tiff_pages_alike(const std::string& path, const ReadLimits& limits) {
   check_declared_size(path, first.width, first.height, first.samples, limits);
   for (int page = 2; !TIFFLastDirectory(tif.get()); ++page) {
     if (!TIFFReadDirectory(tif.get())) {
-      throw InputError("cannot read '" + path + "': TIFF page " + std::to_string(page) + " is corrupt");
+      throw InputError("cannot read '" + path + "': TIFF page " + std::to_string(page) + " is corrupt" + libtiff_says());
     }
     if (reduced_resolution(tif.get())) continue;
     const PageLayout other = layout_of(tif.get());

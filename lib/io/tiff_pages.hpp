@@ -13,8 +13,8 @@ namespace nucseg::io {
 /// whatever it reports as components), or the first page (1-based) whose width, height, bits
 /// per sample, samples per pixel, sample format or planar configuration differs from page 1.
 /// Reduced-resolution pages (thumbnails, NewSubfileType bit 0) are not compared; a later page
-/// that libtiff cannot read is refused too. A file that libtiff cannot open is left to the
-/// caller's reader.
+/// that libtiff cannot read is refused too, and so is a file whose first directory libtiff
+/// cannot read (ITK's older bundled libtiff would read such crafted directories, with gigabytes).
 void check_tiff_pages_alike(const std::string& path, const ReadLimits& limits);
 
 }  // namespace nucseg::io
