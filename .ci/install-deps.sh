@@ -11,7 +11,7 @@ PKGS=(
   libinsighttoolkit5-dev
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools libtiff-dev libpng-dev libjpeg-dev libdeflate-dev
-  libssl-dev libpcre2-dev
+  libssl-dev libexpat1-dev libpcre2-dev
   libspdlog-dev libfmt-dev
   libcli11-dev
   libgtest-dev libgmock-dev googletest

@@ -4,9 +4,10 @@ find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(spdlog REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
-# Hashes and parsers from libraries rather than by hand: SHA-256 (OpenSSL's libcrypto), plate
-# file-name patterns with named groups (PCRE2).
+# Parsers and hashes from libraries rather than by hand: SHA-256 (OpenSSL's libcrypto), OME-XML
+# (expat, which ITK also uses), plate file-name patterns with named groups (PCRE2).
 find_package(OpenSSL 1.1 REQUIRED COMPONENTS Crypto)
+find_package(EXPAT REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 if(NOT NUCSEG_CORE_ONLY)

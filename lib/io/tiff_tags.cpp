@@ -1,46 +1,31 @@
 #include "io/tiff_tags.hpp"
 
+#include <expat.h>
+
 #include <algorithm>
-#include <cstdint>
-#include <iterator>
+#include <climits>
 #include <cstring>
 #include <fstream>
-#include <regex>
-#include <vector>
+#include <map>
+#include <memory>
 
+#include "common/error.hpp"
+#include "io/tiff_file.hpp"
 
 namespace nucseg::io {
 namespace {
 
-class Reader {
- public:
-  Reader(std::ifstream& in, bool little) : in_(in), little_(little) {}
-  /// Moves to `pos` and forgets an earlier failed read: one bad entry must not hide the rest.
-  bool seek(std::uint64_t pos) {
-    in_.clear();
-    ok_ = true;
-    in_.seekg(static_cast<std::streamoff>(pos));
-    return static_cast<bool>(in_);
-  }
-  std::uint64_t uint(int bytes) {
-    unsigned char b[8] = {0};
-    in_.read(reinterpret_cast<char*>(b), bytes);
-    if (!in_) { ok_ = false; return 0; }
-    std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) {
-      const int shift = little_ ? 8 * i : 8 * (bytes - 1 - i);
-      v |= static_cast<std::uint64_t>(b[i]) << shift;
-    }
-    return v;
-  }
-  bool ok() const { return ok_; }
-  std::ifstream& stream() { return in_; }
+/// The largest tag value read: an ImageDescription of 64 MiB is far beyond any real OME-XML.
+constexpr std::size_t kMaxTagBytes = 64u << 20;
 
- private:
-  std::ifstream& in_;
-  bool little_;
-  bool ok_ = true;
-};
+bool has_tiff_signature(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[4] = {};
+  if (!in.read(head, 4)) return false;
+  const bool little = head[0] == 'I' && head[1] == 'I' && (head[2] == 42 || head[2] == 43) && head[3] == 0;
+  const bool big = head[0] == 'M' && head[1] == 'M' && head[2] == 0 && (head[3] == 42 || head[3] == 43);
+  return little || big;
+}
 
 double unit_in_um(const std::string& unit) {
   if (unit == "micron" || unit == "um" || unit == "\\u00B5m" || unit == "µm" || unit == "microns")
@@ -52,157 +37,162 @@ double unit_in_um(const std::string& unit) {
   return 0.0;
 }
 
+/// An OME root element, with or without a namespace prefix.
+bool is_ome_xml(const std::string& description) {
+  return description.find("<OME") != std::string::npos || description.find(":OME ") != std::string::npos ||
+         description.find(":OME>") != std::string::npos;
+}
+bool is_imagej(const std::string& description) { return description.rfind("ImageJ=", 0) == 0; }
+
+/// What nucseg reads of an OME-XML document: the number of Image elements and the attributes
+/// of the first Pixels element (namespace prefixes ignored).
+struct OmeSummary {
+  int images = 0;
+  bool has_pixels = false;
+  std::map<std::string, std::string> pixels;
+
+  std::optional<std::string> attribute(const std::string& name) const {
+    const auto it = pixels.find(name);
+    return it != pixels.end() ? std::optional<std::string>(it->second) : std::nullopt;
+  }
+};
+
+void XMLCALL on_element(void* user_data, const XML_Char* name, const XML_Char** attributes) {
+  auto& ome = *static_cast<OmeSummary*>(user_data);
+  const char* colon = std::strrchr(name, ':');
+  const std::string local = colon ? colon + 1 : name;
+  if (local == "Image") ++ome.images;
+  if (local != "Pixels" || ome.has_pixels) return;
+  ome.has_pixels = true;
+  for (const XML_Char** a = attributes; a[0] && a[1]; a += 2) ome.pixels.emplace(a[0], a[1]);
+}
+
+/// Parses OME-XML with expat (no external entities are fetched; expat bounds entity expansion);
+/// nullopt when it is not well-formed.
+std::optional<OmeSummary> read_ome(const std::string& xml) {
+  if (xml.size() > static_cast<std::size_t>(INT_MAX)) return std::nullopt;
+  std::unique_ptr<XML_ParserStruct, void (*)(XML_Parser)> parser(XML_ParserCreate(nullptr), XML_ParserFree);
+  if (!parser) return std::nullopt;
+  OmeSummary ome;
+  XML_SetUserData(parser.get(), &ome);
+  XML_SetStartElementHandler(parser.get(), on_element);
+  if (XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), XML_TRUE) != XML_STATUS_OK) {
+    return std::nullopt;
+  }
+  return ome;
+}
+
+/// The value after `key=` on a line of an ImageJ description; nullopt if no line starts so.
+std::optional<std::string> imagej_field(const std::string& description, const std::string& key) {
+  const std::string prefix = key + "=";
+  for (std::size_t line = 0; line < description.size();) {
+    const auto end = std::min(description.find('\n', line), description.size());
+    if (description.compare(line, prefix.size(), prefix) == 0) {
+      return description.substr(line + prefix.size(), end - line - prefix.size());
+    }
+    line = end + 1;
+  }
+  return std::nullopt;
+}
+
+/// A count of 1 to 2^20 written in decimal; 0 for anything else.
+int positive(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const long v = std::stol(text, &used);
+    return used == text.size() && v >= 1 && v <= (1 << 20) ? static_cast<int>(v) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+std::optional<StackLayout> ome_stack_layout(const std::string& description) {
+  const auto ome = read_ome(description);
+  if (!ome || ome->images != 1 || !ome->has_pixels) return std::nullopt;
+  StackLayout s;
+  s.channels = positive(ome->attribute("SizeC").value_or(""));
+  s.z_planes = positive(ome->attribute("SizeZ").value_or(""));
+  s.frames = positive(ome->attribute("SizeT").value_or(""));
+  const std::string order = ome->attribute("DimensionOrder").value_or("");
+  if (order.size() != 5 || order.compare(0, 2, "XY") != 0) return std::nullopt;
+  s.order = order.substr(2);
+  std::string sorted = s.order;
+  std::sort(sorted.begin(), sorted.end());
+  if (sorted != "CTZ") return std::nullopt;
+  s.described_by = "OME-XML";
+  return s;
+}
+
+StackLayout imagej_stack_layout(const std::string& description) {
+  const auto count = [&](const std::string& key) {
+    const auto value = imagej_field(description, key);
+    return value ? positive(*value) : 1;
+  };
+  StackLayout s;
+  s.channels = count("channels");
+  s.z_planes = count("slices");
+  s.frames = count("frames");
+  s.order = "CZT";
+  s.described_by = "ImageJ";
+  return s;
+}
+
 }  // namespace
 
 std::optional<TiffMetadata> read_tiff_metadata(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  char order[2];
-  in.read(order, 2);
-  if (!in) return std::nullopt;
-  bool little;
-  if (order[0] == 'I' && order[1] == 'I') little = true;
-  else if (order[0] == 'M' && order[1] == 'M') little = false;
-  else return std::nullopt;
-  Reader r(in, little);
-  const auto magic = r.uint(2);
-  const bool big = magic == 43;
-  if (magic != 42 && !big) return std::nullopt;
-  std::uint64_t ifd = 0;
-  if (big) {
-    r.uint(2);  // offset size
-    r.uint(2);
-    ifd = r.uint(8);
-  } else {
-    ifd = r.uint(4);
+  if (!has_tiff_signature(path)) return std::nullopt;
+  // "D": the strip offsets are not loaded, the metadata needs none of them.
+  const TiffFile tif(path, "rD", kMaxTagBytes);
+  if (!tif.is_open()) {
+    throw InputError("cannot read '" + path + "': corrupt TIFF (its first directory cannot be read" +
+                     (tif.first_error().empty() ? "" : ": " + tif.first_error()) + ")");
   }
-  if (!r.ok() || !r.seek(ifd)) return std::nullopt;
-  const std::uint64_t count = r.uint(big ? 8 : 2);
-  if (!r.ok() || count > 4096) return std::nullopt;
   TiffMetadata meta;
-  const int entry_size = big ? 20 : 12;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const std::uint64_t entry = ifd + (big ? 8 : 2) + i * entry_size;
-    if (!r.seek(entry)) break;
-    const auto tag = r.uint(2);
-    const auto type = r.uint(2);
-    const auto n = r.uint(big ? 8 : 4);
-    const std::uint64_t value_pos = entry + (big ? 12 : 8);
-    if (!r.ok()) break;
-    const int type_size = type == 2 ? 1 : type == 5 ? 8 : type == 3 ? 2 : type == 4 ? 4 : 1;
-    const std::uint64_t total = n * static_cast<std::uint64_t>(type_size);
-    const std::uint64_t inline_limit = big ? 8 : 4;
-    std::uint64_t data_pos = value_pos;
-    if (total > inline_limit) {
-      r.seek(value_pos);
-      data_pos = r.uint(big ? 8 : 4);
-    }
-    if (tag == 270 && type == 2 && n > 0 && n < (64u << 20)) {
-      r.seek(data_pos);
-      std::string text(n, '\0');
-      r.stream().read(text.data(), static_cast<std::streamsize>(n));
-      if (r.stream()) meta.image_description = text.c_str();
-    } else if ((tag == 282 || tag == 283) && type == 5) {
-      r.seek(data_pos);
-      const double num = static_cast<double>(r.uint(4));
-      const double den = static_cast<double>(r.uint(4));
-      if (den > 0) (tag == 282 ? meta.x_resolution : meta.y_resolution) = num / den;
-    } else if (tag == 296 && type == 3) {
-      r.seek(value_pos);
-      meta.resolution_unit = static_cast<int>(r.uint(2));
-    } else if (tag == 306) {
-      meta.datetime_count = total;
-    }
-  }
+  const char* text = nullptr;
+  if (TIFFGetField(tif.get(), TIFFTAG_IMAGEDESCRIPTION, &text) == 1 && text) meta.image_description = text;
+  float resolution = 0.0f;
+  if (TIFFGetField(tif.get(), TIFFTAG_XRESOLUTION, &resolution) == 1 && resolution > 0) meta.x_resolution = resolution;
+  if (TIFFGetField(tif.get(), TIFFTAG_YRESOLUTION, &resolution) == 1 && resolution > 0) meta.y_resolution = resolution;
+  std::uint16_t unit = 0;
+  if (TIFFGetField(tif.get(), TIFFTAG_RESOLUTIONUNIT, &unit) == 1) meta.resolution_unit = unit;
+  if (TIFFGetField(tif.get(), TIFFTAG_DATETIME, &text) == 1 && text) meta.datetime_count = std::strlen(text) + 1;
   return meta;
 }
 
 std::optional<std::pair<double, double>> pixel_size_um(const TiffMetadata& meta) {
   const std::string& d = meta.image_description;
-  if (d.find("<OME") != std::string::npos) {
-    // OME-XML: PhysicalSizeX="0.65" (default unit µm, PhysicalSizeXUnit may say otherwise).
-    auto attr = [&](const std::string& name) -> std::optional<std::string> {
-      const std::regex re(name + "=\"([^\"]*)\"");
-      std::smatch m;
-      if (std::regex_search(d, m, re)) return m[1].str();
-      return std::nullopt;
-    };
-    const auto sx = attr("PhysicalSizeX");
-    const auto sy = attr("PhysicalSizeY");
-    if (sx && sy) {
-      double ux = 1.0, uy = 1.0;
-      if (auto u = attr("PhysicalSizeXUnit")) ux = unit_in_um(*u);
-      if (auto u = attr("PhysicalSizeYUnit")) uy = unit_in_um(*u);
-      try {
-        const double x = std::stod(*sx) * ux;
-        const double y = std::stod(*sy) * uy;
-        if (x > 0 && y > 0) return std::make_pair(y, x);
-      } catch (const std::exception&) {
-      }
+  if (is_ome_xml(d)) {
+    // PhysicalSizeX="0.65" (default unit µm, PhysicalSizeXUnit may say otherwise).
+    const auto ome = read_ome(d);
+    if (!ome) return std::nullopt;
+    const auto sx = ome->attribute("PhysicalSizeX");
+    const auto sy = ome->attribute("PhysicalSizeY");
+    if (!sx || !sy) return std::nullopt;
+    const auto ux_text = ome->attribute("PhysicalSizeXUnit"), uy_text = ome->attribute("PhysicalSizeYUnit");
+    const double ux = ux_text ? unit_in_um(*ux_text) : 1.0;
+    const double uy = uy_text ? unit_in_um(*uy_text) : 1.0;
+    try {
+      const double x = std::stod(*sx) * ux;
+      const double y = std::stod(*sy) * uy;
+      if (x > 0 && y > 0) return std::make_pair(y, x);
+    } catch (const std::exception&) {
     }
     return std::nullopt;
   }
-  if (d.rfind("ImageJ=", 0) == 0 && meta.x_resolution > 0 && meta.y_resolution > 0) {
-    const std::regex re("unit=([^\\n]+)");
-    std::smatch m;
-    if (std::regex_search(d, m, re)) {
-      const double scale = unit_in_um(m[1].str());
-      if (scale > 0) return std::make_pair(scale / meta.y_resolution, scale / meta.x_resolution);
-    }
+  if (is_imagej(d) && meta.x_resolution > 0 && meta.y_resolution > 0) {
+    const auto unit = imagej_field(d, "unit");
+    const double scale = unit ? unit_in_um(*unit) : 0.0;
+    if (scale > 0) return std::make_pair(scale / meta.y_resolution, scale / meta.x_resolution);
   }
   return std::nullopt;
 }
 
 std::optional<StackLayout> stack_layout(const TiffMetadata& meta) {
   const std::string& d = meta.image_description;
-  const auto positive = [](const std::string& text) -> int {
-    try {
-      std::size_t used = 0;
-      const long v = std::stol(text, &used);
-      return used == text.size() && v >= 1 && v <= (1 << 20) ? static_cast<int>(v) : 0;
-    } catch (const std::exception&) {
-      return 0;
-    }
-  };
-  StackLayout s;
-  if (d.find("<OME") != std::string::npos) {
-    const std::regex image_re("<(\\w+:)?Image[\\s>]");
-    const auto images = std::distance(std::sregex_iterator(d.begin(), d.end(), image_re), std::sregex_iterator());
-    const auto at = d.find("<Pixels");
-    const auto ns_at = d.find(":Pixels ");
-    const auto start = at != std::string::npos ? at : ns_at;
-    if (images != 1 || start == std::string::npos) return std::nullopt;
-    const std::string pixels = d.substr(start, d.find('>', start) - start);
-    const auto attr = [&](const std::string& name) -> std::string {
-      const std::regex re("\\s" + name + "=\"([^\"]*)\"");
-      std::smatch m;
-      return std::regex_search(pixels, m, re) ? m[1].str() : std::string();
-    };
-    s.channels = positive(attr("SizeC"));
-    s.z_planes = positive(attr("SizeZ"));
-    s.frames = positive(attr("SizeT"));
-    const std::string order = attr("DimensionOrder");
-    if (order.size() != 5 || order.compare(0, 2, "XY") != 0) return std::nullopt;
-    s.order = order.substr(2);
-    std::string sorted = s.order;
-    std::sort(sorted.begin(), sorted.end());
-    if (sorted != "CTZ") return std::nullopt;
-    s.described_by = "OME-XML";
-  } else if (d.rfind("ImageJ=", 0) == 0) {
-    const auto field = [&](const std::string& name) -> int {
-      const std::regex re("(^|\\n)" + name + "=([^\\n]*)");
-      std::smatch m;
-      return std::regex_search(d, m, re) ? positive(m[2].str()) : 1;
-    };
-    s.channels = field("channels");
-    s.z_planes = field("slices");
-    s.frames = field("frames");
-    s.order = "CZT";
-    s.described_by = "ImageJ";
-  } else {
-    return std::nullopt;
-  }
-  if (s.channels < 1 || s.z_planes < 1 || s.frames < 1) return std::nullopt;
+  std::optional<StackLayout> s;
+  if (is_ome_xml(d)) s = ome_stack_layout(d);
+  else if (is_imagej(d)) s = imagej_stack_layout(d);
+  if (!s || s->channels < 1 || s->z_planes < 1 || s->frames < 1) return std::nullopt;
   return s;
 }
 

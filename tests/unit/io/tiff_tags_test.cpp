@@ -1,7 +1,14 @@
 #include "io/tiff_tags.hpp"
 
+#include <tiffio.h>
+
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
+#include "common/error.hpp"
+#include "io/image_reader.hpp"
 #include "support/itk_files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -98,6 +105,114 @@ TEST(TiffTags, ImageJHyperstackLayout) {
   EXPECT_EQ(s->z_planes, 5);
   m.image_description = "a description of no stack";
   EXPECT_FALSE(stack_layout(m));
+}
+
+TEST(TiffTags, OmeXmlIsParsedAsXml) {
+  TiffMetadata m;
+  // A namespace prefix, entities in values, attributes in any order, single quotes.
+  m.image_description =
+      R"(<?xml version="1.0" encoding="UTF-8"?><ome:OME xmlns:ome="http://www.openmicroscopy.org/Schemas/OME/2016-06">)"
+      R"(<ome:Image ID="Image:0" Name="a &amp; b"><ome:Pixels SizeT='1' SizeZ="3" SizeC="2" DimensionOrder="XYZCT" )"
+      R"(PhysicalSizeY="0.5" PhysicalSizeX="0.25" PhysicalSizeXUnit="&#181;m"/></ome:Image></ome:OME>)";
+  const auto px = pixel_size_um(m);
+  ASSERT_TRUE(px);
+  EXPECT_DOUBLE_EQ(px->first, 0.5);
+  EXPECT_DOUBLE_EQ(px->second, 0.25);
+  const auto s = stack_layout(m);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->z_planes, 3);
+  EXPECT_EQ(s->order, "ZCT");
+  // An attribute only looks like one inside a comment or another element's text.
+  m.image_description = R"(<OME><!-- PhysicalSizeX="9" --><Image><Pixels PhysicalSizeY="1"/></Image></OME>)";
+  EXPECT_FALSE(pixel_size_um(m));
+  // Not well-formed: nothing is stated.
+  m.image_description = R"(<OME><Image><Pixels PhysicalSizeX="0.65" PhysicalSizeY="0.65" SizeC="1")";
+  EXPECT_FALSE(pixel_size_um(m));
+  EXPECT_FALSE(stack_layout(m));
+}
+
+TEST(TiffTags, ImageJKeysAreWholeLines) {
+  TiffMetadata m;
+  m.image_description = "ImageJ=1.53t\nvunit=Gray Value\nunit=nm\n";
+  m.x_resolution = 0.5;  // pixels per nm
+  m.y_resolution = 0.5;
+  const auto px = pixel_size_um(m);
+  ASSERT_TRUE(px);
+  EXPECT_DOUBLE_EQ(px->second, 2e-3);
+}
+
+/// A one-page 8-bit TIFF written by libtiff ("w8": BigTIFF) with the given metadata tags.
+void write_tagged_tiff(const std::string& path, const char* mode, const char* description, float x_res,
+                       float y_res, const char* datetime) {
+  TIFF* tif = TIFFOpen(path.c_str(), mode);
+  ASSERT_NE(tif, nullptr);
+  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 2);
+  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 2);
+  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+  TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 2);
+  TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, description);
+  TIFFSetField(tif, TIFFTAG_XRESOLUTION, x_res);
+  TIFFSetField(tif, TIFFTAG_YRESOLUTION, y_res);
+  TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
+  TIFFSetField(tif, TIFFTAG_DATETIME, datetime);
+  const unsigned char row[2] = {1, 2};
+  for (unsigned y = 0; y < 2; ++y) TIFFWriteScanline(tif, const_cast<unsigned char*>(row), y, 0);
+  TIFFWriteDirectory(tif);
+  TIFFClose(tif);
+}
+
+TEST(TiffTags, ReadsTheTagsOfClassicAndBigTiff) {
+  nucseg::testing::TempDir dir;
+  for (const char* mode : {"w", "w8"}) {
+    const auto path = dir.file(std::string("tags-") + mode + ".tif");
+    write_tagged_tiff(path, mode, "ImageJ=1.53t\nunit=micron\n", 2.0f, 4.0f, "2024:01:31 12:00:00");
+    const auto meta = read_tiff_metadata(path);
+    ASSERT_TRUE(meta) << mode;
+    EXPECT_EQ(meta->image_description, "ImageJ=1.53t\nunit=micron\n");
+    EXPECT_EQ(meta->x_resolution, 2.0);
+    EXPECT_EQ(meta->y_resolution, 4.0);
+    EXPECT_EQ(meta->resolution_unit, RESUNIT_CENTIMETER);
+    ASSERT_TRUE(meta->datetime_count);
+    EXPECT_EQ(*meta->datetime_count, 20u);
+    const auto px = pixel_size_um(*meta);
+    ASSERT_TRUE(px);
+    EXPECT_DOUBLE_EQ(px->second, 0.5);
+  }
+}
+
+TEST(TiffTags, ADateTimeCutShortByANulIsWhatLibtiffHolds) {
+  // Declared 20 bytes long, but libtiff (and ITK's copy of it) keeps only "2024" and its NUL:
+  // ITK would copy 20 bytes from a 5-byte buffer.
+  nucseg::testing::TempDir dir;
+  const auto path = dir.file("nul-date.tif");
+  write_tagged_tiff(path, "w", "x", 1.0f, 1.0f, "2024:01:31 12:00:00");
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto at = bytes.find("2024:01:31");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 4] = '\0';
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  const auto meta = read_tiff_metadata(path);
+  ASSERT_TRUE(meta && meta->datetime_count);
+  EXPECT_EQ(*meta->datetime_count, 5u);
+  EXPECT_THROW(read_image(path), InputError);
+}
+
+TEST(TiffTags, ATiffWhoseFirstDirectoryCannotBeReadIsAnInputError) {
+  nucseg::testing::TempDir dir;
+  const auto path = dir.file("corrupt.tif");
+  std::ofstream(path, std::ios::binary) << std::string("II*\0\x08\0\0\0\xff\xff", 10);
+  try {
+    read_tiff_metadata(path);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt.tif"), std::string::npos) << e.what();
+  }
 }
 
 TEST(TiffTags, ReadsFirstIfdOfARealTiffAndRejectsOtherFiles) {
