@@ -137,7 +137,9 @@ class StageRun {
     ++item.passes;
     SegmentTimes t;
     if (segments_in_bands(item.normalized, inf, o_.bands, o_.probabilities)) {
-      item.labels = segment(item.normalized, forward_, inf, o_.post, o_.bands, nullptr, t);
+      Nuclei nuclei = segment(item.normalized, forward_, inf, o_.post, o_.bands, nullptr, t);
+      item.labels = std::move(nuclei.labels);
+      item.confidence = std::move(nuclei.confidence);
     } else {
       item.maps = predict_maps(item.normalized, forward_, inf, t);
     }
@@ -157,13 +159,18 @@ class StageRun {
     bool again = false;
     or_image_error(*item, [&] {
       SegmentTimes t;
-      if (!item->maps.probabilities.pixels.empty())
-        item->labels = labels_from_maps(std::move(item->maps), o_.post, o_.probabilities ? &item->probabilities : nullptr, t);
+      if (!item->maps.probabilities.pixels.empty()) {
+        Nuclei nuclei =
+            labels_from_maps(std::move(item->maps), o_.post, o_.probabilities ? &item->probabilities : nullptr, t);
+        item->labels = std::move(nuclei.labels);
+        item->confidence = std::move(nuclei.confidence);
+      }
       item->maps = NetworkMaps();
       mine.postprocess += t.post_seconds;
       if (const auto scale = cb_.rescale(*item)) {
         item->scale = *scale;
         item->labels = LabelImage();  // not both whole label images at once (large images)
+        item->confidence.clear();
         item->probabilities = RawImage();
         again = true;
         return;

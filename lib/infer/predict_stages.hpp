@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "image/image.hpp"
 #include "infer/segment.hpp"
@@ -27,6 +28,7 @@ struct StagedImage {
   double scale = 1;       ///< scale of the pass under way, then of the labels
   int passes = 0;         ///< network passes made
   LabelImage labels;
+  std::vector<float> confidence;  ///< of each label (Nuclei::confidence)
   RawImage probabilities;  ///< filled when StageOptions::probabilities
   std::string error;       ///< non-empty: the image failed; it goes straight to `write`
   NetworkMaps maps;        ///< between the network and post-processing

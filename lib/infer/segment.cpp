@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "common/signals.hpp"
@@ -24,7 +25,7 @@ NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const 
   return maps;
 }
 
-LabelImage labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,
+Nuclei labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,
                             SegmentTimes& times) {
   const auto tp = std::chrono::steady_clock::now();
   RawImage& probs = maps.probabilities;
@@ -42,24 +43,26 @@ LabelImage labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOpti
   } else {
     labels = postprocess::labels_from_probabilities(probs, post);
   }
+  std::vector<float> confidence = postprocess::nucleus_confidence(labels, probs, post);
   times.post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
   if (probabilities) *probabilities = std::move(probs);
-  return labels;
+  return {std::move(labels), std::move(confidence)};
 }
 
-LabelImage segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
+Nuclei segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
                          const postprocess::PostprocessOptions& post, RawImage* probabilities,
                          SegmentTimes& times) {
   return labels_from_maps(predict_maps(image, forward, inf, times), post, probabilities, times);
 }
 
-LabelImage segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
+Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
                              const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, SegmentTimes& times) {
   const int H = normalized.height, W = normalized.width, C = normalized.channels;
   LabelImage out(H, W);
   out.source = normalized.source;
   std::uint32_t next = 0;
+  std::vector<float> confidence(1, std::numeric_limits<float>::quiet_NaN());
   for (int y0 = 0; y0 < H; y0 += strip_rows) {
     throw_if_interrupted("predict");
     const int y1 = std::min(H, y0 + strip_rows);
@@ -70,19 +73,22 @@ LabelImage segment_in_strips(const RawImage& normalized, const ForwardFn& forwar
     band.source = normalized.source;
     band.pixel_size_x = normalized.pixel_size_x;
     band.pixel_size_y = normalized.pixel_size_y;
-    const LabelImage part = segment_image(band, forward, inf, post, nullptr, times);
+    const Nuclei part = segment_image(band, forward, inf, post, nullptr, times);
     band = RawImage();
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::uint32_t> global(static_cast<std::size_t>(part.max_label()) + 1, 0);
+    std::vector<std::uint32_t> global(static_cast<std::size_t>(part.labels.max_label()) + 1, 0);
     std::vector<bool> seen(global.size(), false);
-    for (int r = 0; r < part.height; ++r) {
+    for (int r = 0; r < part.labels.height; ++r) {
       const int row = r + c0;
       for (int x = 0; x < W; ++x) {
-        const std::uint32_t l = part.at(r, x);
+        const std::uint32_t l = part.labels.at(r, x);
         if (l == 0) continue;
         if (!seen[l]) {  // first pixel of this nucleus: owned here when it lies in the band
           seen[l] = true;
-          if (row >= y0 && row < y1) global[l] = ++next;
+          if (row >= y0 && row < y1) {
+            global[l] = ++next;
+            confidence.push_back(part.confidence[l]);
+          }
         }
         if (global[l] != 0 && out.at(row, x) == 0) out.at(row, x) = global[l];
       }
@@ -90,13 +96,17 @@ LabelImage segment_in_strips(const RawImage& normalized, const ForwardFn& forwar
     times.post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   std::vector<std::uint32_t> order(static_cast<std::size_t>(next) + 1, 0);
+  std::vector<float> renumbered(1, std::numeric_limits<float>::quiet_NaN());
   std::uint32_t k = 0;
   for (auto& v : out.labels) {
     if (v == 0) continue;
-    if (order[v] == 0) order[v] = ++k;
+    if (order[v] == 0) {
+      order[v] = ++k;
+      renumbered.push_back(confidence[v]);
+    }
     v = order[v];
   }
-  return out;
+  return {std::move(out), std::move(renumbered)};
 }
 
 namespace {
@@ -115,7 +125,7 @@ bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, 
          normalized.height > band_rows(normalized, inf, bands) + 2 * bands.margin;
 }
 
-LabelImage segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
+Nuclei segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
                    const postprocess::PostprocessOptions& post, const BandOptions& bands,
                    RawImage* probabilities, SegmentTimes& times) {
   if (segments_in_bands(normalized, inf, bands, probabilities != nullptr)) {

@@ -1,6 +1,8 @@
 #pragma once
 /// One image (or a band of it) through the network and post-processing: probability maps by
 /// tiles, then instance labels.
+#include <vector>
+
 #include "image/image.hpp"
 #include "infer/tiling.hpp"
 #include "postprocess/postprocess.hpp"
@@ -11,6 +13,13 @@ namespace nucseg::infer {
 struct SegmentTimes {
   double forward_seconds = 0;
   double post_seconds = 0;
+};
+
+/// The nuclei of one image (or band) and each one's confidence (postprocess::nucleus_confidence,
+/// indexed by label).
+struct Nuclei {
+  LabelImage labels;
+  std::vector<float> confidence;
 };
 
 /// The network's maps of one image (or band) at the scale of the inference options: the
@@ -28,7 +37,7 @@ NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const 
                          SegmentTimes& times);
 
 /// The post-processing step of segment_image (adds to times.post_seconds); takes the maps.
-LabelImage labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,
+Nuclei labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,
                             SegmentTimes& times);
 
 /// The nuclei of one image (or band), and its probability map when `probabilities` is given.
@@ -38,7 +47,7 @@ LabelImage labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOpti
 /// postprocess::labels_from_split on the map taken back to full size (min_confidence applies
 /// there, not on the enlarged map). Otherwise the map is
 /// taken back to full size (scale < 1) and segmented there.
-LabelImage segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
+Nuclei segment_image(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
                          const postprocess::PostprocessOptions& post, RawImage* probabilities,
                          SegmentTimes& times);
 
@@ -47,7 +56,7 @@ LabelImage segment_image(const RawImage& image, const ForwardFn& forward, const 
 /// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
 /// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
 /// their first pixel, as for whole images. Memory beyond the label image: one strip.
-LabelImage segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
+Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
                              const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, SegmentTimes& times);
 
@@ -66,7 +75,7 @@ bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, 
 /// segment_in_strips when the image is taller than a band and its margins (tile mode, no
 /// probability map asked for), so that memory beyond the image and its labels is one band;
 /// else segment_image. `probabilities` (may be null) receives the map of a whole image.
-LabelImage segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
+Nuclei segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
                    const postprocess::PostprocessOptions& post, const BandOptions& bands,
                    RawImage* probabilities, SegmentTimes& times);
 

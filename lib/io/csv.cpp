@@ -1,5 +1,6 @@
 #include "io/csv.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <locale>
@@ -28,6 +29,10 @@ void CsvTable::append(const CsvTable& other) {
 std::size_t CsvTable::column_index(const std::string& name) const {
   for (std::size_t i = 0; i < columns_.size(); ++i) if (columns_[i] == name) return i;
   throw Error("CSV table has no column '" + name + "'");
+}
+
+bool CsvTable::has_column(const std::string& name) const {
+  return std::find(columns_.begin(), columns_.end(), name) != columns_.end();
 }
 
 std::string csv_escape(const std::string& cell) {

@@ -20,6 +20,7 @@ class CsvTable {
   const std::vector<std::vector<std::string>>& rows() const { return rows_; }
   /// Index of column `name`; throws Error when there is none.
   std::size_t column_index(const std::string& name) const;
+  bool has_column(const std::string& name) const;
 
   /// Header and rows as CSV text.
   std::string to_string() const;

@@ -181,6 +181,21 @@ std::vector<NucleusMeasurement> measure_shapes(const LabelImage& labels) {
   return collect(*filter->GetOutput(), labels, false);
 }
 
+namespace {
+
+double mean_confidence(const std::vector<NucleusMeasurement>& nuclei) {
+  double sum = 0;
+  std::size_t known = 0;
+  for (const auto& n : nuclei) {
+    if (!std::isfinite(n.confidence)) continue;
+    sum += n.confidence;
+    ++known;
+  }
+  return known ? sum / static_cast<double>(known) : std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
 ImageSummary summarize(const LabelImage& labels, const std::vector<NucleusMeasurement>& nuclei) {
   ImageSummary s;
   s.count = nuclei.size();
@@ -188,6 +203,7 @@ ImageSummary summarize(const LabelImage& labels, const std::vector<NucleusMeasur
   for (const auto v : labels.labels) fg += v ? 1 : 0;
   s.foreground_fraction = labels.labels.empty() ? 0.0
                                                 : static_cast<double>(fg) / labels.labels.size();
+  s.mean_confidence = mean_confidence(nuclei);
   if (nuclei.empty()) return s;
   std::vector<double> areas;
   areas.reserve(nuclei.size());

@@ -5,6 +5,7 @@
 /// y = row, the centre of the top-left pixel is (0, 0)). Physical units are derived by
 /// the table writer from the image's pixel size.
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "image/image.hpp"
@@ -30,6 +31,9 @@ struct NucleusMeasurement {
   double min_intensity = 0;
   double max_intensity = 0;
   double std_intensity = 0;          ///< population standard deviation
+  /// Mean P(nucleus) the network gave its pixels (0-1); NaN when not known (set by predict,
+  /// not by measure_nuclei).
+  double confidence = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Measures every nucleus of `labels` (0 = background) on channel `channel` of `raw`.
@@ -47,6 +51,7 @@ struct ImageSummary {
   double mean_area = 0;              ///< px², 0 when there are no nuclei
   double median_area = 0;            ///< px², 0 when there are no nuclei
   double foreground_fraction = 0;    ///< labelled pixels / all pixels
+  double mean_confidence = std::numeric_limits<double>::quiet_NaN();  ///< over the nuclei of known confidence
 };
 
 ImageSummary summarize(const LabelImage& labels, const std::vector<NucleusMeasurement>& nuclei);

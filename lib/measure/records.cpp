@@ -44,8 +44,11 @@ ImageInfo info_from_json(const json& j) {
 }
 
 json summary_to_json(const ImageSummary& s) {
-  return json{{"count", s.count}, {"mean_area", s.mean_area}, {"median_area", s.median_area},
-              {"foreground_fraction", s.foreground_fraction}};
+  return json{{"count", s.count},
+              {"mean_area", s.mean_area},
+              {"median_area", s.median_area},
+              {"foreground_fraction", s.foreground_fraction},
+              {"mean_confidence", std::isfinite(s.mean_confidence) ? json(s.mean_confidence) : json(nullptr)}};
 }
 
 ImageSummary summary_from_json(const json& j) {
@@ -54,6 +57,8 @@ ImageSummary summary_from_json(const json& j) {
   s.mean_area = j.value("mean_area", 0.0);
   s.median_area = j.value("median_area", 0.0);
   s.foreground_fraction = j.value("foreground_fraction", 0.0);
+  if (j.contains("mean_confidence") && j["mean_confidence"].is_number())
+    s.mean_confidence = j["mean_confidence"].get<double>();
   return s;
 }
 

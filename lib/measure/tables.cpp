@@ -49,6 +49,7 @@ const std::vector<ColumnSpec>& nuclei_columns() {
       col("Intensity_MinIntensity", "number", "raw intensity", 4, "Minimum of the raw image over the nucleus."),
       col("Intensity_MaxIntensity", "number", "raw intensity", 4, "Maximum of the raw image over the nucleus."),
       col("Intensity_StdIntensity", "number", "raw intensity", 4, "Population standard deviation of the raw image over the nucleus."),
+      col("Confidence", "number", "", 4, "Mean probability of 'nucleus' the network gave the nucleus's pixels (0-1); empty when not known.", true),
       col("Location_Center_X_um", "number", "µm", 4, "Location_Center_X times the pixel width; empty without a pixel size.", true),
       col("Location_Center_Y_um", "number", "µm", 4, "Location_Center_Y times the pixel height; empty without a pixel size.", true),
       col("AreaShape_Area_um2", "number", "µm²", 4, "Area times pixel width times pixel height; empty without a pixel size.", true),
@@ -77,6 +78,7 @@ const std::vector<ColumnSpec>& image_columns() {
       col("Median_Nuclei_AreaShape_Area", "number", "px²", 3, "Median nucleus area; 0 without nuclei, empty for a failed image.", true),
       col("Mean_Nuclei_AreaShape_Area_um2", "number", "µm²", 4, "Mean nucleus area in µm²; empty without a pixel size.", true),
       col("ForegroundFraction", "number", "", 6, "Fraction of pixels inside nuclei; empty for a failed image.", true),
+      col("Mean_Nuclei_Confidence", "number", "", 4, "Mean Confidence of the image's nuclei (nuclei.csv); empty without nuclei or for a failed image.", true),
       col("Status", "string", "", 0, "'ok' or 'failed'."),
       col("Error", "string", "", 0, "Why the image failed; empty when ok."),
   };
@@ -117,8 +119,8 @@ void append_nuclei_rows(CsvTable& table, const ImageInfo& image,
         n.major_axis_length, n.minor_axis_length, n.eccentricity, n.solidity, n.roundness,
         n.elongation, static_cast<double>(n.bbox_min_x), static_cast<double>(n.bbox_min_y),
         static_cast<double>(n.bbox_max_x), static_cast<double>(n.bbox_max_y), n.mean_intensity,
-        n.integrated_intensity, n.min_intensity, n.max_intensity, n.std_intensity,
-        n.center_x * image.pixel_size_x, n.center_y * image.pixel_size_y,
+        n.integrated_intensity, n.min_intensity, n.max_intensity, n.std_intensity, n.confidence,
+        um ? n.center_x * image.pixel_size_x : nan, um ? n.center_y * image.pixel_size_y : nan,
         static_cast<double>(n.area) * px_area, n.perimeter * px_len,
         n.equivalent_diameter * px_len, n.major_axis_length * px_len,
         n.minor_axis_length * px_len};
@@ -127,9 +129,8 @@ void append_nuclei_rows(CsvTable& table, const ImageInfo& image,
                                       image.metadata.site, image.metadata.channel};
     for (std::size_t k = 0; k < numbers.size(); ++k) {
       const auto& c = spec[cells.size()];
-      const double v = (c.nullable && !um) ? nan : numbers[k];
-      cells.push_back(c.type == "integer" ? integer(static_cast<long long>(std::llround(v)))
-                                          : format_fixed(v, c.decimals));
+      cells.push_back(c.type == "integer" ? integer(static_cast<long long>(std::llround(numbers[k])))
+                                          : format_fixed(numbers[k], c.decimals));
     }
     table.add_row(std::move(cells));
   }
@@ -150,7 +151,8 @@ CsvTable images_table(const std::vector<ImageRecord>& records) {
                ok ? format_fixed(r.summary.mean_area, 3) : "",
                ok ? format_fixed(r.summary.median_area, 3) : "",
                ok && um ? format_fixed(r.summary.mean_area * px_area, 4) : "",
-               ok ? format_fixed(r.summary.foreground_fraction, 6) : "", ok ? "ok" : "failed",
+               ok ? format_fixed(r.summary.foreground_fraction, 6) : "",
+               ok ? format_fixed(r.summary.mean_confidence, 4) : "", ok ? "ok" : "failed",
                r.error});
   }
   return t;

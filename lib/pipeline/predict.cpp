@@ -361,6 +361,8 @@ std::optional<double> second_pass_scale(const Run& r, const infer::StagedImage& 
 
 void measure_image(Prepared& p) {
   p.nuclei = measure::measure_nuclei(p.labels, p.raw, 0);
+  for (auto& n : p.nuclei)
+    if (n.label < p.confidence.size()) n.confidence = p.confidence[n.label];
   p.summary = measure::summarize(p.labels, p.nuclei);
 }
 

@@ -308,7 +308,39 @@ LabelImage finish(const LabelImage& labels, const RawImage& map, const Postproce
   return finish_with(labels, [background](std::size_t i) { return 1.0f - background[i]; }, o);
 }
 
+/// The mean of foreground(i) over each label's pixels ([0] unused, NaN for labels without pixels).
+template <class Foreground>
+std::vector<float> mean_per_label(const LabelImage& labels, Foreground foreground) {
+  const std::size_t n_labels = static_cast<std::size_t>(labels.max_label()) + 1;
+  std::vector<double> sum(n_labels, 0.0);
+  std::vector<std::size_t> area(n_labels, 0);
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+    const auto v = labels.labels[i];
+    if (!v) continue;
+    sum[v] += foreground(i);
+    ++area[v];
+  }
+  std::vector<float> mean(n_labels, std::numeric_limits<float>::quiet_NaN());
+  for (std::size_t v = 1; v < n_labels; ++v)
+    if (area[v]) mean[v] = static_cast<float>(sum[v] / static_cast<double>(area[v]));
+  return mean;
+}
+
 }  // namespace
+
+std::vector<float> nucleus_confidence(const LabelImage& labels, const RawImage& map, const PostprocessOptions& o) {
+  check_channels(map, o);
+  if (map.height != labels.height || map.width != labels.width)
+    throw InputError("nucleus confidence: the labels are " + std::to_string(labels.width) + "x" +
+                     std::to_string(labels.height) + ", the map " + std::to_string(map.width) + "x" +
+                     std::to_string(map.height));
+  if (o.mode() == "binary") {
+    const float* p = map.plane(map.channels - 1);
+    return mean_per_label(labels, [p](std::size_t i) { return p[i]; });
+  }
+  const float* background = map.plane(0);
+  return mean_per_label(labels, [background](std::size_t i) { return 1.0f - background[i]; });
+}
 
 LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptions& o) {
   const LabelImage foreground = foreground_mask(map, o);

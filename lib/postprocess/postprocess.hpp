@@ -80,6 +80,11 @@ LabelImage trim_outlines(const LabelImage& labels, const float* foreground, doub
 /// labels.height x labels.width values.
 LabelImage remove_unconfident(const LabelImage& labels, const float* foreground, double min_confidence);
 
+/// Each nucleus's confidence: the mean P(foreground) of the map (as the labels were made
+/// with `options`) over its pixels, indexed by label ([0] unused, NaN for labels without
+/// pixels). The map has the labels' size.
+std::vector<float> nucleus_confidence(const LabelImage& labels, const RawImage& map, const PostprocessOptions& options);
+
 /// The thresholded, hole-filled foreground with objects below min_area removed
 /// (values 0/1, Y,X). `probability_map` as in labels_from_probabilities.
 LabelImage foreground_mask(const RawImage& probability_map, const PostprocessOptions& options);

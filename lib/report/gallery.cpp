@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -10,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "io/csv.hpp"
 #include "io/image_writer.hpp"
 #include "io/png_reader.hpp"
 #include "report/html.hpp"
@@ -62,10 +64,12 @@ std::string figure(const std::string& folder, const ImageRow& image) {
     log::warn("report: no thumbnail for '{}': {}", image.overlay, e.what());
     return "";
   }
+  const std::string confidence =
+      std::isfinite(image.confidence) ? ", confidence " + io::format_fixed(image.confidence, 2) : "";
   const std::string where = image.well.empty() ? image.file_name : image.plate + " " + image.well + " s" + image.site;
   return "<figure><a class=\"thumb\" href=\"" + escape(image.overlay) + "\"><img src=\"" + uri + "\" alt=\"" +
          escape(image.file_name) + "\"></a><figcaption>" + escape(where) + "<br>" + count(image.nuclei) +
-         " nuclei</figcaption></figure>";
+         " nuclei" + confidence + "</figcaption></figure>";
 }
 
 }  // namespace
@@ -85,6 +89,12 @@ std::vector<GalleryGroup> pick_gallery(const std::vector<ImageRow>& images, std:
   std::vector<GalleryGroup> groups;
   groups.push_back({"fewest nuclei", take(shown.begin(), shown.end())});
   groups.push_back({"most nuclei", take(shown.rbegin(), shown.rend())});
+  std::vector<const ImageRow*> by_confidence;
+  for (const auto* i : shown)
+    if (std::isfinite(i->confidence)) by_confidence.push_back(i);
+  std::stable_sort(by_confidence.begin(), by_confidence.end(),
+                   [](auto* a, auto* b) { return a->confidence < b->confidence; });
+  groups.push_back({"lowest confidence (mean over the nuclei)", take(by_confidence.begin(), by_confidence.end())});
   if (!shown.empty()) {
     const long long median = shown[shown.size() / 2]->nuclei;
     std::vector<const ImageRow*> by_typicality = shown;

@@ -1,6 +1,6 @@
 #pragma once
 /// The QC gallery: overlays of typical images and of those with the fewest and the most
-/// nuclei, as small embedded PNG thumbnails that link to the full overlay.
+/// nuclei and the lowest confidence, as small embedded PNG thumbnails that link to the full overlay.
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -15,8 +15,9 @@ struct GalleryGroup {
 };
 
 /// Among the segmented images that have an overlay: the `per_group` with the fewest
-/// nuclei, the `per_group` with the most, and `per_group` closest to the median count
-/// (each image shown once, extremes first).
+/// nuclei, the `per_group` with the most, the `per_group` of lowest mean nucleus confidence
+/// (among those whose confidence is known) and `per_group` closest to the median count (each
+/// image shown once, in that order).
 std::vector<GalleryGroup> pick_gallery(const std::vector<ImageRow>& images, std::size_t per_group = 4);
 
 /// The PNG at `path`, shrunk by area averaging to at most `max_side` pixels a side, as a

@@ -44,6 +44,10 @@ class Cells {
     s >> v;
     return s.fail() ? std::numeric_limits<double>::quiet_NaN() : v;
   }
+  /// NaN when the table has no such column (folders written before it existed).
+  double real_if_present(const std::string& column) const {
+    return table_.has_column(column) ? real(column) : std::numeric_limits<double>::quiet_NaN();
+  }
   long long integer(const std::string& column) const {
     const double v = real(column);
     return std::isfinite(v) ? static_cast<long long>(v) : 0;
@@ -79,6 +83,7 @@ std::vector<ImageRow> read_images(const std::string& folder) {
     row.ok = c.text("Status") == "ok";
     row.nuclei = c.integer("Count_Nuclei");
     row.mean_area = c.real("Mean_Nuclei_AreaShape_Area");
+    row.confidence = c.real_if_present("Mean_Nuclei_Confidence");
     row.error = c.text("Error");
     const auto k = static_cast<std::size_t>(row.number - 1);
     std::error_code ec;

@@ -2,6 +2,7 @@
 /// What the report reads from a predict results folder: summary.json, images.csv,
 /// wells.csv, failures.csv and the run's input ids (.nucseg/inputs.json, which name the
 /// overlays). nuclei.csv is streamed separately (distributions.hpp): it can be large.
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ struct ImageRow {
   bool ok = false;
   long long nuclei = 0;  ///< Count_Nuclei; 0 for a failed image
   double mean_area = 0;  ///< px²
+  double confidence = std::numeric_limits<double>::quiet_NaN();  ///< Mean_Nuclei_Confidence
   std::string error;
   std::string overlay;   ///< path relative to the results folder; empty when there is none
 };

@@ -57,6 +57,11 @@ def check_outputs(plate, truth, out):
             ys, xs = np.nonzero(sel)
             check(abs(float(n["Location_Center_X"]) - xs.mean()) < 0.01 and
                   abs(float(n["Location_Center_Y"]) - ys.mean()) < 0.01, f"{stem}: centroid")
+        confidence = [float(n["Confidence"]) for n in rows]
+        check(all(0.5 < c <= 1 for c in confidence), f"{stem}: every nucleus's confidence in (0.5, 1]: {confidence}")
+        if confidence:
+            check(abs(float(r["Mean_Nuclei_Confidence"]) - np.mean(confidence)) < 1e-3,
+                  f"{stem}: the image's mean confidence is its nuclei's")
         found += len(labels)
         expected += len(np.unique(gt[gt > 0]))
         # Areas of the nuclei matched one to one (IoU > 0.5) against their true areas.

@@ -79,7 +79,7 @@ struct Fixture {
     InferenceOptions inf = options.inf;
     inf.scale(scale);
     SegmentTimes t;
-    return segment(images[k], kBright, inf, options.post, options.bands, nullptr, t);
+    return segment(images[k], kBright, inf, options.post, options.bands, nullptr, t).labels;
   }
 };
 
@@ -124,6 +124,26 @@ TEST(PredictStages, TallImagesGoInBands) {
   ASSERT_TRUE(segments_in_bands(f.images[0], f.options.inf, f.options.bands, false));
   run_stages(f.images.size(), kBright, f.options, f.callbacks());
   for (std::size_t k = 0; k < 2; ++k) EXPECT_EQ(f.labels[k].labels, f.expected(k, 1.0).labels);
+}
+
+TEST(PredictStages, BandsGiveEachNucleusItsConfidenceOverTheWholeImage) {
+  Fixture f(1, 400, 64);
+  f.options.bands = BandOptions{100, 40};
+  SegmentTimes t;
+  RawImage map;
+  const Nuclei whole = segment_image(f.images[0], kBright, f.options.inf, f.options.post, &map, t);
+  const Nuclei banded = segment(f.images[0], kBright, f.options.inf, f.options.post, f.options.bands, nullptr, t);
+  ASSERT_EQ(banded.labels.labels, whole.labels.labels);
+  const auto expected = postprocess::nucleus_confidence(whole.labels, map, f.options.post);
+  ASSERT_GT(expected.size(), 5u);
+  ASSERT_EQ(banded.confidence.size(), expected.size());
+  ASSERT_EQ(whole.confidence.size(), expected.size());
+  for (std::size_t l = 1; l < expected.size(); ++l) {
+    EXPECT_GT(expected[l], 0.5f) << l;
+    EXPECT_LE(expected[l], 1.0f) << l;
+    EXPECT_NEAR(banded.confidence[l], expected[l], 1e-3) << "label " << l;
+    EXPECT_FLOAT_EQ(whole.confidence[l], expected[l]) << "label " << l;
+  }
 }
 
 TEST(PredictStages, AFailedImageGoesStraightToWrite) {

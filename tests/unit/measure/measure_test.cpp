@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -67,8 +68,12 @@ TEST(Measure, DiskAreaAndPerimeterMatchGeometry) {
 
 TEST(Measure, SummaryCountsMeanMedianAndForeground) {
   const auto scene = testing::draw_scene(50, 50, {{10, 10, 3}, {30, 30, 5}, {40, 10, 4}});
-  const auto m = measure_nuclei(scene.labels, scene.image);
+  auto m = measure_nuclei(scene.labels, scene.image);
+  EXPECT_TRUE(std::isnan(summarize(scene.labels, m).mean_confidence));  // no confidence known
+  m[0].confidence = 0.7;
+  m[2].confidence = 0.9;
   const auto s = summarize(scene.labels, m);
+  EXPECT_NEAR(s.mean_confidence, 0.8, 1e-12);  // over the nuclei whose confidence is known
   ASSERT_EQ(s.count, 3u);
   const double a0 = m[0].area, a1 = m[1].area, a2 = m[2].area;
   EXPECT_DOUBLE_EQ(s.mean_area, (a0 + a1 + a2) / 3);

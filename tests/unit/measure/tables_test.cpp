@@ -38,7 +38,8 @@ ImageInfo info(int number, const std::string& well, const std::string& site) {
 
 TEST(Tables, NucleiRowsCarryMetadataAndMicrometresOnlyWithPixelSize) {
   const auto scene = testing::draw_scene(40, 50, {{10, 10, 4}, {25, 30, 6}});
-  const auto m = measure_nuclei(scene.labels, scene.image);
+  auto m = measure_nuclei(scene.labels, scene.image);
+  m[1].confidence = 0.81234;
   auto t = make_nuclei_table();
   ImageInfo plain = info(1, "A01", "1");
   append_nuclei_rows(t, plain, m);
@@ -55,6 +56,10 @@ TEST(Tables, NucleiRowsCarryMetadataAndMicrometresOnlyWithPixelSize) {
   EXPECT_EQ(t.rows()[0][x_um], "");
   EXPECT_EQ(t.rows()[2][area_um], format_fixed(std::stod(t.rows()[2][area]) * 0.25, 4));
   EXPECT_EQ(t.rows()[3][x_um], format_fixed(m[1].center_x * 0.5, 4));
+  const auto confidence = t.column_index("Confidence");
+  EXPECT_EQ(t.rows()[0][confidence], "");  // not known: measure_nuclei leaves it to predict
+  EXPECT_EQ(t.rows()[1][confidence], "0.8123");
+  EXPECT_EQ(t.rows()[3][confidence], "0.8123");  // with or without a pixel size
 }
 
 TEST(Tables, ImagesAndWellsAggregate) {
@@ -75,12 +80,15 @@ TEST(Tables, ImagesAndWellsAggregate) {
   add(3, "A02", "2", 6, 100);
   add(4, "A02", "3", 0, 0, "cannot read 'plate1/A02_s3_w1.tif': truncated");
   add(5, "AA01", "1", 1, 10);
+  records[0].summary.mean_confidence = 0.9;
   const auto images = images_table(records);
   ASSERT_EQ(images.rows().size(), 5u);
   EXPECT_EQ(images.rows()[3][images.column_index("Status")], "failed");
   EXPECT_EQ(images.rows()[3][images.column_index("Count_Nuclei")], "");
   EXPECT_EQ(images.rows()[0][images.column_index("Count_Nuclei")], "10");
   EXPECT_EQ(images.rows()[0][images.column_index("Mean_Nuclei_AreaShape_Area_um2")], "");
+  EXPECT_EQ(images.rows()[0][images.column_index("Mean_Nuclei_Confidence")], "0.9000");
+  EXPECT_EQ(images.rows()[1][images.column_index("Mean_Nuclei_Confidence")], "");
   const auto wells = wells_table(records);
   ASSERT_EQ(wells.rows().size(), 3u);
   EXPECT_EQ(wells.rows()[0], (std::vector<std::string>{"plate1", "A02", "2", "1", "10", "5.000", "80.000"}));

@@ -444,6 +444,34 @@ TEST(Postprocess, RemoveUnconfidentDropsNucleiByTheirMeanProbability) {
     }
 }
 
+TEST(Postprocess, NucleusConfidenceIsTheMeanForegroundOfEachNucleusInBothMapModes) {
+  const auto scene = draw_scene(40, 80, {{20, 20, 8}, {20, 60, 8}});
+  RawImage binary = binary_map(scene.labels);
+  for (std::size_t i = 0; i < scene.labels.labels.size(); ++i)
+    if (scene.labels.labels[i] == 2) binary.pixels[i] = (i % 2) ? 0.6f : 0.8f;
+  const auto from_binary = nucleus_confidence(scene.labels, binary, PostprocessOptions());
+  ASSERT_EQ(from_binary.size(), 3u);
+  EXPECT_TRUE(std::isnan(from_binary[0]));
+  EXPECT_NEAR(from_binary[1], 0.9f, 1e-6);
+  EXPECT_NEAR(from_binary[2], 0.7f, 0.01f);  // half 0.6, half 0.8 (alternating pixels)
+
+  // Contour maps: P(foreground) = 1 - P(background), whatever the split between the two
+  // nucleus classes.
+  RawImage contour(3, 40, 80);
+  contour.source = "synthetic";
+  for (std::size_t i = 0; i < scene.labels.labels.size(); ++i) {
+    const bool in = scene.labels.labels[i] != 0;
+    contour.plane(0)[i] = in ? 0.25f : 0.95f;
+    contour.plane(1)[i] = in ? 0.5f : 0.03f;
+    contour.plane(2)[i] = in ? 0.25f : 0.02f;
+  }
+  const auto from_contour = nucleus_confidence(scene.labels, contour, PostprocessOptions("contour"));
+  ASSERT_EQ(from_contour.size(), 3u);
+  EXPECT_NEAR(from_contour[1], 0.75f, 1e-6);
+  EXPECT_NEAR(from_contour[2], 0.75f, 1e-6);
+  EXPECT_THROW(nucleus_confidence(LabelImage(10, 10), binary, PostprocessOptions()), InputError);
+}
+
 TEST(Postprocess, MinConfidenceDropsFaintNucleiWithoutGivingTheirPixelsToNeighbours) {
   // Contour map: a confident disk (P(nucleus) 0.9) touching a faint one (0.65, still above
   // the 0.5 detection threshold), and a separate faint one.

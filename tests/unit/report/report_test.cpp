@@ -3,16 +3,19 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
+#include "io/csv.hpp"
 #include "io/image_writer.hpp"
 #include "measure/tables.hpp"
 #include "report/distributions.hpp"
 #include "report/gallery.hpp"
+#include "report/results.hpp"
 #include "support/temp_dir.hpp"
 
 namespace nucseg::report {
@@ -44,6 +47,7 @@ void write_results(const std::string& dir) {
       measure::append_nuclei_rows(nuclei, r.info, ns);
       r.summary.count = ns.size();
       r.summary.mean_area = 80;
+      r.summary.mean_confidence = k == 2 ? 0.55 : 0.9;
     }
     if (k < 4) {
       io::Rgb8Image overlay(64, 48);
@@ -97,6 +101,7 @@ TEST(Report, BuildsOneSelfContainedPageFromTheTables) {
   EXPECT_NE(page.find("stage: network"), std::string::npos);
   EXPECT_EQ(page.find("<script"), std::string::npos);
   EXPECT_EQ(matches(page, "(src|href)=\"(https?:)?//"), 0);
+  EXPECT_EQ(matches(page, "confidence 0\\.55<"), 1);  // image 3's caption
   EXPECT_EQ(build_report(dir), page);  // rebuilding gives the same page
 }
 
@@ -152,6 +157,47 @@ TEST(ReportGallery, PicksExtremesAndTypicalAmongImagesWithOverlays) {
   EXPECT_EQ(groups[1].images[1]->number, 7);
   ASSERT_EQ(groups[2].images.size(), 2u);
   for (const auto* i : groups[2].images) EXPECT_TRUE(i->number == 3 || i->number == 4) << i->number;
+}
+
+TEST(ReportGallery, ShowsTheLeastConfidentImagesNotShownAlready) {
+  const std::vector<double> confidence = {0.9, 0.5, 0.95, 0.6, 0.7, 0.8, 0.4, 0.85, 0.99};
+  std::vector<ImageRow> images(9);
+  for (int k = 0; k < 9; ++k) {
+    images[k].number = k + 1;
+    images[k].ok = true;
+    images[k].nuclei = 10 * k;
+    images[k].confidence = confidence[k];
+    images[k].overlay = "overlays/i" + std::to_string(k) + ".png";
+  }
+  const auto groups = pick_gallery(images, 2);
+  ASSERT_EQ(groups.size(), 4u);
+  EXPECT_EQ(groups[2].title.find("lowest confidence"), 0u);
+  ASSERT_EQ(groups[2].images.size(), 2u);
+  EXPECT_EQ(groups[2].images[0]->number, 7);  // 0.4; number 2 (0.5) is among the fewest nuclei already
+  EXPECT_EQ(groups[2].images[1]->number, 4);  // 0.6
+}
+
+TEST(ReportResults, ReadsTheConfidenceColumnAndToleratesItsAbsence) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.path().string();
+  write_results(dir);
+  auto results = load_results(dir);
+  EXPECT_NEAR(results.images[2].confidence, 0.55, 1e-9);
+  EXPECT_TRUE(std::isnan(results.images[5].confidence));  // the failed image
+  auto table = io::read_csv(dir + "/images.csv");
+  std::vector<std::string> keep;
+  for (const auto& c : table.columns())
+    if (c != "Mean_Nuclei_Confidence") keep.push_back(c);
+  io::CsvTable without(keep);
+  for (const auto& row : table.rows()) {
+    std::vector<std::string> cells;
+    for (const auto& c : keep) cells.push_back(row[table.column_index(c)]);
+    without.add_row(cells);
+  }
+  without.write(dir + "/images.csv");
+  results = load_results(dir);
+  EXPECT_TRUE(std::isnan(results.images[2].confidence));
+  EXPECT_EQ(results.images[2].nuclei, 15);
 }
 
 TEST(ReportGallery, ThumbnailIsASmallPngDataUri) {
