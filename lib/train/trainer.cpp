@@ -196,6 +196,7 @@ void Trainer::restore() {
     start_epoch_ = st.at("epoch");
     stopping_.restore(st);
     plateau_.restore(st, stopping_.best());
+    scaler_.restore(st);
     report_.best_epoch = st.at("best_epoch");
     for (const auto& h : st.at("history")) report_.history.push_back(EpochMetrics::from_json(h));
     if (chief_) log::info("resuming from '{}' after epoch {} ({} rank(s) now)", o_.resume(), start_epoch_, world_);
@@ -419,6 +420,7 @@ void Trainer::checkpoint(const EpochMetrics& m, bool improved) {
   json state = {{"epoch", m.epoch}, {"best_epoch", report_.best_epoch}, {"history", history}, {"world_size", world_}};
   stopping_.save(state);
   plateau_.save(state);
+  scaler_.save(state);
   const json meta = {{"training", state}, {"data", data_meta_}, {"config", o_.to_json()}, {"metrics", m.to_json()}};
   if (improved) model::save_checkpoint(best_path_, net_, nullptr, meta);
   model::save_checkpoint(last_path_, net_, opt_.get(), meta);

@@ -84,6 +84,7 @@ TEST(TrainerStages, CheckpointWritesModelsAndTheMetricsTable) {
   EXPECT_EQ(meta["training"]["epoch"], 1);
   EXPECT_EQ(meta["training"]["monitor"], "val_loss");
   EXPECT_TRUE(meta["training"].contains("plateau_best"));
+  EXPECT_EQ(meta["training"]["loss_scaler"]["enabled"], false) << "fp32: saved, disabled";
   std::ifstream csv(dir.file("run/metrics.csv"));
   std::string header, row;
   std::getline(csv, header);
