@@ -94,5 +94,22 @@ TEST(TrainerStages, CheckpointWritesModelsAndTheMetricsTable) {
   EXPECT_EQ(EpochMetrics::from_json(m.to_json()).images_per_second, m.images_per_second);
 }
 
+TEST(TrainerStages, TheTimeLimitStopsBeforeAnEpochThatWouldEndPastIt) {
+  TempDir dir;
+  auto o = tiny(dataset(dir, 8, 32), dir.file("run"));
+  o.epochs(4).passes_per_epoch(2).max_minutes(1e-4);  // 6 ms: any epoch takes longer
+  const auto report = run_training(o);
+  EXPECT_EQ(report.history.size(), 1u);
+  EXPECT_TRUE(report.stopped_by_time);
+  EXPECT_FALSE(report.stopped_early);
+  EXPECT_EQ(report.samples_per_epoch, 2 * 6) << "two passes over the 6 training samples";
+  EXPECT_TRUE(std::filesystem::exists(dir.file("run/best.pt"))) << "the epoch it ran is kept";
+
+  o.out(dir.file("run2")).max_minutes(60);
+  const auto unlimited = run_training(o);
+  EXPECT_EQ(unlimited.history.size(), 4u);
+  EXPECT_FALSE(unlimited.stopped_by_time);
+}
+
 }  // namespace
 }  // namespace nucseg::train
