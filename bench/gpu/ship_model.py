@@ -62,24 +62,29 @@ def is_better(candidate, shipped):
     return candidate["dsb_score"] > shipped["dsb_score"] and candidate["ap_0.50"] >= shipped["ap_0.50"]
 
 
-def card_rows(result, candidate, shipped, n_images, sha):
-    """The model card's rows: a Markdown table of the run and of both models' figures."""
-    t = result.get("training", {})
-    walls = result.get("wall_seconds", {})
-    rows = ["| | |", "| --- | --- |",
+def run_rows(result):
+    """The node's run (result.json of train.sh) as rows of a Markdown table; none without it."""
+    if not result:
+        return []
+    t, walls, metrics = result.get("training", {}), result.get("wall_seconds", {}), result.get("metrics", {})
+    stopped = " (stopped by the time limit: not reproducible elsewhere)" if t.get("stopped_by_time_limit") else ""
+    return ["| | |", "| --- | --- |",
             f"| GPU | {result.get('gpu', '?')} ({result.get('nucseg_version', '?')}) |",
-            f"| Training | {t.get('epochs_run')} of {t.get('epochs_configured')} epochs"
-            f"{' (stopped by the time limit: not reproducible elsewhere)' if t.get('stopped_by_time_limit') else ''}, "
-            f"best epoch {t.get('best_epoch')} (validation loss {t.get('best_val_loss')}), "
-            f"{t.get('images_per_s_median')} crops/s (median epoch), {walls.get('train')} s wall |",
-            f"| Wall times on the node (s) | " + ", ".join(f"{k} {v}" for k, v in walls.items()) + " |",
+            f"| Training | {t.get('epochs_run')} of {t.get('epochs_configured')} epochs{stopped}, best epoch "
+            f"{t.get('best_epoch')} (validation loss {t.get('best_val_loss')}), {t.get('images_per_s_median')} "
+            f"crops/s (median epoch), {walls.get('train')} s wall |",
+            "| Wall times on the node (s) | " + ", ".join(f"{k} {v}" for k, v in walls.items()) + " |",
             f"| Command | `{result.get('commands', {}).get('train', '?')}` |",
-            f"| Figures on the node ({result.get('metrics', {}).get('validation_images')} validation images) | "
-            + ", ".join(f"{label} {result.get('metrics', {}).get(key, float('nan')):.3f}" for key, label in FIGURES)
-            + " |",
-            f"| Checkpoint SHA-256 | `{sha}` |", "",
-            f"| model ({n_images} validation images, predict defaults) | " + " | ".join(l for _, l in FIGURES) + " |",
-            "| --- |" + " --- |" * len(FIGURES)]
+            f"| Figures on the node ({metrics.get('validation_images')} validation images) | "
+            + ", ".join(f"{label} {metrics.get(key, float('nan')):.3f}" for key, label in FIGURES) + " |", ""]
+
+
+def card_rows(result, candidate, shipped, n_images, sha):
+    """The model card's rows: the node's run, then both models' figures here."""
+    rows = run_rows(result) + [
+        f"Checkpoint SHA-256: `{sha}`", "",
+        f"| model ({n_images} validation images, predict defaults) | " + " | ".join(l for _, l in FIGURES) + " |",
+        "| --- |" + " --- |" * len(FIGURES)]
     for name, s in (("candidate", candidate), ("shipped", shipped)):
         rows.append(f"| {name} | " + " | ".join(f"{s[k]:.3f}" for k, _ in FIGURES) + " |")
     return "\n".join(rows)
