@@ -43,13 +43,8 @@ GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
 record "{\"gpu\": \"${GPU:-none}\", \"dry_run\": $DRY, \"cores\": $(nproc)}"
 
 if [ $DRY = 0 ]; then
-  say "stage Debian packages"
-  run bash bench/gpu/stage-debs.sh bench/gpu/debs || say "staging failed"
-  say "configure and build"
-  TORCH_PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-  run cmake -S . -B "$BUILD" -G Ninja -DNUCSEG_USE_MPI=OFF -DNUCSEG_WERROR=OFF \
-    -DCMAKE_PREFIX_PATH="$TORCH_PREFIX" -DHDF5_ROOT=/usr/lib/x86_64-linux-gnu/hdf5/serial ${NUCSEG_GPU_CMAKE_ARGS:-}
-  run cmake --build "$BUILD" --target nucseg nucseg_ml_tests nucseg_bench_loader -j "$JOBS"
+  say "stage Debian packages, configure and build"
+  NUCSEG_GPU_BUILD=$BUILD run bash bench/gpu/build.sh nucseg nucseg_ml_tests nucseg_bench_loader || say "build failed"
 fi
 if [ ! -x "$NUCSEG" ]; then
   say "no nucseg binary: stopping"; tail -40 "$LOG"; exit 1

@@ -8,9 +8,39 @@
 
 namespace nucseg::model {
 
+namespace {
+
+/// A model of `source`'s options whose floating-point parameters and buffers are `dtype`
+/// copies of the source's (on the CPU); other buffers are copied as they are.
+UNet copy_as(UNet& source, torch::ScalarType dtype) {
+  torch::NoGradGuard no_grad;
+  UNet copy(source->options());
+  const auto params = source->named_parameters();
+  const auto buffers = source->named_buffers();
+  const auto convert = [dtype](torch::Tensor& to, const torch::Tensor& from) {
+    auto t = from.detach().to(torch::kCPU).contiguous();
+    to.set_data(t.is_floating_point() ? t.to(dtype) : t.clone());
+  };
+  for (auto& p : copy->named_parameters()) convert(p.value(), params[p.key()]);
+  for (auto& b : copy->named_buffers()) convert(b.value(), buffers[b.key()]);
+  return copy;
+}
+
+/// Copies the values of `from`'s parameters and buffers into `to`'s, converting the dtype.
+void copy_values(UNet& from, UNet& to) {
+  torch::NoGradGuard no_grad;
+  const auto params = from->named_parameters();
+  const auto buffers = from->named_buffers();
+  for (auto& p : to->named_parameters()) p.value().copy_(params[p.key()]);
+  for (auto& b : to->named_buffers()) b.value().copy_(buffers[b.key()]);
+}
+
+}  // namespace
+
 void save_checkpoint(const std::string& path, UNet& model, torch::optim::Optimizer* optimizer,
-                     nlohmann::json meta) {
+                     nlohmann::json meta, WeightStorage storage) {
   meta["model"] = model->options().to_json();
+  meta["weights"] = storage == WeightStorage::fp16 ? "fp16" : "fp32";
   meta["format"] = "nucseg-checkpoint";
   meta["format_version"] = 1;
   if (!meta.contains("nucseg_version")) meta["nucseg_version"] = kVersion;
@@ -20,7 +50,15 @@ void save_checkpoint(const std::string& path, UNet& model, torch::optim::Optimiz
   try {
     torch::serialize::OutputArchive archive;
     torch::serialize::OutputArchive weights;
-    model->save(weights);
+    if (storage == WeightStorage::fp16) {
+      auto half = copy_as(model, torch::kHalf);
+      for (const auto& p : half->parameters())
+        if (!torch::isfinite(p).all().item<bool>())
+          throw OutputError("cannot write checkpoint '" + path + "' with fp16 weights: a weight lies outside fp16's range");
+      half->save(weights);
+    } else {
+      model->save(weights);
+    }
     archive.write("model", weights);
     if (optimizer) {
       torch::serialize::OutputArchive opt;
@@ -98,12 +136,18 @@ UNetOptions options_of(const nlohmann::json& meta, const std::string& path) {
   }
 }
 
-void load_state(torch::serialize::InputArchive& archive, UNet& model, torch::optim::Optimizer* optimizer,
-                const std::string& path, const std::string& device) {
+void load_state(torch::serialize::InputArchive& archive, const nlohmann::json& meta, UNet& model,
+                torch::optim::Optimizer* optimizer, const std::string& path, const std::string& device) {
   try {
     torch::serialize::InputArchive weights;
     if (!archive.try_read("model", weights)) throw InputError("cannot use '" + path + "': no weights");
-    model->load(weights);
+    if (meta.value("weights", "fp32") == "fp16") {
+      auto half = copy_as(model, torch::kHalf);
+      half->load(weights);
+      copy_values(half, model);
+    } else {
+      model->load(weights);
+    }
     model->to(torch::Device(device));
     if (optimizer) {
       torch::serialize::InputArchive opt;
@@ -128,7 +172,7 @@ LoadedModel load_checkpoint(const std::string& path, const std::string& device,
   out.options = options_of(out.meta, path);
   if (expected) check_options(out.options, *expected, path);
   out.model = UNet(out.options);
-  load_state(archive, out.model, optimizer, path, device);
+  load_state(archive, out.meta, out.model, optimizer, path, device);
   out.model->eval();
   return out;
 }
@@ -139,7 +183,7 @@ nlohmann::json restore_checkpoint(const std::string& path, UNet& model, torch::o
   load_archive(archive, path, device);
   auto meta = read_meta(archive, path);
   check_options(options_of(meta, path), model->options(), path);
-  load_state(archive, model, optimizer, path, device);
+  load_state(archive, meta, model, optimizer, path, device);
   return meta;
 }
 

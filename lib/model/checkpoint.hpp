@@ -11,10 +11,16 @@
 
 namespace nucseg::model {
 
+/// How a checkpoint stores its floating-point weights: fp32, or fp16 for half the file (a model
+/// to ship; fp16 keeps each weight to about 5e-4 of its value). Loading turns either into the
+/// fp32 model.
+enum class WeightStorage { fp32, fp16 };
+
 /// Writes `model` (+ `optimizer` when given) and `meta` to `path` via a temporary file.
-/// meta["model"] is set from the model's options. Throws OutputError.
+/// meta["model"] is set from the model's options, meta["weights"] from `storage`. Throws
+/// OutputError (also for a weight that fp16 cannot hold).
 void save_checkpoint(const std::string& path, UNet& model, torch::optim::Optimizer* optimizer,
-                     nlohmann::json meta);
+                     nlohmann::json meta, WeightStorage storage = WeightStorage::fp32);
 
 struct LoadedModel {
   UNet model{nullptr};

@@ -127,4 +127,16 @@ void LossScaler::update(bool finite) {
   }
 }
 
+void LossScaler::save(nlohmann::json& state) const {
+  state["loss_scaler"] = {{"enabled", enabled_}, {"scale", scale_}, {"clean_steps", clean_steps_}, {"skipped", skipped_}};
+}
+
+void LossScaler::restore(const nlohmann::json& state) {
+  const auto it = state.find("loss_scaler");
+  if (!enabled_ || it == state.end() || !it->value("enabled", false)) return;
+  scale_ = it->at("scale").get<double>();
+  clean_steps_ = it->at("clean_steps").get<int>();
+  skipped_ = it->at("skipped").get<int>();
+}
+
 }  // namespace nucseg::model

@@ -2,6 +2,7 @@
 /// Numeric precision of the network's arithmetic. Weights and checkpoints stay float32 in
 /// every mode: bf16 and fp16 run the convolutions under autocast, and fp16 training scales
 /// the loss so that small gradients survive the half-precision backward pass.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,12 @@ class LossScaler {
   /// Records one step's outcome (finite gradients or not) and adapts the scale.
   void update(bool finite);
   int skipped_steps() const { return skipped_; }
+  /// Adds its key "loss_scaler" (scale, clean steps towards the next growth, skipped steps) to a
+  /// checkpoint's training state, so that a resumed fp16 run goes on with the scale it had.
+  void save(nlohmann::json& state) const;
+  /// Restores what save() wrote when both this scaler and the saved one are enabled; a state
+  /// without it (an older checkpoint, or a run in another precision) keeps the fresh scale.
+  void restore(const nlohmann::json& state);
 
  private:
   bool enabled_;

@@ -127,6 +127,9 @@ struct ConvertOptions::Declare {
   static void split(settings::Table<O>& t) {
     t.add("split", &O::split_, "Fractions [train, val, test]; must sum to 1.").range(0, 1);
     t.add("seed", &O::seed_, "Seed of the split permutation.").at_least(0);
+    t.add("split_file", &O::split_file_,
+          "Text file of lines '<sample id> <train|val|test>' that fixes every sample's split (a published split, or "
+          "that of another dataset); split and seed are then not used. Every converted sample must be listed.");
     t.add("threads", &O::threads_, "Worker threads; 0 = all cores.").range(0, 1024).flag("--threads,-j");
     t.add("overwrite", &O::overwrite_, "Replace an existing output file.");
   }
@@ -382,6 +385,7 @@ ConvertReport run_convert(const ConvertOptions& o) {
   store::DatasetWriter writer(o.out(), spec);
 
   const std::size_t n = inputs.size();
+  std::vector<std::string> written_ids;
   // Each task returns its Processed sample, or the InputError message it failed with.
   OrderedQueue<Processed> queue(n, threads, static_cast<std::size_t>(threads) * 4,
                                 [&](std::size_t i) {
@@ -404,6 +408,7 @@ ConvertReport run_convert(const ConvertOptions& o) {
       report.skipped.push_back({inputs[i].image_path, p.error});
     } else {
       writer.append(p.image, p.mask ? &*p.mask : nullptr, p.meta);
+      written_ids.push_back(p.meta.id);
       if (p.meta.inverted) ++report.inverted;
     }
     progress.update(i + 1);
@@ -414,7 +419,8 @@ ConvertReport run_convert(const ConvertOptions& o) {
     throw InputError("no usable images in '" + o.images() + "': all " + std::to_string(n) +
                      " failed");
   }
-  const auto split = store::assign_split(writer.size(), o.split(), o.seed());
+  const auto split = o.split_file().empty() ? store::assign_split(writer.size(), o.split(), o.seed())
+                                            : store::read_split_file(o.split_file(), written_ids);
   for (auto s : split) {
     (s == store::Split::train ? report.train : s == store::Split::val ? report.val : report.test)++;
   }

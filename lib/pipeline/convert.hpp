@@ -45,6 +45,8 @@ struct ConvertOptions {
   NUCSEG_ARG(image::NormalizeOptions, normalize) = {};
   NUCSEG_ARG(SplitFractions, split) = {{0.8, 0.1, 0.1}};  ///< train, val, test
   NUCSEG_ARG(std::uint64_t, seed) = 42;
+  /// Text file "<id> <train|val|test>" per sample: fixes the split instead of split and seed.
+  NUCSEG_ARG(std::string, split_file) = "";
   NUCSEG_ARG(int, threads) = 0;              ///< 0 = all hardware threads
   NUCSEG_ARG(bool, overwrite) = false;
   NUCSEG_ARG(bool, skip_bad) = false;

@@ -9,10 +9,10 @@ TrainReport run_train(const TrainOptions& options) {
   mpi::init();
   auto report = train::run_training(options);
   if (mpi::rank() == 0) {
-    log::info("train: {} epoch(s) in {:.0f} s ({:.1f} images/s{}), best epoch {} -> '{}'",
+    log::info("train: {} epoch(s) in {:.0f} s ({:.1f} images/s{}){}, best epoch {} -> '{}'",
               report.history.size(), report.seconds, report.images_per_second,
               mpi::size() > 1 ? ", allreduce " + std::to_string(report.allreduce_seconds) + " s" : std::string(),
-              report.best_epoch, report.best_checkpoint);
+              report.stopped_by_time ? ", stopped by the time limit" : "", report.best_epoch, report.best_checkpoint);
   }
   return report;
 }

@@ -1,7 +1,10 @@
 #include "store/split.hpp"
 
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <numeric>
+#include <sstream>
 
 #include "common/error.hpp"
 
@@ -39,6 +42,31 @@ std::vector<Split> assign_split(std::size_t n, const std::array<double, 3>& frac
   std::vector<Split> out(n, Split::train);
   for (std::size_t k = 0; k < n; ++k) {
     out[order[k]] = k < n_train ? Split::train : k < n_train + n_val ? Split::val : Split::test;
+  }
+  return out;
+}
+
+std::vector<Split> read_split_file(const std::string& path, const std::vector<std::string>& ids) {
+  std::ifstream in(path);
+  if (!in) throw InputError("cannot read split file '" + path + "': no such file or not readable");
+  std::map<std::string, Split> listed;
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    std::istringstream words(line);
+    std::string id, name, extra;
+    if (!(words >> id) || id[0] == '#') continue;
+    const std::string where = "split file '" + path + "', line " + std::to_string(number) + ": ";
+    if (!(words >> name) || (words >> extra)) throw InputError(where + "expected '<id> <train|val|test>', found '" + line + "'");
+    const Split s = name == "train" ? Split::train : name == "val" ? Split::val : name == "test" ? Split::test
+                    : throw InputError(where + "expected split train, val or test, found '" + name + "'");
+    if (!listed.emplace(id, s).second) throw InputError(where + "sample '" + id + "' is listed twice");
+  }
+  std::vector<Split> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) {
+    const auto it = listed.find(id);
+    if (it == listed.end()) throw InputError("split file '" + path + "' does not list sample '" + id + "'");
+    out.push_back(it->second);
   }
   return out;
 }

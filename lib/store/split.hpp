@@ -20,4 +20,10 @@ const char* split_name(Split s);
 std::vector<Split> assign_split(std::size_t n, const std::array<double, 3>& fractions,
                                 std::uint64_t seed);
 
+/// The splits of samples `ids` as a split file fixes them: text lines "<id> <train|val|test>"
+/// (blank lines and lines starting with '#' skipped; ids the file names but `ids` lacks are
+/// ignored). Throws InputError naming the file and line for a malformed line, an unknown split
+/// or an id listed twice, and naming the sample for an id the file does not list.
+std::vector<Split> read_split_file(const std::string& path, const std::vector<std::string>& ids);
+
 }  // namespace nucseg::store

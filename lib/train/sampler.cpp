@@ -26,6 +26,19 @@ std::vector<std::int64_t> samples_by_area(const std::vector<std::int64_t>& indic
   return out;
 }
 
+std::vector<std::int64_t> repeat_passes(const std::vector<std::int64_t>& samples, int passes,
+                                        std::int64_t dataset_size) {
+  if (passes < 1 || dataset_size < 1) throw Error("repeat_passes: passes and dataset size must be positive");
+  std::int64_t largest = 0;
+  for (const auto id : samples) largest = std::max(largest, id);
+  const std::int64_t stride = (largest / dataset_size + 1) * dataset_size;
+  std::vector<std::int64_t> out;
+  out.reserve(samples.size() * static_cast<std::size_t>(passes));
+  for (int p = 0; p < passes; ++p)
+    for (const auto id : samples) out.push_back(id + p * stride);
+  return out;
+}
+
 DistributedSampler::DistributedSampler(std::vector<std::int64_t> indices, std::int64_t global_batch,
                                        int world_size, int rank, std::uint64_t seed, bool shuffle,
                                        bool drop_last)

@@ -26,6 +26,12 @@ std::vector<std::int64_t> samples_by_area(const std::vector<std::int64_t>& indic
                                           int crop_width, std::int64_t dataset_size);
 inline std::int64_t sample_index(std::int64_t id, std::int64_t dataset_size) { return id % dataset_size; }
 
+/// An epoch of `passes` passes over `samples` (sample ids as above): pass p repeats every id
+/// shifted by a multiple of `dataset_size` beyond all of them, so that each repeat draws its
+/// own crop and augmentation while sample_index still finds its image.
+std::vector<std::int64_t> repeat_passes(const std::vector<std::int64_t>& samples, int passes,
+                                        std::int64_t dataset_size);
+
 class DistributedSampler {
  public:
   /// `indices`: the training split; `global_batch`: samples per optimizer step over all

@@ -101,10 +101,19 @@ struct TrainOptions::Declare {
           "Fine-tuning: train only the output head (the last 1x1 convolution), every other weight frozen as init "
           "gave it.");
     t.add("overwrite", &O::overwrite_, "Start anew in a run folder that holds checkpoints.");
+    t.add("best_weights", &O::best_weights_,
+          "Storage of best.pt's weights: fp32, or fp16 (half the file, for shipping a model; predict, --init and "
+          "the test split load them as fp32). last.pt stays fp32 for --resume.")
+        .one_of({"fp32", "fp16"});
   }
 
   static void optimizer(settings::Table<O>& t) {
     t.add("epochs", &O::epochs_, "Epochs.").range(1, 100000);
+    t.add("max_minutes", &O::max_minutes_,
+          "Time limit: after each epoch, stop when the next one would end past this many minutes of wall time "
+          "since the process started (setup included), judged by the last epoch's; 0 = none. A run it stops is "
+          "shorter than 'epochs', and on other hardware not the same.")
+        .at_least(0);
     t.add("batch_size", &O::batch_size_, "Global batch over all MPI ranks.").range(1, 65536).flag("--batch-size,-b");
     t.add("lr", &O::lr_, "Adam learning rate.").above(0).at_most(10);
     t.add("betas", &O::betas_, "Adam's betas.").at_least(0).below(1).no_flag();
@@ -129,6 +138,11 @@ struct TrainOptions::Declare {
         .one_of({"one", "area"});
     t.add("steps_per_epoch", &O::steps_per_epoch_, "Cap on optimizer steps per epoch; 0 = the whole training split.")
         .at_least(0);
+    t.add("passes_per_epoch", &O::passes_per_epoch_,
+          "Passes over the training split in one epoch, each with fresh crops and augmentation: on a fast GPU a "
+          "pass takes a second, and validation and checkpoints then come every few seconds of training rather "
+          "than after each pass.")
+        .range(1, 100000);
     t.add("seed", &O::seed_, "Seed of weights, shuffling, augmentation and dropout.").at_least(0);
   }
 

@@ -196,6 +196,7 @@ void Trainer::restore() {
     start_epoch_ = st.at("epoch");
     stopping_.restore(st);
     plateau_.restore(st, stopping_.best());
+    scaler_.restore(st);
     report_.best_epoch = st.at("best_epoch");
     for (const auto& h : st.at("history")) report_.history.push_back(EpochMetrics::from_json(h));
     if (chief_) log::info("resuming from '{}' after epoch {} ({} rank(s) now)", o_.resume(), start_epoch_, world_);
@@ -254,6 +255,7 @@ void Trainer::plan_samples() {
       log::info("train: {} crops per epoch from {} training images (crops_per_image 'area')", train_samples_.size(),
                 train_idx_.size());
   }
+  train_samples_ = repeat_passes(train_samples_, o_.passes_per_epoch(), static_cast<std::int64_t>(reader_.size()));
   report_.samples_per_epoch = static_cast<std::int64_t>(train_samples_.size());
   sampler_ = std::make_unique<DistributedSampler>(train_samples_, o_.batch_size(), world_, rank_, o_.seed());
   cache_ = std::make_unique<SampleCache>(reader_, cache_budget_bytes(o_.cache_mb(), mpi::local_size()));
@@ -405,11 +407,27 @@ bool Trainer::decide(const EpochMetrics& m) {
               m.epoch, o_.epochs(), m.train_loss, m.train_accuracy, m.train_iou, m.val_loss, m.val_accuracy,
               m.val_iou, m.val_dice, improved ? " *" : "", m.seconds, m.images_per_second, 100 * m.data_wait);
   }
-  if (should_stop() && chief_) {
+  if (stopping_.should_stop() && chief_) {
     log::info("early stopping: {} has not improved for {} epochs (best {:.4f} at epoch {})",
               o_.early_stopping().monitor, stopping_.bad_epochs(), stopping_.best(), report_.best_epoch);
   }
+  watch_the_clock(m.epoch);
   return improved;
+}
+
+void Trainer::watch_the_clock(int epoch) {
+  const double now = seconds_since(start_);
+  const double epoch_wall = now - last_epoch_end_;
+  last_epoch_end_ = now;
+  if (o_.max_minutes() <= 0 || epoch >= o_.epochs()) return;
+  // Rank 0's clock decides for all: every rank must run the same number of epochs.
+  std::string verdict = now + epoch_wall > 60.0 * o_.max_minutes() ? "1" : "0";
+  mpi::broadcast(verdict, 0);
+  out_of_time_ = verdict == "1";
+  if (out_of_time_ && chief_) {
+    log::info("time limit: stopping after epoch {} of {} ({:.1f} of {} min; the next epoch would end past it)", epoch,
+              o_.epochs(), now / 60.0, o_.max_minutes());
+  }
 }
 
 void Trainer::checkpoint(const EpochMetrics& m, bool improved) {
@@ -419,8 +437,11 @@ void Trainer::checkpoint(const EpochMetrics& m, bool improved) {
   json state = {{"epoch", m.epoch}, {"best_epoch", report_.best_epoch}, {"history", history}, {"world_size", world_}};
   stopping_.save(state);
   plateau_.save(state);
+  scaler_.save(state);
   const json meta = {{"training", state}, {"data", data_meta_}, {"config", o_.to_json()}, {"metrics", m.to_json()}};
-  if (improved) model::save_checkpoint(best_path_, net_, nullptr, meta);
+  if (improved)
+    model::save_checkpoint(best_path_, net_, nullptr, meta,
+                           o_.best_weights() == "fp16" ? model::WeightStorage::fp16 : model::WeightStorage::fp32);
   model::save_checkpoint(last_path_, net_, opt_.get(), meta);
   fs::write_text_atomic((stdfs::path(o_.out()) / "metrics.csv").string(), metrics_csv(report_.history));
   fs::write_text_atomic((stdfs::path(o_.out()) / "curves.svg").string(), curves_svg(report_.history));
@@ -430,7 +451,8 @@ void Trainer::checkpoint(const EpochMetrics& m, bool improved) {
 
 TrainReport Trainer::finish() {
   mpi::barrier();
-  report_.stopped_early = should_stop();
+  report_.stopped_early = stopping_.should_stop();
+  report_.stopped_by_time = out_of_time_;
   report_.best_value = stopping_.best();
   report_.best_checkpoint = best_path_;
   if (!test_idx_.empty() && stdfs::exists(best_path_)) {

@@ -29,6 +29,8 @@ struct TrainOptions {
   NUCSEG_ARG(std::string, out);            ///< run folder: checkpoints, metrics, config
   NUCSEG_ARG(model::UNetOptions, model) = model::UNetOptions(1);  ///< in_channels from the data
   NUCSEG_ARG(int, epochs) = 50;
+  /// Wall-time limit in minutes (0 = none), checked after each epoch against the next one's end.
+  NUCSEG_ARG(double, max_minutes) = 0.0;
   NUCSEG_ARG(int, batch_size) = 16;        ///< global batch (all ranks together)
   NUCSEG_ARG(double, lr) = 1e-3;
   NUCSEG_ARG(Betas, betas) = {{0.9, 0.999}};
@@ -55,6 +57,7 @@ struct TrainOptions {
   /// as likely to be learned from as one of a small image.
   NUCSEG_ARG(std::string, crops_per_image) = "one";
   NUCSEG_ARG(int, steps_per_epoch) = 0;    ///< 0 = the whole training split each epoch
+  NUCSEG_ARG(int, passes_per_epoch) = 1;   ///< passes over the training split in one epoch
   NUCSEG_ARG(std::uint64_t, seed) = 42;
   NUCSEG_ARG(int, threads) = 0;            ///< torch threads per rank; 0 = cores / local ranks
   /// Batch preparation threads per rank; 0 = the cores the network does not need (all but
@@ -72,6 +75,8 @@ struct TrainOptions {
   /// optimizer, schedule and history; not together with resume.
   NUCSEG_ARG(std::string, init) = "";
   NUCSEG_ARG(bool, overwrite) = false;     ///< allow a run folder that holds checkpoints
+  /// Storage of best.pt's weights: "fp32", or "fp16" (half the file; loaded as fp32).
+  NUCSEG_ARG(std::string, best_weights) = "fp32";
   NUCSEG_ARG(std::size_t, bucket_bytes) = 16u << 20;  ///< gradient allreduce bucket size
   NUCSEG_ARG(bool, explicit_in_channels) = false;  ///< model.in_channels was configured
 };
@@ -93,6 +98,7 @@ struct TrainReport {
   int best_epoch = 0;
   double best_value = 0;
   bool stopped_early = false;
+  bool stopped_by_time = false;  ///< max_minutes ended the run before 'epochs'
   nlohmann::json test;  ///< metrics of the best model on the test split (empty if none)
   double seconds = 0;
   std::int64_t samples_per_epoch = 0;  ///< training crops (or images) one epoch draws

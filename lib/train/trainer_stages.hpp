@@ -58,7 +58,8 @@ class Trainer {
   bool decide(const EpochMetrics& m);
   /// Rank 0: last.pt (and best.pt when improved), metrics.csv and curves.svg.
   void checkpoint(const EpochMetrics& m, bool improved);
-  bool should_stop() const { return stopping_.should_stop(); }
+  /// Early stopping, or max_minutes: the next epoch would end past the time limit.
+  bool should_stop() const { return stopping_.should_stop() || out_of_time_; }
   /// Evaluates the best model on the test split; completes and returns the report.
   TrainReport finish();
 
@@ -74,6 +75,8 @@ class Trainer {
   void plan_samples();
   EvalResult evaluate(model::UNet& net, const std::vector<std::int64_t>& indices);
   void step(Batch& b, StepSums& sums);
+  /// After epoch `epoch` (1-based): whether the next one would end past max_minutes.
+  void watch_the_clock(int epoch);
 
   TrainOptions o_;
   std::chrono::steady_clock::time_point start_;
@@ -100,6 +103,8 @@ class Trainer {
   int start_epoch_ = 0;
   std::int64_t images_seen_ = 0;
   double train_seconds_ = 0;
+  double last_epoch_end_ = 0;  ///< seconds since start_ when the last epoch was decided
+  bool out_of_time_ = false;
   std::string last_path_, best_path_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "common/error.hpp"
@@ -31,6 +32,43 @@ TEST(Checkpoint, RoundTripWeightsOptimizerAndMeta) {
   net->eval();
   EXPECT_TRUE(torch::allclose(loaded.model->forward(x), net->forward(x)));
   EXPECT_EQ(read_checkpoint_meta(path)["model"]["base_filters"], 4);
+}
+
+TEST(Checkpoint, Fp16WeightsHalveTheFileAndLoadAsTheFp32Model) {
+  nucseg::testing::TempDir dir;
+  torch::manual_seed(5);
+  UNet net(UNetOptions(1).depth(3).base_filters(16).batch_norm(true).dropout({0.0, 0.0, 0.0, 0.0}).mode(OutputMode::contour));
+  net->train();
+  net->forward(torch::rand({2, 1, 32, 32}));  // batch-norm statistics and counters move away from their start
+  save_checkpoint(dir.file("full.pt"), net, nullptr, {{"note", "fp32"}});
+  save_checkpoint(dir.file("half.pt"), net, nullptr, {{"note", "fp16"}}, WeightStorage::fp16);
+  const auto full_size = std::filesystem::file_size(dir.file("full.pt"));
+  const auto half_size = std::filesystem::file_size(dir.file("half.pt"));
+  EXPECT_LT(half_size, full_size * 6 / 10) << full_size << " vs " << half_size;
+
+  auto loaded = load_checkpoint(dir.file("half.pt"), "cpu");
+  EXPECT_EQ(loaded.meta["weights"], "fp16");
+  EXPECT_EQ(loaded.meta["note"], "fp16");
+  const auto ref = net->named_parameters();
+  for (const auto& p : loaded.model->named_parameters()) {
+    EXPECT_EQ(p.value().scalar_type(), torch::kFloat32) << p.key();
+    EXPECT_TRUE(torch::allclose(p.value(), ref[p.key()], 1e-3, 1e-6)) << p.key();
+  }
+  EXPECT_FALSE(torch::equal(loaded.model->named_parameters()["bottleneck.conv1.weight"], ref["bottleneck.conv1.weight"]))
+      << "the weights went through fp16";
+  const auto ref_buffers = net->named_buffers();
+  for (const auto& b : loaded.model->named_buffers()) {
+    EXPECT_EQ(b.value().scalar_type(), ref_buffers[b.key()].scalar_type()) << b.key();
+    EXPECT_TRUE(torch::allclose(b.value().to(torch::kDouble), ref_buffers[b.key()].to(torch::kDouble), 1e-3, 1e-6))
+        << b.key();
+  }
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::rand({1, 1, 32, 32});  // a multiple of 2^depth
+  EXPECT_LT((torch::softmax(loaded.model->forward(x), 1) - torch::softmax(net->forward(x), 1)).abs().max().item<double>(),
+            1e-2);
+  const auto init = init_from_checkpoint(dir.file("half.pt"), net, "cpu");  // --init takes it too
+  EXPECT_EQ(init["weights"], "fp16");
 }
 
 TEST(Checkpoint, RefusesAnotherModelShapeNamingTheDifference) {

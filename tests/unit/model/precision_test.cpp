@@ -4,7 +4,9 @@
 #include <torch/torch.h>
 
 #include "common/error.hpp"
+#include "model/checkpoint.hpp"
 #include "model/unet.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nucseg::model {
 namespace {
@@ -101,6 +103,36 @@ TEST(LossScaler, UnscalesSkipsOverflowsAndGrows) {
   scaler.update(false);
   EXPECT_EQ(scaler.scale(), 1024.0);
   EXPECT_EQ(scaler.skipped_steps(), 1);
+}
+
+TEST(LossScaler, AResumedRunGoesOnWithTheScaleAndGrowthCountInTheCheckpoint) {
+  LossScaler before(true, 1024.0, 3);
+  before.update(false);  // overflow: 512, one step skipped
+  before.update(true);
+  before.update(true);   // two of the three clean steps towards the next growth
+  nlohmann::json training = {{"epoch", 1}};
+  before.save(training);
+  nucseg::testing::TempDir dir;
+  UNet net(UNetOptions(1).depth(1).base_filters(2).dropout({0.0, 0.0}));
+  save_checkpoint(dir.file("last.pt"), net, nullptr, {{"training", training}});
+
+  LossScaler resumed(true, 1024.0, 3);
+  resumed.restore(read_checkpoint_meta(dir.file("last.pt")).at("training"));
+  EXPECT_EQ(resumed.scale(), 512.0) << "not the fresh scale of a new run";
+  EXPECT_EQ(resumed.skipped_steps(), 1);
+  before.update(true);
+  resumed.update(true);
+  EXPECT_EQ(resumed.scale(), 1024.0) << "grows at the third clean step, counting those before the checkpoint";
+  EXPECT_EQ(resumed.scale(), before.scale());
+
+  LossScaler fp32_run(false);
+  fp32_run.restore(training);
+  EXPECT_EQ(fp32_run.scale(), 1.0) << "a disabled scaler stays the identity";
+  nlohmann::json from_bf16;
+  LossScaler(false).save(from_bf16);
+  LossScaler fresh(true, 1024.0, 3);
+  fresh.restore(from_bf16);
+  EXPECT_EQ(fresh.scale(), 1024.0) << "the state of a run without loss scaling is not taken";
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "common/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nucseg::store {
 namespace {
@@ -24,6 +26,31 @@ TEST(Split, KnownValuesPinThePermutationAcrossPlatforms) {
   // SplitMix64 is fully specified; its first output for seed 0 is a published constant.
   SplitMix64 rng(0);
   EXPECT_EQ(rng.next(), 0xE220A8397B1DCDAFULL);
+}
+
+TEST(Split, AFileFixesEachSamplesSplitWhateverTheOrder) {
+  nucseg::testing::TempDir dir;
+  const auto path = dir.file("split.txt");
+  std::ofstream(path) << "# published split\nb val\n\na train\nc test\nnot-converted train\n";
+  EXPECT_EQ(read_split_file(path, {"a", "b", "c"}), (std::vector<Split>{Split::train, Split::val, Split::test}));
+  EXPECT_EQ(read_split_file(path, {"c", "a"}), (std::vector<Split>{Split::test, Split::train}));
+  try {
+    read_split_file(path, {"a", "d"});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not list sample 'd'"), std::string::npos) << e.what();
+  }
+  std::ofstream(path) << "a train\nb validation\n";
+  try {
+    read_split_file(path, {"a", "b"});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2: expected split train, val or test, found 'validation'"),
+              std::string::npos) << e.what();
+  }
+  std::ofstream(path) << "a train\na val\n";
+  EXPECT_THROW(read_split_file(path, {"a"}), InputError);
+  EXPECT_THROW(read_split_file(dir.file("missing.txt"), {"a"}), InputError);
 }
 
 TEST(Split, EdgeCases) {

@@ -33,6 +33,18 @@ TEST(CropsByArea, AnImageCountsAsManyCropsAsItHolds) {
   EXPECT_THROW(samples_by_area({1, 2}, {{8, 8}}, 8, 8, 3), Error);
 }
 
+TEST(RepeatPasses, EachPassHasItsOwnIdsOfTheSameImages) {
+  const std::vector<std::int64_t> by_area = {3, 13, 7};  // image 3 holds two crops (dataset of 10)
+  const auto ids = repeat_passes(by_area, 3, 10);
+  ASSERT_EQ(ids.size(), 9u);
+  EXPECT_EQ(std::set<std::int64_t>(ids.begin(), ids.end()).size(), 9u) << "no id twice: every crop its own seed";
+  std::multiset<std::int64_t> images;
+  for (const auto id : ids) images.insert(sample_index(id, 10));
+  EXPECT_EQ(images, (std::multiset<std::int64_t>{3, 3, 3, 3, 3, 3, 7, 7, 7}));
+  EXPECT_EQ(repeat_passes(by_area, 1, 10), by_area) << "one pass: the epoch as before";
+  EXPECT_THROW(repeat_passes(by_area, 0, 10), Error);
+}
+
 TEST(DistributedSampler, RanksTogetherFormTheSingleProcessBatches) {
   const std::int64_t n = 23, b = 4;
   DistributedSampler single(iota(n), b, 1, 0, 9);

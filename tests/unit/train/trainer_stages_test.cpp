@@ -84,6 +84,7 @@ TEST(TrainerStages, CheckpointWritesModelsAndTheMetricsTable) {
   EXPECT_EQ(meta["training"]["epoch"], 1);
   EXPECT_EQ(meta["training"]["monitor"], "val_loss");
   EXPECT_TRUE(meta["training"].contains("plateau_best"));
+  EXPECT_EQ(meta["training"]["loss_scaler"]["enabled"], false) << "fp32: saved, disabled";
   std::ifstream csv(dir.file("run/metrics.csv"));
   std::string header, row;
   std::getline(csv, header);
@@ -91,6 +92,23 @@ TEST(TrainerStages, CheckpointWritesModelsAndTheMetricsTable) {
   EXPECT_NE(header.find(",images_per_s,data_wait"), std::string::npos) << header;
   EXPECT_EQ(row.rfind("1,", 0), 0u) << row;
   EXPECT_EQ(EpochMetrics::from_json(m.to_json()).images_per_second, m.images_per_second);
+}
+
+TEST(TrainerStages, TheTimeLimitStopsBeforeAnEpochThatWouldEndPastIt) {
+  TempDir dir;
+  auto o = tiny(dataset(dir, 8, 32), dir.file("run"));
+  o.epochs(4).passes_per_epoch(2).max_minutes(1e-4);  // 6 ms: any epoch takes longer
+  const auto report = run_training(o);
+  EXPECT_EQ(report.history.size(), 1u);
+  EXPECT_TRUE(report.stopped_by_time);
+  EXPECT_FALSE(report.stopped_early);
+  EXPECT_EQ(report.samples_per_epoch, 2 * 6) << "two passes over the 6 training samples";
+  EXPECT_TRUE(std::filesystem::exists(dir.file("run/best.pt"))) << "the epoch it ran is kept";
+
+  o.out(dir.file("run2")).max_minutes(60);
+  const auto unlimited = run_training(o);
+  EXPECT_EQ(unlimited.history.size(), 4u);
+  EXPECT_FALSE(unlimited.stopped_by_time);
 }
 
 }  // namespace
