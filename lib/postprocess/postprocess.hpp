@@ -31,8 +31,13 @@ struct PostprocessOptions {
   /// Objects (foreground components, and final nuclei) smaller than this many pixels are
   /// removed; 0 keeps everything.
   NUCSEG_ARG(int, min_area) = 15;
-  /// Fill holes (background regions not connected to the image border) inside objects.
+  /// Fill holes (background regions not connected to the image border) inside objects: in
+  /// the foreground before the split, and inside each nucleus after the outline trim.
   NUCSEG_ARG(bool, fill_holes) = true;
+  /// contour, 'distance' seeds: fill the holes of the core (foreground minus predicted
+  /// boundaries) before its distance map, so that dark spots inside a nucleus (nucleoli) that
+  /// the network outlines do not give it a ring-shaped core, cut in pieces by the seeds.
+  NUCSEG_ARG(bool, fill_core_holes) = false;
   /// Split touching nuclei; false labels connected components only.
   NUCSEG_ARG(bool, split) = true;
   /// h of the h-maxima transform of the distance map (pixels), for binary models and for
@@ -111,6 +116,22 @@ LabelImage split_by_distance(const LabelImage& foreground, double h);
 /// foreground component without a seed becomes one object of its own.
 LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_markers,
                       const float* relief);
+
+/// `mask` (0/1) with its holes, the background regions not connected to the image border,
+/// filled (ITK BinaryFillhole; objects 8-connected, holes 4-connected).
+LabelImage fill_holes(const LabelImage& mask);
+
+/// Each background region (4-connected) that does not reach the image border and borders
+/// one nucleus only becomes part of that nucleus. Regions between two or more nuclei stay.
+LabelImage fill_nucleus_holes(const LabelImage& labels);
+
+/// 1 where a nucleus is, or within `margin` pixels of one (Euclidean), else 0; Y,X.
+std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin);
+
+/// The nuclei of `found` and, where no nucleus of `found` lies, those of `added` that have at
+/// most `max_overlap` of their pixels in a nucleus of `found`; renumbered 1..N in raster order.
+/// Throws InputError when the two differ in size.
+LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, double max_overlap);
 
 /// Removes labelled objects with fewer than `min_area` pixels and renumbers the rest 1..N
 /// in raster order.
