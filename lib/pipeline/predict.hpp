@@ -40,6 +40,17 @@ inline constexpr double kMinConfidenceByModel = -1.0;
 inline constexpr double kDenoiseNoise = 0.08;
 inline constexpr double kDenoiseSigma = 1.0;
 
+/// predict's dim_pass: once the nuclei of an image are found, what is left of it (the pixels
+/// farther than kDimPassMargin px from them) is scaled again by the model's rule and segmented
+/// again, when it is at least kDimPassGain times dimmer than the range the image was scaled
+/// to and that range spans at least kDimPassNoise times its noise (its standard deviation);
+/// nuclei found there join the others unless more than kDimPassMaxOverlap of one lies in
+/// them (models/README.md).
+inline constexpr double kDimPassGain = 4.0;
+inline constexpr double kDimPassNoise = 10.0;
+inline constexpr double kDimPassMargin = 3.0;
+inline constexpr double kDimPassMaxOverlap = 0.2;
+
 /// Checks a denoise setting ("auto", "off", or a Gaussian sigma in px > 0 written as a
 /// number); throws ConfigError naming the allowed values.
 void check_denoise(const std::string& denoise);
@@ -76,6 +87,9 @@ struct PredictOptions {
   /// Smoothing of the network input: "auto" (noisy images only, see kDenoiseNoise), "off",
   /// or a Gaussian sigma in px for every image.
   NUCSEG_ARG(std::string, denoise) = "auto";
+  /// After the last pass, a pass over what is left of the image scaled again by itself (see
+  /// kDimPassGain): dim nuclei beside bright ones.
+  NUCSEG_ARG(bool, dim_pass) = false;
   NUCSEG_ARG(double, scale) = 1.0;  ///< image resampling factor before the network
   /// Typical nucleus diameter (pixels) of the inputs: scale = target diameter / this.
   /// 0 = not given.
