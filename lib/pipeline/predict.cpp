@@ -259,6 +259,7 @@ struct Prepared : infer::StagedImage {
   bool inverted = false;     ///< the polarity rule turned the network input over
   bool dim_pass_done = false;
   LabelImage found;          ///< during the dim pass: the nuclei found before it
+  std::vector<std::uint8_t> set_aside;  ///< during the dim pass: the pixels it leaves out
   RawImage found_probabilities;
   int dim_nuclei = -1;       ///< nuclei the dim pass added; -1 = no dim pass
   measure::ImageInfo info;
@@ -381,7 +382,10 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
   p.dim_nuclei = 0;
   RawImage left = p.raw;
   if (p.denoise_sigma > 0) image::gaussian_smooth(left, p.denoise_sigma);
-  const auto near = postprocess::near_nuclei(p.labels, kDimPassMargin);
+  const auto diameters = measure::equivalent_diameters(p.labels);
+  const double margin =
+      std::max(kDimPassMinMargin, diameters.empty() ? 0.0 : kDimPassMargin * measure::median(diameters));
+  auto near = postprocess::near_nuclei(p.labels, margin);
   const double whole = range_of(image::scaling_range(left, {}, r.m.normalize));
   const double rest = range_of(image::scaling_range(left, near, r.m.normalize));
   if (rest * kDimPassGain > whole || rest < kDimPassNoise * p.noise * whole) return std::nullopt;
@@ -390,6 +394,7 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
             p.normalized.source, p.labels.max_label(), whole / rest);
   image::normalize_outside(left, near, r.m.normalize, p.inverted);
   left.source = p.normalized.source;
+  p.set_aside = std::move(near);
   p.normalized = std::move(left);
   p.found = std::move(p.labels);
   p.found_probabilities = std::move(p.probabilities);
@@ -401,7 +406,8 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
 std::optional<double> next_pass(const Run& r, Prepared& p) {
   if (!p.found.labels.empty()) {
     const LabelImage dim = std::move(p.labels);
-    p.labels = postprocess::add_nuclei(p.found, dim, kDimPassMaxOverlap);
+    p.labels = postprocess::add_nuclei(p.found, dim, p.set_aside, kDimPassMaxContact);
+    p.set_aside = {};
     p.dim_nuclei = static_cast<int>(p.labels.max_label()) - static_cast<int>(p.found.max_label());
     p.found = LabelImage();
     if (r.o.probabilities()) p.probabilities = std::move(p.found_probabilities);

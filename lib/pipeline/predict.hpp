@@ -41,15 +41,18 @@ inline constexpr double kDenoiseNoise = 0.08;
 inline constexpr double kDenoiseSigma = 1.0;
 
 /// predict's dim_pass: once the nuclei of an image are found, what is left of it (the pixels
-/// farther than kDimPassMargin px from them) is scaled again by the model's rule and segmented
-/// again, when it is at least kDimPassGain times dimmer than the range the image was scaled
-/// to and that range spans at least kDimPassNoise times its noise (its standard deviation);
-/// nuclei found there join the others unless more than kDimPassMaxOverlap of one lies in
-/// them (models/README.md).
-inline constexpr double kDimPassGain = 4.0;
+/// farther from them than kDimPassMargin x their median equivalent diameter, at least
+/// kDimPassMinMargin px) is scaled again by the model's rule and segmented again, when it is
+/// at least kDimPassGain times dimmer than the range the image was scaled to (the shipped model
+/// finds nuclei 5x dimmer than the brightest and starts to miss them at 8x: models/README.md)
+/// and that range spans at least kDimPassNoise times its noise (standard deviation). Nuclei
+/// found there join the others unless more than kDimPassMaxContact of their outline lies along
+/// the set-aside pixels (rims and halos of the nuclei found).
+inline constexpr double kDimPassGain = 8.0;
 inline constexpr double kDimPassNoise = 10.0;
-inline constexpr double kDimPassMargin = 3.0;
-inline constexpr double kDimPassMaxOverlap = 0.2;
+inline constexpr double kDimPassMargin = 0.25;
+inline constexpr double kDimPassMinMargin = 3.0;
+inline constexpr double kDimPassMaxContact = 0.25;
 
 /// Checks a denoise setting ("auto", "off", or a Gaussian sigma in px > 0 written as a
 /// number); throws ConfigError naming the allowed values.

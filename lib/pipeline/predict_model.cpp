@@ -112,8 +112,9 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   if (o.post().seeds() == "predicted") s["predicted_h"] = o.post().predicted_h();
   if (o.post().fill_core_holes()) s["fill_core_holes"] = true;
   if (o.dim_pass())
-    s["dim_pass"] = json{{"gain", kDimPassGain}, {"noise", kDimPassNoise}, {"margin", kDimPassMargin},
-                         {"overlap", kDimPassMaxOverlap}};
+    s["dim_pass"] = json{{"gain", kDimPassGain},           {"noise", kDimPassNoise},
+                         {"margin", kDimPassMargin},       {"min_margin", kDimPassMinMargin},
+                         {"contact", kDimPassMaxContact}};
   // The resolved target diameter, and which rule turns it into a scale.
   const double target = target_diameter_of(o, m);
   if (o.diameter() > 0) s["diameter"] = json{{"diameter", o.diameter()}, {"target", target}};

@@ -171,8 +171,9 @@ struct PredictOptions::Declare {
         "for every image. The per-image record holds the noise measured and the sigma used.");
     t.add("dim_pass", &O::dim_pass_,
           "Dim nuclei beside bright ones: once an image's nuclei are found, scale what is left of it (the pixels over "
-          "3 px from them) by the model's own rule and segment it again, adding the nuclei found there; only where "
-          "what is left is at least 4x dimmer than the image's range and spans 10x its noise.")
+          "a quarter of their median diameter from them) by the model's own rule and segment it again, adding the "
+          "nuclei found there that do not hug the ones found; only where what is left is at least 8x dimmer than the "
+          "image's range and spans 10x its noise.")
         .switches("--dim-pass", "--no-dim-pass");
   }
 

@@ -270,23 +270,36 @@ std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin) {
   return near;
 }
 
-LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, double max_overlap) {
-  if (found.height != added.height || found.width != added.width)
+LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
+                      double max_contact) {
+  const int h = found.height, w = found.width;
+  if (added.height != h || added.width != w || near.size() != found.labels.size())
     throw InputError(found.source + ": cannot add nuclei of a " + std::to_string(added.height) + "x" +
-                     std::to_string(added.width) + " label image to a " + std::to_string(found.height) + "x" +
-                     std::to_string(found.width) + " one");
+                     std::to_string(added.width) + " label image to a " + std::to_string(h) + "x" + std::to_string(w) +
+                     " one");
+  const auto& a = added.labels;
   const std::size_t n_added = static_cast<std::size_t>(added.max_label()) + 1;
-  std::vector<std::size_t> area(n_added, 0), overlap(n_added, 0);
-  for (std::size_t i = 0; i < added.labels.size(); ++i) {
-    ++area[added.labels[i]];
-    if (found.labels[i]) ++overlap[added.labels[i]];
+  std::vector<std::size_t> outline(n_added, 0), contact(n_added, 0);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * w + x;
+      if (!a[i]) continue;
+      const bool border = y == 0 || y == h - 1 || x == 0 || x == w - 1;
+      if (!border && a[i - w] == a[i] && a[i + w] == a[i] && a[i - 1] == a[i] && a[i + 1] == a[i]) continue;
+      ++outline[a[i]];
+      bool touches = near[i] != 0;
+      if (y > 0) touches = touches || near[i - w];
+      if (y < h - 1) touches = touches || near[i + w];
+      if (x > 0) touches = touches || near[i - 1];
+      if (x < w - 1) touches = touches || near[i + 1];
+      if (touches) ++contact[a[i]];
+    }
   }
   LabelImage out = found;
   const std::uint32_t offset = found.max_label();
-  for (std::size_t i = 0; i < added.labels.size(); ++i) {
-    const std::uint32_t a = added.labels[i];
-    if (!a || found.labels[i]) continue;
-    if (static_cast<double>(overlap[a]) <= max_overlap * static_cast<double>(area[a])) out.labels[i] = offset + a;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i] || found.labels[i]) continue;
+    if (static_cast<double>(contact[a[i]]) <= max_contact * static_cast<double>(outline[a[i]])) out.labels[i] = offset + a[i];
   }
   return image::relabel_sequential(out);
 }

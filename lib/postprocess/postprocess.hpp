@@ -128,10 +128,14 @@ LabelImage fill_nucleus_holes(const LabelImage& labels);
 /// 1 where a nucleus is, or within `margin` pixels of one (Euclidean), else 0; Y,X.
 std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin);
 
-/// The nuclei of `found` and, where no nucleus of `found` lies, those of `added` that have at
-/// most `max_overlap` of their pixels in a nucleus of `found`; renumbered 1..N in raster order.
-/// Throws InputError when the two differ in size.
-LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, double max_overlap);
+/// The nuclei of `found` and those of `added` that keep clear of them: an added nucleus is kept
+/// when at most `max_contact` of its outline pixels (4-neighbour outside it, or on the image
+/// border) lie in `near` (height x width, e.g. near_nuclei(found, margin)) or next to it, and
+/// takes the pixels no nucleus of `found` holds; renumbered 1..N in raster order. Rims and
+/// crescents around found nuclei hug `near`; a nucleus beside one touches it along an arc.
+/// Throws InputError when the sizes differ.
+LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
+                      double max_contact);
 
 /// Removes labelled objects with fewer than `min_area` pixels and renumbers the rest 1..N
 /// in raster order.

@@ -398,21 +398,33 @@ TEST(Postprocess, NearNucleiMarksTheNucleiAndAMarginAroundThem) {
   EXPECT_EQ(near[13 * 20 + 13], 0);  // 4.24 px
 }
 
-TEST(Postprocess, AddNucleiKeepsTheFoundAndAddsTheNewOnesOutsideThem) {
-  LabelImage found(10, 20), added(10, 20);
-  for (int x = 0; x < 5; ++x) found.at(2, x) = 1;
-  for (int x = 3; x < 8; ++x) added.at(2, x) = 1;   // 2 of 5 pixels in a found nucleus: dropped at 0.2
-  for (int x = 10; x < 15; ++x) added.at(5, x) = 2;  // apart: added
-  for (int x = 4; x < 14; ++x) added.at(8, x) = 3;   // apart too
-  found.at(8, 4) = 2;                                // 1 of 10 pixels found: added, that pixel kept by the found
-  const auto out = add_nuclei(found, added, 0.2);
-  EXPECT_EQ(out.max_label(), 4u);
-  EXPECT_EQ(out.at(2, 6), 0u);
-  EXPECT_NE(out.at(2, 0), 0u);
-  EXPECT_NE(out.at(5, 12), 0u);
-  EXPECT_NE(out.at(8, 5), 0u);
-  EXPECT_NE(out.at(8, 5), out.at(8, 4));
-  EXPECT_THROW(add_nuclei(found, LabelImage(5, 5), 0.2), InputError);
+TEST(Postprocess, AddNucleiAddsTheNewOnesThatKeepClearOfTheFound) {
+  LabelImage found(30, 40), added(30, 40);
+  for (int y = 5; y < 15; ++y)
+    for (int x = 5; x < 15; ++x) found.at(y, x) = 1;
+  const auto near = near_nuclei(found, 2.0);
+  for (int y = 3; y < 17; ++y)  // a rim hugging the found nucleus on its right: dropped
+    for (int x = 17; x < 19; ++x) added.at(y, x) = 1;
+  for (int y = 8; y < 12; ++y)  // a nucleus beside it, touching the set-aside pixels along one side: kept
+    for (int x = 17; x < 27; ++x) added.at(y, x) = added.at(y, x) ? added.at(y, x) : 2;
+  for (int y = 20; y < 26; ++y)  // far away: kept
+    for (int x = 30; x < 36; ++x) added.at(y, x) = 3;
+  const auto out = add_nuclei(found, added, near, 0.25);
+  EXPECT_EQ(out.max_label(), 3u);
+  EXPECT_NE(out.at(10, 10), 0u);
+  EXPECT_EQ(out.at(4, 17), 0u) << "the rim";
+  EXPECT_NE(out.at(10, 22), 0u);
+  EXPECT_NE(out.at(10, 22), out.at(10, 10));
+  EXPECT_NE(out.at(22, 32), 0u);
+  // Added pixels on a found nucleus stay with it.
+  LabelImage over(30, 40);
+  for (int y = 10; y < 20; ++y)
+    for (int x = 12; x < 30; ++x) over.at(y, x) = 1;
+  const auto kept = add_nuclei(found, over, std::vector<std::uint8_t>(found.labels.size(), 0), 0.25);
+  EXPECT_EQ(kept.at(12, 13), kept.at(10, 10));
+  EXPECT_NE(kept.at(18, 25), kept.at(10, 10));
+  EXPECT_NE(kept.at(18, 25), 0u);
+  EXPECT_THROW(add_nuclei(found, LabelImage(5, 5), near, 0.25), InputError);
 }
 
 TEST(Postprocess, TrimOutlinesRemovesTheUnconfidentRimOnly) {
