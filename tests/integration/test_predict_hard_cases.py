@@ -75,7 +75,7 @@ def main():
         after = predict(dim, os.path.join(root, "dim-pass"), "--dim-pass")
         print(f"dim nuclei: default {before}; --dim-pass {after}")
         check(before["dim"] >= 5 and before["dim_found"] <= before["dim"] // 5, f"the failure: {before}")
-        check(after["dim_found"] >= 0.9 * after["dim"], f"--dim-pass finds the dim nuclei: {after}")
+        check(after["dim_found"] >= 0.8 * after["dim"], f"--dim-pass finds the dim nuclei: {after}")
         check(after["found"] - after["dim_found"] == before["found"] - before["dim_found"], f"bright ones kept: {after}")
         check(after["false"] <= before["false"] and after["split"] == 0, f"no false nuclei added: {after}")
         added = dim_counts(os.path.join(root, "dim-pass"))
