@@ -43,9 +43,9 @@ inline constexpr double kDenoiseSigma = 1.0;
 /// predict's dim_pass: once the nuclei of an image are found, what is left of it (the pixels
 /// farther from them than kDimPassMargin x their median equivalent diameter, at least
 /// kDimPassMinMargin px) is scaled again by the model's rule and segmented again, when it is
-/// at least kDimPassGain times dimmer than the range the image was scaled to (the shipped model
-/// finds nuclei 5x dimmer than the brightest and starts to miss them at 8x: models/README.md)
-/// and that range spans at least kDimPassNoise times its noise (standard deviation). Nuclei
+/// at least kDimPassGain times dimmer than the range the image was scaled to (about where the
+/// network stops seeing nuclei; models/README.md) and that range spans at least kDimPassNoise
+/// times its noise (standard deviation). Nuclei
 /// found there join the others unless more than kDimPassMaxContact of their outline lies along
 /// the set-aside pixels (rims and halos of the nuclei found).
 inline constexpr double kDimPassGain = 8.0;
