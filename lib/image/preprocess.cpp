@@ -319,4 +319,44 @@ NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
   return result;
 }
 
+NormalizeResult scaling_range(const RawImage& img, const std::vector<std::uint8_t>& exclude,
+                              const NormalizeOptions& options) {
+  const std::size_t n = img.plane_size();
+  NormalizeResult result;
+  for (int c = 0; c < img.channels; ++c) {
+    const float* p = img.plane(c);
+    std::vector<float> values;
+    values.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+      if (exclude.empty() || !exclude[i]) values.push_back(p[i]);
+    if (values.empty()) values.push_back(0.0f);
+    if (options.method == "minmax") {
+      const auto [mn, mx] = std::minmax_element(values.begin(), values.end());
+      result.low.push_back(*mn);
+      result.high.push_back(*mx);
+    } else {
+      result.low.push_back(percentile(values, options.low_percentile));
+      result.high.push_back(percentile(std::move(values), options.high_percentile));
+    }
+  }
+  return result;
+}
+
+NormalizeResult normalize_outside(RawImage& img, const std::vector<std::uint8_t>& exclude,
+                                  const NormalizeOptions& options, bool inverted) {
+  NormalizeResult result = scaling_range(img, exclude, options);
+  result.inverted = inverted;
+  const std::size_t n = img.plane_size();
+  for (int c = 0; c < img.channels; ++c) {
+    float* p = img.plane(c);
+    const float lo = result.low[static_cast<std::size_t>(c)], hi = result.high[static_cast<std::size_t>(c)];
+    const float scale = hi > lo ? 1.0f / (hi - lo) : 0.0f;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float v = inverted ? hi - p[i] : p[i] - lo;
+      p[i] = !exclude.empty() && exclude[i] ? 0.0f : std::clamp(v * scale, 0.0f, 1.0f);
+    }
+  }
+  return result;
+}
+
 }  // namespace nucseg::image

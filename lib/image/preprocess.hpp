@@ -66,6 +66,17 @@ double median_unit_intensity(const RawImage& img);
 /// channel becomes all zeros. Then applies options.polarity to all channels together.
 NormalizeResult normalize(RawImage& img, const NormalizeOptions& options);
 
+/// Per channel, the intensities `normalize` would map to 0 and 1, taken over the pixels where
+/// `exclude` (plane_size values, or empty for none) is 0.
+NormalizeResult scaling_range(const RawImage& img, const std::vector<std::uint8_t>& exclude,
+                              const NormalizeOptions& options);
+
+/// Scales each channel in place to [0,1] between the intensities of scaling_range(img, exclude,
+/// options), clipped, turned over (hi - v) when `inverted`; excluded pixels become 0. The
+/// scaling of what is left of an image once its brightest objects are set aside.
+NormalizeResult normalize_outside(RawImage& img, const std::vector<std::uint8_t>& exclude,
+                                  const NormalizeOptions& options, bool inverted);
+
 /// Standard deviation of the pixel noise of an image in [0,1] (mean over channels), by
 /// Immerkaer's estimator (1996) made robust with a median: sqrt(pi/2) / 6 x the median of
 /// |I * [1 -2 1; -2 4 -2; 1 -2 1]| over the interior pixels (histogram of 4096 bins over

@@ -17,6 +17,12 @@ struct Ellipse {
   double cy, cx, a, b, theta, gain;
 };
 
+/// A dark spot inside a nucleus: intensity times 1 - depth at its centre, rising to 1 at radius.
+struct Nucleolus {
+  std::size_t nucleus;
+  double cy, cx, radius, depth;
+};
+
 bool inside(const Ellipse& e, double y, double x, double* r2 = nullptr) {
   const double dy = y - e.cy, dx = x - e.cx;
   const double c = std::cos(e.theta), s = std::sin(e.theta);
@@ -77,6 +83,48 @@ class EllipseGrid {
   std::vector<std::vector<std::size_t>> cells_;
 };
 
+/// Divides the gain of a dim_fraction of the nuclei by a factor log-uniform in the dim range.
+/// Draws nothing when dim_fraction is 0, so that fields without dim nuclei stay as they were.
+void dim_some(std::vector<Ellipse>& placed, const SyntheticOptions& o, SplitMix64& rng) {
+  if (!(o.dim_fraction > 0)) return;
+  for (auto& e : placed) {
+    if (rng.uniform(0, 1) >= o.dim_fraction) continue;
+    e.gain /= std::exp(rng.uniform(std::log(o.min_dim_factor), std::log(o.max_dim_factor)));
+  }
+}
+
+/// Nucleoli for every nucleus (none drawn when max_nucleoli is 0).
+std::vector<Nucleolus> place_nucleoli(const std::vector<Ellipse>& placed, const SyntheticOptions& o, SplitMix64& rng) {
+  std::vector<Nucleolus> out;
+  if (o.max_nucleoli <= 0) return out;
+  for (std::size_t k = 0; k < placed.size(); ++k) {
+    const Ellipse& e = placed[k];
+    const int count = o.min_nucleoli + static_cast<int>(rng.below(static_cast<std::uint64_t>(o.max_nucleoli - o.min_nucleoli + 1)));
+    for (int i = 0; i < count; ++i) {
+      const double ang = rng.uniform(0, 2 * kPi), r = 0.5 * std::sqrt(rng.uniform(0, 1));
+      const double u = r * e.a * std::cos(ang), v = r * e.b * std::sin(ang);
+      const double c = std::cos(e.theta), s = std::sin(e.theta);
+      out.push_back({k, e.cy + u * s + v * c, e.cx + u * c - v * s, rng.uniform(0.2, 0.35) * e.b, rng.uniform(0.7, 0.9)});
+    }
+  }
+  return out;
+}
+
+/// Lowers the signal inside each nucleolus (within its own nucleus only).
+void darken_nucleoli(std::vector<float>& signal, const LabelImage& labels, const std::vector<Nucleolus>& nucleoli) {
+  const int h = labels.height, w = labels.width;
+  for (const auto& n : nucleoli) {
+    const int y0 = std::max(0, static_cast<int>(std::floor(n.cy - n.radius))), y1 = std::min(h - 1, static_cast<int>(std::ceil(n.cy + n.radius)));
+    const int x0 = std::max(0, static_cast<int>(std::floor(n.cx - n.radius))), x1 = std::min(w - 1, static_cast<int>(std::ceil(n.cx + n.radius)));
+    for (int y = y0; y <= y1; ++y)
+      for (int x = x0; x <= x1; ++x) {
+        const double d = std::hypot(y - n.cy, x - n.cx) / n.radius;
+        if (d > 1 || labels.at(y, x) != n.nucleus + 1) continue;
+        signal[static_cast<std::size_t>(y) * w + x] *= static_cast<float>(1.0 - n.depth * (1.0 - d * d));
+      }
+  }
+}
+
 }  // namespace
 
 SyntheticField synthesize_field(const SyntheticOptions& o) {
@@ -118,6 +166,8 @@ SyntheticField synthesize_field(const SyntheticOptions& o) {
   f.labels = LabelImage(o.height, o.width);
   std::vector<float> signal(static_cast<std::size_t>(o.height) * o.width, 0.0f);
   const double fy = rng.uniform(0.02, 0.08), fx = rng.uniform(0.02, 0.08);
+  dim_some(placed, o, rng);
+  const auto nucleoli = place_nucleoli(placed, o, rng);
   // Each pixel belongs to the first placed ellipse that contains it.
   for (std::size_t k = 0; k < placed.size(); ++k) {
     const Ellipse& e = placed[k];
@@ -133,6 +183,7 @@ SyntheticField synthesize_field(const SyntheticOptions& o) {
             o.brightness * e.gain * texture * (1.0 - 0.3 * r2));
       }
   }
+  darken_nucleoli(signal, f.labels, nucleoli);
   blur_plane(signal, o.height, o.width, o.blur);
   for (int y = 0; y < o.height; ++y)
     for (int x = 0; x < o.width; ++x) {

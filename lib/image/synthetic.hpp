@@ -18,6 +18,16 @@ struct SyntheticOptions {
   double brightness = 3000.0;  ///< mean nucleus intensity above background
   double noise = 40.0;         ///< Gaussian read noise sigma
   double blur = 1.2;           ///< Gaussian blur sigma (optics), pixels
+  /// Dark nucleoli per nucleus, drawn uniformly in [min_nucleoli, max_nucleoli]: round
+  /// spots (radius 0.2-0.35 of the nucleus's short semi-axis, centred in its inner half) where
+  /// the intensity drops by 70-90 % at the centre. They belong to their nucleus in the labels.
+  int min_nucleoli = 0;
+  int max_nucleoli = 0;
+  /// Fraction of nuclei made dim: their brightness is divided by a factor drawn
+  /// log-uniformly in [min_dim_factor, max_dim_factor] (a wide dynamic range in one image).
+  double dim_fraction = 0.0;
+  double min_dim_factor = 20.0;
+  double max_dim_factor = 50.0;
   std::uint64_t seed = 1;
 };
 

@@ -256,6 +256,12 @@ struct Prepared : infer::StagedImage {
   RawImage raw;              ///< channel-selected, raw intensities
   double noise = 0;          ///< estimated noise of the network input (image::estimate_noise)
   double denoise_sigma = 0;  ///< Gaussian smoothing applied to it (px; 0 = none)
+  bool inverted = false;     ///< the polarity rule turned the network input over
+  bool dim_pass_done = false;
+  LabelImage found;          ///< during the dim pass: the nuclei found before it
+  std::vector<std::uint8_t> set_aside;  ///< during the dim pass: the pixels it leaves out
+  RawImage found_probabilities;
+  int dim_nuclei = -1;       ///< nuclei the dim pass added; -1 = no dim pass
   measure::ImageInfo info;
   std::vector<measure::NucleusMeasurement> nuclei;
   measure::ImageSummary summary;
@@ -300,7 +306,7 @@ void read_and_normalize(ReaderPool& readers, const batch::InputItem& item, const
   } else {
     p.raw = image::select_channels(img, m.channel_rule);
     p.normalized = p.raw;
-    image::normalize(p.normalized, m.normalize);
+    p.inverted = image::normalize(p.normalized, m.normalize).inverted;
   }
   if (p.raw.height < 1 || p.raw.width < 1) throw InputError("'" + item.path + "' is empty");
   // Noise is measured in units of the scaled range. A noisy image is smoothed before it is
@@ -316,7 +322,7 @@ void read_and_normalize(ReaderPool& readers, const batch::InputItem& item, const
       p.normalized = p.raw;
     }
     image::gaussian_smooth(p.normalized, p.denoise_sigma);
-    image::normalize(p.normalized, again);
+    p.inverted = image::normalize(p.normalized, again).inverted;
   }
 }
 
@@ -359,6 +365,58 @@ std::optional<double> second_pass_scale(const Run& r, const infer::StagedImage& 
   return factor;
 }
 
+/// Sum over channels of the intensity ranges that `normalize` maps to [0,1].
+double range_of(const image::NormalizeResult& n) {
+  double sum = 0;
+  for (std::size_t c = 0; c < n.low.size(); ++c) sum += n.high[c] - n.low[c];
+  return sum;
+}
+
+/// With dim_pass, after the last pass: the network input of one more pass at the same scale,
+/// what is left of the image beyond kDimPassMargin px of its nuclei scaled by the model's rule,
+/// when that is at least kDimPassGain times dimmer than the image's range and spans
+/// kDimPassNoise times its noise. The nuclei found so far wait in p.found.
+std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
+  if (!r.o.dim_pass() || p.dim_pass_done) return std::nullopt;
+  p.dim_pass_done = true;
+  p.dim_nuclei = 0;
+  RawImage left = p.raw;
+  if (p.denoise_sigma > 0) image::gaussian_smooth(left, p.denoise_sigma);
+  const auto diameters = measure::equivalent_diameters(p.labels);
+  const double margin =
+      std::max(kDimPassMinMargin, diameters.empty() ? 0.0 : kDimPassMargin * measure::median(diameters));
+  auto near = postprocess::near_nuclei(p.labels, margin);
+  const double whole = range_of(image::scaling_range(left, {}, r.m.normalize));
+  const double rest = range_of(image::scaling_range(left, near, r.m.normalize));
+  if (rest * kDimPassGain > whole || rest < kDimPassNoise * p.noise * whole) return std::nullopt;
+  log::info("predict: '{}': what is left beyond its {} nucle(i) spans {:.0f}x less than the image: segmenting it "
+            "again, scaled by itself",
+            p.normalized.source, p.labels.max_label(), whole / rest);
+  image::normalize_outside(left, near, r.m.normalize, p.inverted);
+  left.source = p.normalized.source;
+  p.set_aside = std::move(near);
+  p.normalized = std::move(left);
+  p.found = std::move(p.labels);
+  p.found_probabilities = std::move(p.probabilities);
+  return p.scale;
+}
+
+/// After each pass: the scale of the next one (auto diameter, then the dim pass), or nothing
+/// when the labels are final; after the dim pass, its nuclei join those found before.
+std::optional<double> next_pass(const Run& r, Prepared& p) {
+  if (!p.found.labels.empty()) {
+    const LabelImage dim = std::move(p.labels);
+    p.labels = postprocess::add_nuclei(p.found, dim, p.set_aside, kDimPassMaxContact);
+    p.set_aside = {};
+    p.dim_nuclei = static_cast<int>(p.labels.max_label()) - static_cast<int>(p.found.max_label());
+    p.found = LabelImage();
+    if (r.o.probabilities()) p.probabilities = std::move(p.found_probabilities);
+    return std::nullopt;
+  }
+  if (const auto scale = second_pass_scale(r, p)) return scale;
+  return dim_pass_scale(r, p);
+}
+
 void measure_image(Prepared& p) {
   p.nuclei = measure::measure_nuclei(p.labels, p.raw, 0);
   for (auto& n : p.nuclei)
@@ -399,6 +457,7 @@ void write_image_outputs(const Run& r, const batch::InputItem& item, const Prepa
                     {"scale", p.scale},
                     {"noise", p.noise},
                     {"denoise_sigma", p.denoise_sigma},
+                    {"dim_nuclei", p.dim_nuclei},
                     {"input_signature", batch::input_signature(item.path)}};
   std::error_code ec;
   stdfs::remove(batch::failure_path(out, item.id), ec);
@@ -465,7 +524,7 @@ infer::StageSeconds process_images(const Run& r, const std::vector<std::size_t>&
   std::size_t written = 0;
   infer::StageCallbacks stages;
   stages.read = [&](std::size_t k) -> std::unique_ptr<infer::StagedImage> { return prepare(r, readers, todo[k]); };
-  stages.rescale = [&](const infer::StagedImage& s) { return second_pass_scale(r, s); };
+  stages.rescale = [&](infer::StagedImage& s) { return next_pass(r, static_cast<Prepared&>(s)); };
   stages.measure = [](infer::StagedImage& s) { measure_image(static_cast<Prepared&>(s)); };
   stages.write = [&](infer::StagedImage& s) {
     write_image(r, static_cast<Prepared&>(s), report, smoothed);

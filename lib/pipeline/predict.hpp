@@ -40,6 +40,20 @@ inline constexpr double kMinConfidenceByModel = -1.0;
 inline constexpr double kDenoiseNoise = 0.08;
 inline constexpr double kDenoiseSigma = 1.0;
 
+/// predict's dim_pass: once the nuclei of an image are found, what is left of it (the pixels
+/// farther from them than kDimPassMargin x their median equivalent diameter, at least
+/// kDimPassMinMargin px) is scaled again by the model's rule and segmented again, when it is
+/// at least kDimPassGain times dimmer than the range the image was scaled to (about where the
+/// network stops seeing nuclei; models/README.md) and that range spans at least kDimPassNoise
+/// times its noise (standard deviation). Nuclei
+/// found there join the others unless more than kDimPassMaxContact of their outline lies along
+/// the set-aside pixels (rims and halos of the nuclei found).
+inline constexpr double kDimPassGain = 8.0;
+inline constexpr double kDimPassNoise = 10.0;
+inline constexpr double kDimPassMargin = 0.25;
+inline constexpr double kDimPassMinMargin = 3.0;
+inline constexpr double kDimPassMaxContact = 0.25;
+
 /// Checks a denoise setting ("auto", "off", or a Gaussian sigma in px > 0 written as a
 /// number); throws ConfigError naming the allowed values.
 void check_denoise(const std::string& denoise);
@@ -76,6 +90,9 @@ struct PredictOptions {
   /// Smoothing of the network input: "auto" (noisy images only, see kDenoiseNoise), "off",
   /// or a Gaussian sigma in px for every image.
   NUCSEG_ARG(std::string, denoise) = "auto";
+  /// After the last pass, a pass over what is left of the image scaled again by itself (see
+  /// kDimPassGain): dim nuclei beside bright ones.
+  NUCSEG_ARG(bool, dim_pass) = false;
   NUCSEG_ARG(double, scale) = 1.0;  ///< image resampling factor before the network
   /// Typical nucleus diameter (pixels) of the inputs: scale = target diameter / this.
   /// 0 = not given.

@@ -110,6 +110,11 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   if (o.precision() != "fp32") s["precision"] = o.precision();
   if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
   if (o.post().seeds() == "predicted") s["predicted_h"] = o.post().predicted_h();
+  if (o.post().fill_core_holes()) s["fill_core_holes"] = true;
+  if (o.dim_pass())
+    s["dim_pass"] = json{{"gain", kDimPassGain},           {"noise", kDimPassNoise},
+                         {"margin", kDimPassMargin},       {"min_margin", kDimPassMinMargin},
+                         {"contact", kDimPassMaxContact}};
   // The resolved target diameter, and which rule turns it into a scale.
   const double target = target_diameter_of(o, m);
   if (o.diameter() > 0) s["diameter"] = json{{"diameter", o.diameter()}, {"target", target}};

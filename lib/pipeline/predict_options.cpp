@@ -169,6 +169,12 @@ struct PredictOptions::Declare {
         "Smoothing of the network input: 'auto' (a Gaussian of 1 px for images whose estimated noise, Immerkaer's "
         "estimator on the scaled input, is above 0.08 of its range), 'off', or a Gaussian sigma in px (> 0, <= 20) "
         "for every image. The per-image record holds the noise measured and the sigma used.");
+    t.add("dim_pass", &O::dim_pass_,
+          "Dim nuclei beside bright ones: once an image's nuclei are found, scale what is left of it (the pixels over "
+          "a quarter of their median diameter from them) by the model's own rule and segment it again, adding the "
+          "nuclei found there that do not hug the ones found; only where what is left is at least 8x dimmer than the "
+          "image's range and spans 10x its noise.")
+        .switches("--dim-pass", "--no-dim-pass");
   }
 
   static void post(settings::Table<O>& t) { t.nest("", &O::post_, postprocess::PostprocessOptions::settings()); }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <type_traits>
+#include <utility>
 
 #include "common/config.hpp"
 #include "common/error.hpp"
@@ -46,6 +48,29 @@ const settings::Table<SynthOptions>& SynthOptions::settings() {
        },
        [](const O& o) { return json{o.min_nuclei_, o.max_nuclei_}; }, "Nuclei per site in the first and last well (linear in between).")
         .range(0, 1000000);
+    const auto pair = [&t](const char* key, auto min, auto max, const char* help) {
+      using V = std::remove_reference_t<decltype(std::declval<O&>().*min)>;
+      return t.custom(
+          key, settings::type_schema<std::array<V, 2>>(),
+          [=](O& o, const json& v) {
+            o.*min = v.at(0).get<V>();
+            o.*max = v.at(1).get<V>();
+          },
+          [=](const O& o) { return json{o.*min, o.*max}; }, help);
+    };
+    pair("radius", &O::min_radius_, &O::max_radius_, "Range of the nuclei's semi-axes (px); one value: all alike.")
+        .range(1, 1000).one_value_fills();
+    t.add("brightness", &O::brightness_, "Mean nucleus intensity above the background (16-bit counts).")
+        .range(1, 40000);
+    pair("nucleoli", &O::min_nucleoli_, &O::max_nucleoli_,
+         "Range of the dark nucleoli per nucleus (spots where the intensity drops by 70-90 %); one value: all alike.")
+        .range(0, 10).one_value_fills();
+    t.add("dim_fraction", &O::dim_fraction_,
+          "Fraction of the nuclei made dim: their brightness divided by a factor in dim_factor.")
+        .range(0, 1);
+    pair("dim_factor", &O::min_dim_factor_, &O::max_dim_factor_,
+         "Range (log-uniform) of the factor dim nuclei are darker by.")
+        .range(1, 1000).one_value_fills();
     t.add("seed", &O::seed_, "Random seed.").at_least(0);
     t.add("overwrite", &O::overwrite_, "Write into a non-empty output folder.");
     return t;
@@ -57,6 +82,14 @@ SynthOptions SynthOptions::from_json(const nlohmann::json& c) {
   SynthOptions o("");
   settings().read_checked(c, o);
   if (o.out().empty()) throw ConfigError("synth: no output folder: set --out or 'out'");
+  const auto increasing = [](const char* key, double lo, double hi) {
+    if (lo > hi)
+      throw ConfigError(std::string("synth: ") + key + " range must be increasing, found [" + std::to_string(lo) +
+                        ", " + std::to_string(hi) + "]");
+  };
+  increasing("radius", o.min_radius(), o.max_radius());
+  increasing("nucleoli", o.min_nucleoli(), o.max_nucleoli());
+  increasing("dim_factor", o.min_dim_factor(), o.max_dim_factor());
   if (o.min_nuclei() > o.max_nuclei()) {
     throw ConfigError("synth: nuclei range must be increasing, found [" + std::to_string(o.min_nuclei()) + ", " +
                       std::to_string(o.max_nuclei()) + "]");
@@ -127,6 +160,14 @@ SynthReport run_synth(const SynthOptions& o) {
       so.height = o.height();
       so.width = o.width();
       so.nuclei = static_cast<int>(std::lround(o.min_nuclei() + t * (o.max_nuclei() - o.min_nuclei())));
+      so.min_radius = o.min_radius();
+      so.max_radius = o.max_radius();
+      so.brightness = o.brightness();
+      so.min_nucleoli = o.min_nucleoli();
+      so.max_nucleoli = o.max_nucleoli();
+      so.dim_fraction = o.dim_fraction();
+      so.min_dim_factor = o.min_dim_factor();
+      so.max_dim_factor = o.max_dim_factor();
       so.seed = o.seed() * 1000003ULL + static_cast<std::uint64_t>(w * 1000 + s);
       auto field = image::synthesize_field(so);
       const LabelImage labels = image::relabel_sequential(field.labels);

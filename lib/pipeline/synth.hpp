@@ -27,6 +27,14 @@ struct SynthOptions {
   NUCSEG_ARG(int, width) = 256;
   NUCSEG_ARG(int, min_nuclei) = 10;  ///< nuclei per site grow linearly from min (first well)
   NUCSEG_ARG(int, max_nuclei) = 40;  ///< to max (last well), so wells differ in counts
+  NUCSEG_ARG(double, min_radius) = 6.0;   ///< nucleus semi-axis range (px)
+  NUCSEG_ARG(double, max_radius) = 12.0;
+  NUCSEG_ARG(double, brightness) = 3000.0;  ///< mean nucleus intensity above background (counts)
+  NUCSEG_ARG(int, min_nucleoli) = 0;  ///< dark nucleoli per nucleus, uniform in [min, max]
+  NUCSEG_ARG(int, max_nucleoli) = 0;
+  NUCSEG_ARG(double, dim_fraction) = 0.0;  ///< fraction of nuclei made dim
+  NUCSEG_ARG(double, min_dim_factor) = 20.0;  ///< dim nuclei: brightness divided by [min, max]
+  NUCSEG_ARG(double, max_dim_factor) = 50.0;
   NUCSEG_ARG(std::uint64_t, seed) = 1;
   NUCSEG_ARG(bool, overwrite) = false;
 };

@@ -44,6 +44,24 @@ Labels::Pointer components(const Mask::Pointer& mask, int min_size) {
   return relabel->GetOutput();
 }
 
+/// The mask with its holes (background regions not connected to the image border) filled;
+/// the mask's objects are 8-connected, so its holes are 4-connected.
+Mask::Pointer filled(const Mask::Pointer& mask) {
+  auto fill = itk::BinaryFillholeImageFilter<Mask>::New();
+  fill->SetInput(mask);
+  fill->SetForegroundValue(1);
+  fill->SetFullyConnected(true);
+  fill->Update();
+  return fill->GetOutput();
+}
+
+Mask::Pointer to_mask(const LabelImage& labels) {
+  auto mask = image::make_image<std::uint8_t>(labels.height, labels.width);
+  std::uint8_t* m = mask->GetBufferPointer();
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) m[i] = labels.labels[i] ? 1 : 0;
+  return mask;
+}
+
 void check_channels(const RawImage& map, const PostprocessOptions& o) {
   const bool ok = o.mode() == "binary" ? (map.channels == 1 || map.channels == 2)
                                        : (map.channels == 3 || map.channels == 4);
@@ -188,16 +206,7 @@ LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
     const float* background = map.plane(0);
     for (std::size_t i = 0; i < n; ++i) m[i] = 1.0f - background[i] > threshold ? 1 : 0;
   }
-  Mask::Pointer filled = mask;
-  if (o.fill_holes()) {
-    auto fill = itk::BinaryFillholeImageFilter<Mask>::New();
-    fill->SetInput(mask);
-    fill->SetForegroundValue(1);
-    fill->SetFullyConnected(true);
-    fill->Update();
-    filled = fill->GetOutput();
-  }
-  const auto kept = components(filled, o.min_area());
+  const auto kept = components(o.fill_holes() ? filled(mask) : mask, o.min_area());
   LabelImage out(map.height, map.width);
   out.source = map.source;
   const std::uint32_t* k = kept->GetBufferPointer();
@@ -205,6 +214,95 @@ LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
   return out;
 }
 
+LabelImage fill_holes(const LabelImage& mask) {
+  const auto out = filled(to_mask(mask));
+  LabelImage result(mask.height, mask.width);
+  result.source = mask.source;
+  const std::uint8_t* f = out->GetBufferPointer();
+  for (std::size_t i = 0; i < result.labels.size(); ++i) result.labels[i] = f[i];
+  return result;
+}
+
+LabelImage fill_nucleus_holes(const LabelImage& labels) {
+  const int h = labels.height, w = labels.width;
+  const auto& l = labels.labels;
+  auto background = image::make_image<std::uint8_t>(h, w);
+  std::uint8_t* b = background->GetBufferPointer();
+  for (std::size_t i = 0; i < l.size(); ++i) b[i] = l[i] ? 0 : 1;
+  auto cc = itk::ConnectedComponentImageFilter<Mask, Labels>::New();
+  cc->SetInput(background);
+  cc->SetFullyConnected(false);
+  cc->Update();
+  const std::uint32_t* region = cc->GetOutput()->GetBufferPointer();
+  // For each background region: the one nucleus around it, kNone (none yet) or kMany.
+  constexpr std::uint32_t kNone = 0, kMany = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> owner(static_cast<std::size_t>(cc->GetObjectCount()) + 1, kNone);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * w + x;
+      const std::uint32_t r = region[i];
+      if (!r) continue;
+      if (y == 0 || y == h - 1 || x == 0 || x == w - 1) {
+        owner[r] = kMany;  // open to the image border: not a hole
+        continue;
+      }
+      for (const std::size_t j : {i - w, i + w, i - 1, i + 1}) {
+        if (!l[j] || owner[r] == l[j]) continue;
+        owner[r] = owner[r] == kNone ? l[j] : kMany;
+      }
+    }
+  }
+  LabelImage out = labels;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    const std::uint32_t o = owner[region[i]];
+    if (region[i] && o != kNone && o != kMany) out.labels[i] = o;
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin) {
+  LabelImage outside(labels.height, labels.width);
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) outside.labels[i] = labels.labels[i] ? 0u : 1u;
+  const auto distance = morphology::distance_map(outside, 0.0);
+  std::vector<std::uint8_t> near(labels.labels.size(), 0);
+  for (std::size_t i = 0; i < near.size(); ++i)
+    near[i] = labels.labels[i] || distance[i] <= static_cast<float>(margin) ? 1 : 0;
+  return near;
+}
+
+LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
+                      double max_contact) {
+  const int h = found.height, w = found.width;
+  if (added.height != h || added.width != w || near.size() != found.labels.size())
+    throw InputError(found.source + ": cannot add nuclei of a " + std::to_string(added.height) + "x" +
+                     std::to_string(added.width) + " label image to a " + std::to_string(h) + "x" + std::to_string(w) +
+                     " one");
+  const auto& a = added.labels;
+  const std::size_t n_added = static_cast<std::size_t>(added.max_label()) + 1;
+  std::vector<std::size_t> outline(n_added, 0), contact(n_added, 0);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * w + x;
+      if (!a[i]) continue;
+      const bool border = y == 0 || y == h - 1 || x == 0 || x == w - 1;
+      if (!border && a[i - w] == a[i] && a[i + w] == a[i] && a[i - 1] == a[i] && a[i + 1] == a[i]) continue;
+      ++outline[a[i]];
+      bool touches = near[i] != 0;
+      if (y > 0) touches = touches || near[i - w];
+      if (y < h - 1) touches = touches || near[i + w];
+      if (x > 0) touches = touches || near[i - 1];
+      if (x < w - 1) touches = touches || near[i + 1];
+      if (touches) ++contact[a[i]];
+    }
+  }
+  LabelImage out = found;
+  const std::uint32_t offset = found.max_label();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i] || found.labels[i]) continue;
+    if (static_cast<double>(contact[a[i]]) <= max_contact * static_cast<double>(outline[a[i]])) out.labels[i] = offset + a[i];
+  }
+  return image::relabel_sequential(out);
+}
 
 LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_markers,
                       const float* relief) {
@@ -293,6 +391,7 @@ LabelImage finish_with(LabelImage labels, Foreground foreground, const Postproce
     const float t = static_cast<float>(o.outline_threshold());
     labels = trim_outlines_where(labels, [&](std::size_t i) { return foreground(i) <= t; }, kOutlineMaxTrim);
   }
+  if (o.fill_holes()) labels = fill_nucleus_holes(labels);
   remove_unconfident_where(labels, foreground, o.min_confidence());
   return remove_small_objects(labels, o.min_area());
 }
@@ -360,6 +459,7 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
     const float limit = 1.0f - static_cast<float>(o.seed_threshold());
     for (std::size_t i = 0; i < map.plane_size(); ++i)
       core.labels[i] = foreground.labels[i] && contour[i] < limit ? 1u : 0u;
+    if (o.fill_core_holes()) core = fill_holes(core);
     std::vector<float> relief;
     const auto seeds = distance_seeds(core, o.h(), 1.0, relief);
     labels = grow_seeds(foreground, seeds, relief.data());

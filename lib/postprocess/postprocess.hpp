@@ -31,8 +31,13 @@ struct PostprocessOptions {
   /// Objects (foreground components, and final nuclei) smaller than this many pixels are
   /// removed; 0 keeps everything.
   NUCSEG_ARG(int, min_area) = 15;
-  /// Fill holes (background regions not connected to the image border) inside objects.
+  /// Fill holes (background regions not connected to the image border) inside objects: in
+  /// the foreground before the split, and inside each nucleus after the outline trim.
   NUCSEG_ARG(bool, fill_holes) = true;
+  /// contour, 'distance' seeds: fill the holes of the core (foreground minus predicted
+  /// boundaries) before its distance map, so that dark spots inside a nucleus (nucleoli) that
+  /// the network outlines do not give it a ring-shaped core, cut in pieces by the seeds.
+  NUCSEG_ARG(bool, fill_core_holes) = false;
   /// Split touching nuclei; false labels connected components only.
   NUCSEG_ARG(bool, split) = true;
   /// h of the h-maxima transform of the distance map (pixels), for binary models and for
@@ -116,6 +121,26 @@ LabelImage split_by_distance(const LabelImage& foreground, double h);
 /// foreground component without a seed becomes one object of its own.
 LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_markers,
                       const float* relief);
+
+/// `mask` (0/1) with its holes, the background regions not connected to the image border,
+/// filled (ITK BinaryFillhole; objects 8-connected, holes 4-connected).
+LabelImage fill_holes(const LabelImage& mask);
+
+/// Each background region (4-connected) that does not reach the image border and borders
+/// one nucleus only becomes part of that nucleus. Regions between two or more nuclei stay.
+LabelImage fill_nucleus_holes(const LabelImage& labels);
+
+/// 1 where a nucleus is, or within `margin` pixels of one (Euclidean), else 0; Y,X.
+std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin);
+
+/// The nuclei of `found` and those of `added` that keep clear of them: an added nucleus is kept
+/// when at most `max_contact` of its outline pixels (4-neighbour outside it, or on the image
+/// border) lie in `near` (height x width, e.g. near_nuclei(found, margin)) or next to it, and
+/// takes the pixels no nucleus of `found` holds; renumbered 1..N in raster order. Rims and
+/// crescents around found nuclei hug `near`; a nucleus beside one touches it along an arc.
+/// Throws InputError when the sizes differ.
+LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
+                      double max_contact);
 
 /// Removes labelled objects with fewer than `min_area` pixels and renumbers the rest 1..N
 /// in raster order.

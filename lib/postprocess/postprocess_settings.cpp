@@ -10,7 +10,14 @@ const settings::Table<PostprocessOptions>& PostprocessOptions::settings() {
     settings::Table<O> t("postprocess", "From probabilities to nuclei.", O());
     t.add("threshold", &O::threshold_, "Foreground where P(nucleus) > threshold.").above(0).below(1);
     t.add("min_area", &O::min_area_, "Objects smaller than this many pixels are removed.").at_least(0);
-    t.add("fill_holes", &O::fill_holes_, "Fill holes inside objects.").switches("");
+    t.add("fill_holes", &O::fill_holes_,
+          "Fill holes inside objects: in the foreground before the split, and inside each nucleus after the outline "
+          "trim.")
+        .switches("");
+    t.add("fill_core_holes", &O::fill_core_holes_,
+          "Distance seeds: fill the holes of the core (foreground minus predicted boundaries) before seeding, so that "
+          "dark nucleoli the network outlines inside a large nucleus do not cut it in pieces.")
+        .switches("--fill-core-holes", "--no-fill-core-holes");
     t.add("split", &O::split_, "Split touching nuclei by a seeded watershed.").switches("", "--no-split");
     t.add("h", &O::h_,
           "h of the h-maxima seeds on the distance map (pixels): binary models, and contour models with "

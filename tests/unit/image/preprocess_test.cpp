@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 #include <cmath>
 #include <random>
 #include <set>
@@ -147,6 +149,35 @@ TEST(Normalize, MinMaxMapsToUnitRangePerChannel) {
   EXPECT_FLOAT_EQ(img.at(1, 0, 0), 0);
   EXPECT_FLOAT_EQ(img.at(1, 2, 4), 1);
   EXPECT_FLOAT_EQ(img.at(0, 1, 2), 0.5f);
+}
+
+TEST(Normalize, OutsideScalesWhatIsLeftOnceTheBrightPixelsAreSetAside) {
+  // Background 10, a dim object at 40 and a bright one at 1000: scaled whole, the dim object
+  // sits near 0.03; with the bright pixels set aside it spans the range.
+  RawImage img(1, 10, 10);
+  std::vector<std::uint8_t> exclude(100, 0);
+  for (int i = 0; i < 100; ++i) img.pixels[static_cast<std::size_t>(i)] = i < 20 ? 1000.f : (i < 40 ? 40.f : 10.f);
+  for (int i = 0; i < 20; ++i) exclude[static_cast<std::size_t>(i)] = 1;
+  NormalizeOptions o;
+  RawImage whole = img;
+  normalize(whole, o);
+  EXPECT_NEAR(whole.pixels[30], 30.0 / 990.0, 1e-6);
+  const auto range = scaling_range(img, exclude, o);
+  EXPECT_FLOAT_EQ(range.low[0], 10);
+  EXPECT_FLOAT_EQ(range.high[0], 40);
+  RawImage left = img;
+  const auto res = normalize_outside(left, exclude, o, false);
+  EXPECT_FLOAT_EQ(res.high[0], 40);
+  EXPECT_FLOAT_EQ(left.pixels[30], 1);
+  EXPECT_FLOAT_EQ(left.pixels[50], 0);
+  EXPECT_FLOAT_EQ(left.pixels[5], 0) << "set-aside pixels are background";
+  // Turned over (dark objects on a bright background): hi - v, set-aside pixels still 0.
+  RawImage dark = img;
+  for (auto& v : dark.pixels) v = 2000.f - v;
+  normalize_outside(dark, exclude, o, true);
+  EXPECT_FLOAT_EQ(dark.pixels[30], 1);
+  EXPECT_FLOAT_EQ(dark.pixels[50], 0);
+  EXPECT_FLOAT_EQ(dark.pixels[5], 0);
 }
 
 TEST(Normalize, PercentileClipsOutliers) {

@@ -313,6 +313,120 @@ RimScene rim_scene(int h, int w, const std::vector<std::array<double, 3>>& disks
   return s;
 }
 
+/// A contour map of one large disk (radius 28) whose dark nucleolus (radius 6, off centre) the
+/// network outlines: a ring of boundary class around it, its inside called nucleus again.
+RawImage nucleolus_map() {
+  RawImage map(3, 80, 80);
+  map.source = "nucleolus";
+  for (int y = 0; y < 80; ++y)
+    for (int x = 0; x < 80; ++x) {
+      const double depth = 28 - std::hypot(y - 40, x - 40), spot = std::hypot(y - 40, x - 48);
+      const bool inside = depth >= 0, rim = inside && (depth < 2 || std::abs(spot - 6) < 2);
+      map.at(0, y, x) = inside ? 0.05f : 0.9f;
+      map.at(1, y, x) = inside && !rim ? 0.9f : 0.05f;
+      map.at(2, y, x) = rim ? 0.9f : 0.05f;
+    }
+  return map;
+}
+
+TEST(Postprocess, FillCoreHolesKeepsANucleusWithAnOutlinedNucleolusWhole) {
+  const RawImage map = nucleolus_map();
+  const auto plain = labels_from_probabilities(map, PostprocessOptions("contour"));
+  EXPECT_GE(areas(plain).size(), 2u) << "the ring-shaped core is cut in pieces";
+  const auto filled = labels_from_probabilities(map, PostprocessOptions("contour").fill_core_holes(true));
+  ASSERT_EQ(areas(filled).size(), 1u);
+  EXPECT_EQ(filled.at(40, 48), 1u);
+  for (std::size_t i = 0; i < filled.labels.size(); ++i)
+    ASSERT_EQ(filled.labels[i] != 0, plain.labels[i] != 0) << "the foreground does not change, pixel " << i;
+  // Two touching nuclei keep their boundary: it reaches the background, so it is no hole.
+  const std::vector<Disk> disks = {{30, 25, 12}, {30, 43, 12}};
+  const auto scene = draw_scene(60, 75, disks);
+  RawImage pair(3, 60, 75);
+  for (int y = 0; y < 60; ++y)
+    for (int x = 0; x < 75; ++x) {
+      const std::uint32_t l = scene.labels.at(y, x);
+      const bool edge = l && (y == 0 || x == 0 || y == 59 || x == 74 || scene.labels.at(y - 1, x) != l ||
+                              scene.labels.at(y + 1, x) != l || scene.labels.at(y, x - 1) != l ||
+                              scene.labels.at(y, x + 1) != l);
+      pair.at(0, y, x) = l ? 0.05f : 0.9f;
+      pair.at(1, y, x) = l && !edge ? 0.9f : 0.05f;
+      pair.at(2, y, x) = edge ? 0.9f : 0.05f;
+    }
+  EXPECT_EQ(areas(labels_from_probabilities(pair, PostprocessOptions("contour").fill_core_holes(true))).size(), 2u);
+}
+
+TEST(Postprocess, FillNucleusHolesFillsWhatOneNucleusEncloses) {
+  LabelImage labels(20, 30);
+  for (int y = 2; y < 12; ++y)
+    for (int x = 2; x < 12; ++x) labels.at(y, x) = 1;
+  labels.at(6, 6) = labels.at(6, 7) = labels.at(7, 6) = 0;  // a hole in nucleus 1
+  for (int y = 2; y < 12; ++y)  // nuclei 2 and 3 enclose a gap together
+    for (int x = 15; x < 25; ++x) labels.at(y, x) = x < 20 ? 2 : 3;
+  labels.at(6, 19) = labels.at(6, 20) = 0;
+  for (int y = 14; y < 20; ++y)  // a notch of nucleus 4 open to the image border
+    for (int x = 2; x < 8; ++x) labels.at(y, x) = (x == 4 && y >= 17) ? 0 : 4;
+  const auto out = fill_nucleus_holes(labels);
+  EXPECT_EQ(out.at(6, 6), 1u);
+  EXPECT_EQ(out.at(6, 7), 1u);
+  EXPECT_EQ(out.at(7, 6), 1u);
+  EXPECT_EQ(out.at(6, 19), 0u) << "between two nuclei";
+  EXPECT_EQ(out.at(6, 20), 0u);
+  EXPECT_EQ(out.at(18, 4), 0u) << "open to the border";
+  EXPECT_EQ(out.at(0, 0), 0u);
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) changed += out.labels[i] != labels.labels[i];
+  EXPECT_EQ(changed, 3u);
+}
+
+TEST(Postprocess, FillHolesFillsEnclosedBackgroundOfAMask) {
+  LabelImage mask(10, 10);
+  for (int y = 1; y < 9; ++y)
+    for (int x = 1; x < 9; ++x) mask.at(y, x) = (y == 4 && x == 4) ? 0 : 1;
+  const auto out = fill_holes(mask);
+  EXPECT_EQ(out.at(4, 4), 1u);
+  EXPECT_EQ(out.at(0, 0), 0u);
+}
+
+TEST(Postprocess, NearNucleiMarksTheNucleiAndAMarginAroundThem) {
+  LabelImage labels(20, 20);
+  labels.at(10, 10) = 7;
+  const auto near = near_nuclei(labels, 3.0);
+  EXPECT_EQ(near[10 * 20 + 10], 1);
+  EXPECT_EQ(near[10 * 20 + 13], 1);
+  EXPECT_EQ(near[12 * 20 + 12], 1);  // 2.83 px
+  EXPECT_EQ(near[10 * 20 + 14], 0);
+  EXPECT_EQ(near[13 * 20 + 13], 0);  // 4.24 px
+}
+
+TEST(Postprocess, AddNucleiAddsTheNewOnesThatKeepClearOfTheFound) {
+  LabelImage found(30, 40), added(30, 40);
+  for (int y = 5; y < 15; ++y)
+    for (int x = 5; x < 15; ++x) found.at(y, x) = 1;
+  const auto near = near_nuclei(found, 2.0);
+  for (int y = 3; y < 17; ++y)  // a rim hugging the found nucleus on its right: dropped
+    for (int x = 17; x < 19; ++x) added.at(y, x) = 1;
+  for (int y = 8; y < 12; ++y)  // a nucleus beside it, touching the set-aside pixels along one side: kept
+    for (int x = 17; x < 27; ++x) added.at(y, x) = added.at(y, x) ? added.at(y, x) : 2;
+  for (int y = 20; y < 26; ++y)  // far away: kept
+    for (int x = 30; x < 36; ++x) added.at(y, x) = 3;
+  const auto out = add_nuclei(found, added, near, 0.25);
+  EXPECT_EQ(out.max_label(), 3u);
+  EXPECT_NE(out.at(10, 10), 0u);
+  EXPECT_EQ(out.at(4, 17), 0u) << "the rim";
+  EXPECT_NE(out.at(10, 22), 0u);
+  EXPECT_NE(out.at(10, 22), out.at(10, 10));
+  EXPECT_NE(out.at(22, 32), 0u);
+  // Added pixels on a found nucleus stay with it.
+  LabelImage over(30, 40);
+  for (int y = 10; y < 20; ++y)
+    for (int x = 12; x < 30; ++x) over.at(y, x) = 1;
+  const auto kept = add_nuclei(found, over, std::vector<std::uint8_t>(found.labels.size(), 0), 0.25);
+  EXPECT_EQ(kept.at(12, 13), kept.at(10, 10));
+  EXPECT_NE(kept.at(18, 25), kept.at(10, 10));
+  EXPECT_NE(kept.at(18, 25), 0u);
+  EXPECT_THROW(add_nuclei(found, LabelImage(5, 5), near, 0.25), InputError);
+}
+
 TEST(Postprocess, TrimOutlinesRemovesTheUnconfidentRimOnly) {
   // Radius 20 with an unconfident rim beyond 19.3 (< a tenth of the disk): the rim goes.
   auto s = rim_scene(60, 60, {{{30, 30, 20}}}, 0.7, 0.9f, 0.6f);
