@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -259,6 +261,7 @@ struct Prepared : infer::StagedImage {
   bool inverted = false;     ///< the polarity rule turned the network input over
   bool dim_pass_done = false;
   LabelImage found;          ///< during the dim pass: the nuclei found before it
+  std::vector<float> found_confidence;  ///< during the dim pass: the confidence of `found`'s nuclei
   std::vector<std::uint8_t> set_aside;  ///< during the dim pass: the pixels it leaves out
   RawImage found_probabilities;
   int dim_nuclei = -1;       ///< nuclei the dim pass added; -1 = no dim pass
@@ -397,8 +400,25 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
   p.set_aside = std::move(near);
   p.normalized = std::move(left);
   p.found = std::move(p.labels);
+  p.found_confidence = std::move(p.confidence);
   p.found_probabilities = std::move(p.probabilities);
   return p.scale;
+}
+
+/// The confidence of each nucleus of `joined` (the nuclei of `found` and some of `added`),
+/// from the pass that found it.
+std::vector<float> joined_confidence(const LabelImage& joined, const LabelImage& found,
+                                     const std::vector<float>& found_confidence, const LabelImage& added,
+                                     const std::vector<float>& added_confidence) {
+  constexpr float unknown = std::numeric_limits<float>::quiet_NaN();
+  const auto of = [](const std::vector<float>& c, std::uint32_t l) { return l < c.size() ? c[l] : unknown; };
+  std::vector<float> out(static_cast<std::size_t>(joined.max_label()) + 1, unknown);
+  for (std::size_t i = 0; i < joined.labels.size(); ++i) {
+    const std::uint32_t l = joined.labels[i];
+    if (!l || !std::isnan(out[l])) continue;
+    out[l] = found.labels[i] ? of(found_confidence, found.labels[i]) : of(added_confidence, added.labels[i]);
+  }
+  return out;
 }
 
 /// After each pass: the scale of the next one (auto diameter, then the dim pass), or nothing
@@ -407,6 +427,8 @@ std::optional<double> next_pass(const Run& r, Prepared& p) {
   if (!p.found.labels.empty()) {
     const LabelImage dim = std::move(p.labels);
     p.labels = postprocess::add_nuclei(p.found, dim, p.set_aside, kDimPassMaxContact);
+    p.confidence = joined_confidence(p.labels, p.found, p.found_confidence, dim, p.confidence);
+    p.found_confidence.clear();
     p.set_aside = {};
     p.dim_nuclei = static_cast<int>(p.labels.max_label()) - static_cast<int>(p.found.max_label());
     p.found = LabelImage();

@@ -6,6 +6,7 @@ segmented by the shipped model:
 - large nuclei (semi-axes 25-35 px) with 2-4 dark nucleoli, few to an image (no auto-diameter
   pass): the network outlines the nucleoli, the seeds cut the nuclei around them and leave holes;
   --fill-core-holes keeps every nucleus whole, without holes."""
+import csv
 import glob
 import json
 import os
@@ -81,6 +82,9 @@ def main():
         added = dim_counts(os.path.join(root, "dim-pass"))
         check(len(added) == 1 and added[0] >= after["dim_found"] - before["dim_found"] and
               dim_counts(os.path.join(root, "dim-default")) == [-1], f"records count the nuclei the dim pass added: {added}")
+        confidence = [r["Confidence"] for r in csv.DictReader(open(os.path.join(root, "dim-pass", "nuclei.csv")))]
+        check(len(confidence) >= after["found"] and all(c and 0.5 < float(c) <= 1 for c in confidence),
+              f"every nucleus, from either pass, has its confidence: {confidence}")
 
         plain = os.path.join(root, "plain")
         run("synth", "--out", plain, "--wells", 1, "--sites", 1, "--size", 192, "--nuclei", 20, 20, "--seed", 9)
