@@ -46,7 +46,7 @@ void write_results(const std::string& dir) {
       r.summary.mean_area = 80;
     }
     if (k < 4) {
-      io::Rgb8Image overlay(64, 48);
+      RgbImage overlay(64, 48);
       for (std::size_t i = 0; i < overlay.rgb.size(); ++i) overlay.rgb[i] = static_cast<std::uint8_t>(i * 7);
       io::write_rgb_png(overlay, dir + "/overlays/img" + std::to_string(k) + ".png");
     }
@@ -156,7 +156,7 @@ TEST(ReportGallery, PicksExtremesAndTypicalAmongImagesWithOverlays) {
 
 TEST(ReportGallery, ThumbnailIsASmallPngDataUri) {
   testing::TempDir tmp;
-  io::Rgb8Image big(600, 400);
+  RgbImage big(600, 400);
   io::write_rgb_png(big, tmp.file("big.png"));
   const std::string uri = thumbnail_data_uri(tmp.file("big.png"), 100);
   ASSERT_EQ(uri.rfind("data:image/png;base64,iVBORw0KGgo", 0), 0u);
