@@ -120,7 +120,7 @@ TEST(Settings, DenoiseIsAWordOrASigma) {
   EXPECT_EQ(Denoise::parse(1.5).text(), "1.5");
   EXPECT_EQ(Denoise::parse("auto").sigma_for(kDenoiseNoise + 0.01), kDenoiseSigma);
   EXPECT_EQ(Denoise::parse("auto").sigma_for(kDenoiseNoise - 0.01), 0.0);
-  for (const json bad : {json("on"), json("1.5px"), json(0), json(21)})
+  for (const json& bad : {json("on"), json("1.5px"), json(0), json(21)})
     EXPECT_THROW(Denoise::parse(bad), ConfigError) << bad.dump();
 }
 
