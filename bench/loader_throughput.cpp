@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   train::BatchRecipe recipe;
   recipe.training = true;
   recipe.augment = o.augment();
-  recipe.pixels_on_device = o.augment().device == "gpu";
+  recipe.pixels_on_device = o.augment().device == train::AugmentDevice::gpu;
   if (!reader.spec().fixed_size) {
     recipe.augment.crop_height = o.crop()[0];
     recipe.augment.crop_width = o.crop()[1];

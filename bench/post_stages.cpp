@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   io::register_itk_io();
-  const postprocess::PostprocessOptions post(mode);
+  const postprocess::PostprocessOptions post(mode == "binary" ? postprocess::Mode::binary : postprocess::Mode::contour);
   std::map<std::string, double> total;
   double megapixels = 0;
   const std::string tmp = "/tmp/nucseg_bench_post_labels.tif";

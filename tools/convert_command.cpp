@@ -25,7 +25,7 @@ void add_convert_command(CLI::App& app, Runner& run) {
     run = [flags] {
       const auto options = ConvertOptions::from_json(flags->resolve());
       const auto report = run_convert(options);
-      std::cout << "converted " << report.converted << " images (" << report.layout
+      std::cout << "converted " << report.converted << " images (" << to_string(report.layout)
                 << " layout) into " << report.out << " [train " << report.train << ", val "
                 << report.val << ", test " << report.test << "]";
       if (report.inverted > 0) std::cout << "; inverted " << report.inverted;

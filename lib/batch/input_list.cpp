@@ -13,6 +13,7 @@
 #include <regex>
 #include <set>
 
+#include "batch/image_files.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
@@ -48,10 +49,7 @@ bool is_hdf5_file(const std::string& path) {
 
 /// Relative path without its image extension; ".ome.tif" style endings lose both parts.
 std::string id_from_relative(const stdfs::path& rel) {
-  stdfs::path p = rel;
-  p.replace_extension();
-  if (fs::extension_lower(p.string()) == ".ome") p.replace_extension();
-  return p.generic_string();
+  return (rel.parent_path() / image_stem(rel.string())).generic_string();
 }
 
 /// Makes ids unique: colliding items keep their extension; any collision left is an error.

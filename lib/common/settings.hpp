@@ -31,6 +31,19 @@ struct FlagSpec {
   bool one_fills = false;  ///< a single value stands for all `values` (e.g. --size 512 = 512 512)
 };
 
+/// The key words of a closed choice: each value of the enum (or std::optional of one) E with
+/// the word that stands for it in JSON and on the command line.
+template <class E>
+using Names = std::vector<std::pair<E, std::string>>;
+
+/// The word of `value` in `names`; "" when it has none.
+template <class E>
+std::string word_of(const Names<E>& names, const E& value) {
+  for (const auto& [v, word] : names)
+    if (v == value) return word;
+  return "";
+}
+
 /// The schema's "type" when it is one name, else "" (a list of types, or none).
 inline std::string type_name(const json& schema) {
   const auto it = schema.find("type");
@@ -61,12 +74,6 @@ struct Setting {
   Setting& above(double min) { return bound("exclusiveMinimum", min); }
   Setting& below(double max) { return bound("exclusiveMaximum", max); }
   Setting& at_most(double max) { return bound("maximum", max); }
-  /// Allowed values of a string setting.
-  Setting& one_of(std::vector<std::string> values) {
-    schema.erase("type");
-    schema["enum"] = std::move(values);
-    return *this;
-  }
   /// Allowed values of a setting of another type (e.g. the integers 1, 4, 8).
   Setting& allowed(json values) {
     schema["enum"] = std::move(values);
@@ -187,8 +194,7 @@ class Table {
 
   /// A closed choice stored as the enum `member`: `names` maps each value to its key word.
   template <class E>
-  Setting<Owner>& choice(std::string key, E Owner::*member, std::vector<std::pair<E, std::string>> names,
-                         std::string help) {
+  Setting<Owner>& choice(std::string key, E Owner::*member, Names<E> names, std::string help) {
     Setting<Owner> s;
     s.key = std::move(key);
     std::vector<std::string> words;

@@ -1,20 +1,13 @@
 #include "eval/panel.hpp"
 
-#include <itkImageFileWriter.h>
-#include <itkRGBPixel.h>
-
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <unistd.h>
 #include <unordered_set>
 
 #include "common/error.hpp"
-#include "common/fs.hpp"
 #include "eval/metrics.hpp"
-#include "io/itk_setup.hpp"
-#include "image/itk_wrap.hpp"
 #include "image/preprocess.hpp"
+#include "io/image_writer.hpp"
 
 namespace nucseg::eval {
 namespace {
@@ -42,13 +35,6 @@ Rgb label_colour(std::uint32_t label) {
   }
   return {static_cast<std::uint8_t>(r * 255), static_cast<std::uint8_t>(g * 255),
           static_cast<std::uint8_t>(b * 255)};
-}
-
-bool on_edge(const LabelImage& l, int y, int x) {
-  const auto v = l.at(y, x);
-  if (!v) return false;
-  return (x == 0 || l.at(y, x - 1) != v) || (x + 1 == l.width || l.at(y, x + 1) != v) ||
-         (y == 0 || l.at(y - 1, x) != v) || (y + 1 == l.height || l.at(y + 1, x) != v);
 }
 
 /// Input as 8-bit RGB planes (percentile stretch per channel).
@@ -92,15 +78,13 @@ RgbImage render_panel(const RawImage* input, const LabelImage& truth, const Labe
     matched_pred.insert(m.pred_label);
   }
   const auto base = input_rgb(input, h, w);
-  RgbImage out;
-  out.height = h;
-  out.width = 3 * w + 2 * kGap;
-  out.rgb.assign(static_cast<std::size_t>(out.height) * out.width * 3, 255);
+  RgbImage out(h, 3 * w + 2 * kGap);
+  std::fill(out.rgb.begin(), out.rgb.end(), std::uint8_t{255});
   auto put = [&](int panel, int y, int x, Rgb c) {
-    const std::size_t i = (static_cast<std::size_t>(y) * out.width + panel * (w + kGap) + x) * 3;
-    out.rgb[i] = c.r;
-    out.rgb[i + 1] = c.g;
-    out.rgb[i + 2] = c.b;
+    std::uint8_t* px = out.at(y, panel * (w + kGap) + x);
+    px[0] = c.r;
+    px[1] = c.g;
+    px[2] = c.b;
   };
   const Rgb green{40, 220, 40}, yellow{255, 230, 0}, red{255, 30, 30};
   for (int y = 0; y < h; ++y)
@@ -117,40 +101,15 @@ RgbImage render_panel(const RawImage* input, const LabelImage& truth, const Labe
       };
       const auto t = truth.at(y, x), p = pred.at(y, x);
       Rgb tc = blend(t), pc = blend(p);
-      const bool missed_edge = on_edge(truth, y, x) && !matched_true.count(t);
-      if (on_edge(truth, y, x)) tc = missed_edge ? yellow : green;
-      if (on_edge(pred, y, x)) pc = matched_pred.count(p) ? green : red;
+      const bool truth_edge = io::is_label_boundary(truth, y, x);
+      const bool missed_edge = truth_edge && !matched_true.count(t);
+      if (truth_edge) tc = missed_edge ? yellow : green;
+      if (io::is_label_boundary(pred, y, x)) pc = matched_pred.count(p) ? green : red;
       if (missed_edge) pc = yellow;
       put(1, y, x, tc);
       put(2, y, x, pc);
     }
   return out;
-}
-
-void write_png(const RgbImage& image, const std::string& path) {
-  io::register_itk_io();
-  using Pixel = itk::RGBPixel<std::uint8_t>;
-  auto itk_image = image::make_image<Pixel>(image.height, image.width);
-  Pixel* buf = itk_image->GetBufferPointer();
-  for (std::size_t i = 0; i < static_cast<std::size_t>(image.height) * image.width; ++i) {
-    buf[i][0] = image.rgb[3 * i];
-    buf[i][1] = image.rgb[3 * i + 1];
-    buf[i][2] = image.rgb[3 * i + 2];
-  }
-  // ITK picks the writer by extension: the temporary name must end in .png too.
-  const std::filesystem::path final_path(path);
-  const std::string tmp = (final_path.parent_path() / ("." + final_path.stem().string() + ".tmp-" +
-                                                       std::to_string(::getpid()) + ".png")).string();
-  auto writer = itk::ImageFileWriter<image::Image2<Pixel>>::New();
-  writer->SetInput(itk_image);
-  writer->SetFileName(tmp);
-  try {
-    writer->Update();
-  } catch (const itk::ExceptionObject& e) {
-    std::remove(tmp.c_str());
-    throw OutputError("cannot write '" + path + "': " + e.GetDescription());
-  }
-  fs::commit_rename(tmp, path);
 }
 
 }  // namespace nucseg::eval

@@ -8,22 +8,14 @@
 #include <vector>
 
 #include "image/image.hpp"
+#include "image/rgb_image.hpp"
 
 namespace nucseg::eval {
 
-/// Renders the panel as interleaved RGB bytes (height x 3*width+2*gap, Y,X,RGB).
-struct RgbImage {
-  int height = 0, width = 0;
-  std::vector<std::uint8_t> rgb;
-};
-
-/// `input` may be null (black background) or have any channel count (RGB shown as is,
+/// The panel, height x (3 width + 2 gaps). `input` may be null (black background) or have any channel count (RGB shown as is,
 /// else the first channel); intensities are stretched between the 1st and 99.8th
 /// percentile. Throws InputError when the sizes differ.
 RgbImage render_panel(const RawImage* input, const LabelImage& truth, const LabelImage& pred,
                       double iou_threshold = 0.5);
-
-/// Writes an RGB image as PNG atomically (temporary name, then rename). Throws OutputError.
-void write_png(const RgbImage& image, const std::string& path);
 
 }  // namespace nucseg::eval

@@ -44,15 +44,6 @@ void resample_plane(const Pixel* in, int h, int w, Pixel* out, int oh, int ow) {
   std::copy(res, res + static_cast<std::size_t>(oh) * ow, out);
 }
 
-}  // namespace
-
-void check_z_project(const std::string& z_project) {
-  if (z_project != "none" && z_project != "max" && z_project != "mean")
-    throw ConfigError("z_project must be none, max or mean, found '" + z_project + "'");
-}
-
-namespace {
-
 /// select_channels' output for `img`: its size, source, type and pixel size, zero pixels.
 RawImage selected_like(const RawImage& img, int out_channels) {
   RawImage out(out_channels, img.height, img.width);
@@ -72,13 +63,13 @@ RawImage project_pages(const RawImage& img, const std::vector<int>& pages, const
   std::copy(img.plane(pages[0]), img.plane(pages[0]) + n, o);
   for (std::size_t k = 1; k < pages.size(); ++k) {
     const float* p = img.plane(pages[k]);
-    if (rule.z_project == "max") {
+    if (rule.z_project == ZProject::max) {
       for (std::size_t i = 0; i < n; ++i) o[i] = std::max(o[i], p[i]);
     } else {
       for (std::size_t i = 0; i < n; ++i) o[i] += p[i];
     }
   }
-  if (rule.z_project == "mean")
+  if (rule.z_project == ZProject::mean)
     for (std::size_t i = 0; i < n; ++i) o[i] /= static_cast<float>(pages.size());
   for (int c = 1; c < rule.out_channels; ++c) std::copy(o, o + n, out.plane(c));
   return out;
@@ -96,7 +87,7 @@ RawImage select_from_stack(const RawImage& img, const StackLayout& s, const Chan
   if (c < 0) throw InputError("cannot pick a channel: " + what + "; choose one with --channel (from 0)");
   if (c >= s.channels)
     throw InputError("cannot take channel " + std::to_string(c) + ": " + what + ", channels numbered from 0");
-  if (s.z_planes > 1 && rule.z_project == "none")
+  if (s.z_planes > 1 && rule.z_project == ZProject::none)
     throw InputError("cannot segment a z-stack as one image: " + what +
                      "; project its z-planes with --z-project max (or mean)");
   std::vector<int> pages;  // one plane: project_pages copies it
@@ -110,9 +101,8 @@ RawImage select_channels(const RawImage& img, const ChannelRule& rule) {
   if (rule.out_channels != 1 && rule.out_channels != 3) {
     throw ConfigError("channels must be 1 or 3, found " + std::to_string(rule.out_channels));
   }
-  check_z_project(rule.z_project);
   if (img.stack) return select_from_stack(img, *img.stack, rule);
-  if (rule.z_project != "none" && img.paged) {
+  if (rule.z_project != ZProject::none && img.paged) {
     if (rule.channel >= 0)
       throw InputError("cannot both pick page " + std::to_string(rule.channel) + " and project the pages of '" +
                        img.source + "': its " + std::to_string(img.channels) +
@@ -200,12 +190,6 @@ float percentile(std::vector<float> values, double q) {
   return static_cast<float>(a + frac * (b - a));
 }
 
-void check_polarity(const std::string& polarity) {
-  if (polarity != "keep" && polarity != "auto" && polarity != "invert") {
-    throw ConfigError("normalize polarity must be 'keep', 'auto' or 'invert', found '" + polarity + "'");
-  }
-}
-
 double median_unit_intensity(const RawImage& img) {
   const std::size_t n = img.plane_size();
   if (n == 0 || img.channels <= 0) return 0.0;
@@ -282,17 +266,12 @@ void gaussian_smooth(RawImage& img, double sigma) {
 }
 
 NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
-  if (options.method != "minmax" && options.method != "percentile") {
-    throw ConfigError("normalize method must be 'minmax' or 'percentile', found '" +
-                      options.method + "'");
-  }
-  check_polarity(options.polarity);
   NormalizeResult result;
   const std::size_t n = img.plane_size();
   for (int c = 0; c < img.channels; ++c) {
     float* p = img.plane(c);
     float lo, hi;
-    if (options.method == "minmax") {
+    if (options.method == NormalizeMethod::minmax) {
       const auto [mn, mx] = std::minmax_element(p, p + n);
       lo = *mn;
       hi = *mx;
@@ -311,8 +290,8 @@ NormalizeResult normalize(RawImage& img, const NormalizeOptions& options) {
     const float scale = 1.0f / range;
     for (std::size_t i = 0; i < n; ++i) p[i] = std::clamp((p[i] - lo) * scale, 0.0f, 1.0f);
   }
-  result.inverted = options.polarity == "invert" ||
-                    (options.polarity == "auto" && median_unit_intensity(img) > 0.5);
+  result.inverted = options.polarity == Polarity::invert ||
+                    (options.polarity == Polarity::automatic && median_unit_intensity(img) > 0.5);
   if (result.inverted) {
     for (float& v : img.pixels) v = 1.0f - v;
   }
@@ -330,7 +309,7 @@ NormalizeResult scaling_range(const RawImage& img, const std::vector<std::uint8_
     for (std::size_t i = 0; i < n; ++i)
       if (exclude.empty() || !exclude[i]) values.push_back(p[i]);
     if (values.empty()) values.push_back(0.0f);
-    if (options.method == "minmax") {
+    if (options.method == NormalizeMethod::minmax) {
       const auto [mn, mx] = std::minmax_element(values.begin(), values.end());
       result.low.push_back(*mn);
       result.high.push_back(*mx);

@@ -8,16 +8,19 @@
 
 namespace nucseg::image {
 
+/// How the z-planes of a stack become one 2-D image: not at all (a z-stack is refused), or
+/// their pixelwise maximum or mean.
+enum class ZProject { none, max, mean };
+
 /// How to turn a raw image into the model's channels.
 struct ChannelRule {
   int channel = -1;     ///< >= 0: take this channel (or page) only
   int out_channels = 1; ///< 1: one channel (luminance for RGB/RGBA); 3: keep RGB
-  /// "none", "max" or "mean": how the z-planes of a stack become one 2-D image.
-  std::string z_project = "none";
+  ZProject z_project = ZProject::none;
+  bool operator==(const ChannelRule& o) const {
+    return channel == o.channel && out_channels == o.out_channels && z_project == o.z_project;
+  }
 };
-
-/// Checks a z_project name; throws ConfigError naming the allowed values.
-void check_z_project(const std::string& z_project);
 
 /// Applies `rule`. One channel: a gray image stays; colour RGB(A) pixels become Rec. 601 luminance
 /// 0.299 R + 0.587 G + 0.114 B (alpha dropped); gray+alpha pixels keep gray (two pages are two
@@ -38,18 +41,26 @@ RawImage resize_image(const RawImage& img, int height, int width);
 /// Nearest-neighbour resampling of a label image, so that labels stay whole integers.
 LabelImage resize_labels(const LabelImage& labels, int height, int width);
 
-struct NormalizeOptions {
-  std::string method = "minmax";  ///< "minmax" or "percentile"
-  double low_percentile = 1.0;    ///< used by "percentile"
-  double high_percentile = 99.8;
-  /// "keep": intensities as they are; "invert": 1 - v after scaling; "auto": invert images
-  /// whose median normalized intensity (mean over channels) is above 0.5, i.e. dark objects on
-  /// a bright background (bright-field, H&E), so that nuclei are bright as in fluorescence.
-  std::string polarity = "keep";
-};
+/// What intensities are mapped to 0 and 1: each channel's minimum and maximum, or two
+/// percentiles of it.
+enum class NormalizeMethod { minmax, percentile };
 
-/// Checks a polarity name; throws ConfigError naming the allowed values.
-void check_polarity(const std::string& polarity);
+/// After scaling. keep: intensities as they are; invert: 1 - v; automatic: invert images whose
+/// median normalized intensity (mean over channels) is above 0.5, i.e. dark objects on a
+/// bright background (bright-field, H&E), so that nuclei are bright as in fluorescence.
+enum class Polarity { keep, automatic, invert };
+
+struct NormalizeOptions {
+  NormalizeMethod method = NormalizeMethod::minmax;
+  double low_percentile = 1.0;    ///< used by NormalizeMethod::percentile
+  double high_percentile = 99.8;
+  Polarity polarity = Polarity::keep;
+  bool operator==(const NormalizeOptions& o) const {
+    return method == o.method && low_percentile == o.low_percentile && high_percentile == o.high_percentile &&
+           polarity == o.polarity;
+  }
+  bool operator!=(const NormalizeOptions& o) const { return !(*this == o); }
+};
 
 /// Per channel intensities that were mapped to 0 and 1.
 struct NormalizeResult {

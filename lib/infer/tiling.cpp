@@ -78,22 +78,6 @@ struct Tile {
 
 }  // namespace
 
-TilingMode parse_tiling_mode(const std::string& text) {
-  if (text == "tile") return TilingMode::tile;
-  if (text == "resize") return TilingMode::resize;
-  throw ConfigError("inference mode must be 'tile' or 'resize', found '" + text + "'");
-}
-
-Activation parse_activation(const std::string& text) {
-  if (text == "auto") return Activation::automatic;
-  if (text == "sigmoid") return Activation::sigmoid;
-  if (text == "softmax") return Activation::softmax;
-  if (text == "contour+distance") return Activation::contour_distance;
-  if (text == "none") return Activation::none;
-  throw ConfigError("activation must be 'auto', 'sigmoid', 'softmax', 'contour+distance' or 'none', found '" + text +
-                    "'");
-}
-
 void validate(const InferenceOptions& o) {
   auto fail = [](const std::string& what) { throw ConfigError("invalid inference option " + what); };
   if (o.size_multiple() < 1) fail("size_multiple " + std::to_string(o.size_multiple()) + ": expected >= 1");
@@ -216,6 +200,120 @@ RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn
              : predict_resized(normalized_image, f, options, stats);
 }
 
+namespace {
+
+/// The tiles covering an image and their blending weights. The weight of tile (i, j) at a
+/// pixel is wy[i] * wx[j], so the per-pixel weight sum is the product of two 1-D sums: no
+/// image-sized weight buffer is needed.
+struct TileGrid {
+  int TY = 0, TX = 0;  // tile sides
+  std::vector<int> ys, xs;
+  std::vector<std::vector<float>> wy, wx;
+  std::vector<double> sum_y, sum_x;
+  std::vector<Tile> tiles;
+};
+
+/// Tile sides per axis: tile_size, or (fit_tiles) the smallest side that covers the axis with
+/// as many tiles, so that little of the network's work is spent on padding.
+TileGrid plan_tiles(int H, int W, const InferenceOptions& options) {
+  TileGrid g;
+  g.TY = options.fit_tiles() ? fitted_tile_side(H, options) : options.tile_size();
+  g.TX = options.fit_tiles() ? fitted_tile_side(W, options) : options.tile_size();
+  g.ys = tile_starts(H, g.TY, options.overlap());
+  g.xs = tile_starts(W, g.TX, options.overlap());
+  const auto windows = [&](const std::vector<int>& starts, int side) {
+    std::vector<std::vector<float>> w(starts.size());
+    for (std::size_t i = 0; i < starts.size(); ++i)
+      w[i] = blend_window(side, options.overlap(), i == 0, i + 1 == starts.size(), options.min_weight());
+    return w;
+  };
+  g.wy = windows(g.ys, g.TY);
+  g.wx = windows(g.xs, g.TX);
+  const auto sums = [](const std::vector<int>& starts, const std::vector<std::vector<float>>& w, int length, int T) {
+    std::vector<double> sum(static_cast<std::size_t>(length), 0.0);
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+      for (int t = 0; t < T; ++t) {
+        const int p = starts[i] + t;
+        if (p >= 0 && p < length) sum[static_cast<std::size_t>(p)] += w[i][static_cast<std::size_t>(t)];
+      }
+    }
+    return sum;
+  };
+  g.sum_y = sums(g.ys, g.wy, H, g.TY);
+  g.sum_x = sums(g.xs, g.wx, W, g.TX);
+  g.tiles.reserve(g.ys.size() * g.xs.size());
+  for (std::size_t i = 0; i < g.ys.size(); ++i)
+    for (std::size_t j = 0; j < g.xs.size(); ++j) g.tiles.push_back({g.ys[i], g.xs[j], static_cast<int>(i), static_cast<int>(j)});
+  return g;
+}
+
+/// The pixels of tiles [first, first + n), reflected at the image's edges, as an
+/// n x C x TY x TX tensor.
+torch::Tensor tile_batch(const RawImage& image, const TileGrid& g, std::size_t first, std::size_t n) {
+  const int H = image.height, W = image.width, C = image.channels, TY = g.TY, TX = g.TX;
+  torch::Tensor cpu = torch::empty({static_cast<int64_t>(n), C, TY, TX}, torch::kFloat);
+  float* dst = cpu.data_ptr<float>();
+  std::vector<int> col_index(static_cast<std::size_t>(TX));
+  for (std::size_t k = 0; k < n; ++k) {
+    const Tile& tile = g.tiles[first + k];
+    const bool inside_x = tile.x0 >= 0 && tile.x0 + TX <= W;
+    for (int t = 0; t < TX; ++t) col_index[static_cast<std::size_t>(t)] = reflect_index(tile.x0 + t, W);
+    for (int c = 0; c < C; ++c) {
+      const float* src = image.plane(c);
+      for (int r = 0; r < TY; ++r) {
+        const float* row = src + static_cast<std::size_t>(reflect_index(tile.y0 + r, H)) * W;
+        float* d = dst + ((k * C + c) * TY + r) * static_cast<std::size_t>(TX);
+        if (inside_x) {
+          std::memcpy(d, row + tile.x0, sizeof(float) * static_cast<std::size_t>(TX));
+        } else {
+          for (int t = 0; t < TX; ++t) d[t] = row[col_index[static_cast<std::size_t>(t)]];
+        }
+      }
+    }
+  }
+  return cpu;
+}
+
+/// Adds the weighted probabilities of tiles [first, first + n) (`probs`: n x K x TY x TX)
+/// into `out`.
+void blend_batch(const torch::Tensor& probs, const TileGrid& g, std::size_t first, std::size_t n, RawImage& out) {
+  const int H = out.height, W = out.width, K = out.channels, TY = g.TY, TX = g.TX;
+  const float* p = probs.data_ptr<float>();
+  for (std::size_t k = 0; k < n; ++k) {
+    const Tile& tile = g.tiles[first + k];
+    const auto& wyv = g.wy[static_cast<std::size_t>(tile.iy)];
+    const auto& wxv = g.wx[static_cast<std::size_t>(tile.ix)];
+    const int r0 = std::max(0, -tile.y0), r1 = std::min(TY, H - tile.y0);
+    const int t0 = std::max(0, -tile.x0), t1 = std::min(TX, W - tile.x0);
+    for (int c = 0; c < K; ++c) {
+      float* plane = out.plane(c);
+      const float* tp = p + (k * K + c) * static_cast<std::size_t>(TY) * TX;
+      for (int r = r0; r < r1; ++r) {
+        const float w_row = wyv[static_cast<std::size_t>(r)];
+        float* o = plane + static_cast<std::size_t>(tile.y0 + r) * W + tile.x0;
+        const float* s = tp + static_cast<std::size_t>(r) * TX;
+        for (int t = t0; t < t1; ++t) o[t] += w_row * wxv[static_cast<std::size_t>(t)] * s[t];
+      }
+    }
+  }
+}
+
+/// Divides the blended sums by the per-pixel weight sums.
+void divide_by_weights(RawImage& out, const TileGrid& g) {
+  for (int c = 0; c < out.channels; ++c) {
+    float* plane = out.plane(c);
+    for (int y = 0; y < out.height; ++y) {
+      const double sy = g.sum_y[static_cast<std::size_t>(y)];
+      float* o = plane + static_cast<std::size_t>(y) * out.width;
+      for (int x = 0; x < out.width; ++x) {
+        o[x] = static_cast<float>(o[x] / (sy * g.sum_x[static_cast<std::size_t>(x)]));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
                        const InferenceOptions& options, InferenceStats* stats) {
   const auto start = Clock::now();
@@ -225,113 +323,32 @@ RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
   InferenceStats& st = stats ? *stats : local;
   torch::InferenceMode guard;
 
-  const int H = image.height, W = image.width, C = image.channels;
-  // Tile sides per axis: tile_size, or (fit_tiles) the smallest side that covers the axis
-  // with as many tiles, so that little of the network's work is spent on padding.
-  const int TY = options.fit_tiles() ? fitted_tile_side(H, options) : options.tile_size();
-  const int TX = options.fit_tiles() ? fitted_tile_side(W, options) : options.tile_size();
-  const auto ys = tile_starts(H, TY, options.overlap());
-  const auto xs = tile_starts(W, TX, options.overlap());
-  const auto window = [&](const std::vector<int>& starts, std::size_t i, int side) {
-    return blend_window(side, options.overlap(), i == 0, i + 1 == starts.size(), options.min_weight());
-  };
-  std::vector<std::vector<float>> wy(ys.size()), wx(xs.size());
-  for (std::size_t i = 0; i < ys.size(); ++i) wy[i] = window(ys, i, TY);
-  for (std::size_t i = 0; i < xs.size(); ++i) wx[i] = window(xs, i, TX);
-  // The weight of tile (i, j) at a pixel is wy[i] * wx[j], so the per-pixel weight sum is
-  // the product of two 1-D sums: no image-sized weight buffer is needed.
-  std::vector<double> sum_y(static_cast<std::size_t>(H), 0.0), sum_x(static_cast<std::size_t>(W), 0.0);
-  auto add_sums = [](std::vector<double>& sum, const std::vector<int>& starts,
-                     const std::vector<std::vector<float>>& w, int length, int T) {
-    for (std::size_t i = 0; i < starts.size(); ++i) {
-      for (int t = 0; t < T; ++t) {
-        const int p = starts[i] + t;
-        if (p >= 0 && p < length) sum[static_cast<std::size_t>(p)] += w[i][static_cast<std::size_t>(t)];
-      }
-    }
-  };
-  add_sums(sum_y, ys, wy, H, TY);
-  add_sums(sum_x, xs, wx, W, TX);
-
-  std::vector<Tile> tiles;
-  tiles.reserve(ys.size() * xs.size());
-  for (std::size_t i = 0; i < ys.size(); ++i) {
-    for (std::size_t j = 0; j < xs.size(); ++j) {
-      tiles.push_back({ys[i], xs[j], static_cast<int>(i), static_cast<int>(j)});
-    }
-  }
-
+  const TileGrid grid = plan_tiles(image.height, image.width, options);
   RawImage out;
   int K = 0;
-  std::vector<int> col_index(static_cast<std::size_t>(TX));
   const std::size_t batch = static_cast<std::size_t>(options.batch_size());
-  for (std::size_t b0 = 0; b0 < tiles.size(); b0 += batch) {
+  for (std::size_t b0 = 0; b0 < grid.tiles.size(); b0 += batch) {
     throw_if_interrupted("inference");
-    const std::size_t n = std::min(batch, tiles.size() - b0);
-    torch::Tensor cpu = torch::empty({static_cast<int64_t>(n), C, TY, TX}, torch::kFloat);
-    float* dst = cpu.data_ptr<float>();
-    for (std::size_t k = 0; k < n; ++k) {
-      const Tile& tile = tiles[b0 + k];
-      const bool inside_x = tile.x0 >= 0 && tile.x0 + TX <= W;
-      for (int t = 0; t < TX; ++t) col_index[static_cast<std::size_t>(t)] = reflect_index(tile.x0 + t, W);
-      for (int c = 0; c < C; ++c) {
-        const float* src = image.plane(c);
-        for (int r = 0; r < TY; ++r) {
-          const float* row = src + static_cast<std::size_t>(reflect_index(tile.y0 + r, H)) * W;
-          float* d = dst + ((k * C + c) * TY + r) * static_cast<std::size_t>(TX);
-          if (inside_x) {
-            std::memcpy(d, row + tile.x0, sizeof(float) * static_cast<std::size_t>(TX));
-          } else {
-            for (int t = 0; t < TX; ++t) d[t] = row[col_index[static_cast<std::size_t>(t)]];
-          }
-        }
-      }
-    }
-    const torch::Tensor probs = run_batch(cpu, forward, options, image, st);
+    const std::size_t n = std::min(batch, grid.tiles.size() - b0);
+    const torch::Tensor probs = run_batch(tile_batch(image, grid, b0, n), forward, options, image, st);
     if (K == 0) {
       K = static_cast<int>(probs.size(1));
-      out = RawImage(K, H, W);
+      out = RawImage(K, image.height, image.width);
     } else if (probs.size(1) != K) {
       throw Error("cannot predict '" + image.source + "': the network returned " +
                   std::to_string(probs.size(1)) + " channels for one batch and " +
                   std::to_string(K) + " for an earlier one");
     }
-    const float* p = probs.data_ptr<float>();
-    for (std::size_t k = 0; k < n; ++k) {
-      const Tile& tile = tiles[b0 + k];
-      const auto& wyv = wy[static_cast<std::size_t>(tile.iy)];
-      const auto& wxv = wx[static_cast<std::size_t>(tile.ix)];
-      const int r0 = std::max(0, -tile.y0), r1 = std::min(TY, H - tile.y0);
-      const int t0 = std::max(0, -tile.x0), t1 = std::min(TX, W - tile.x0);
-      for (int c = 0; c < K; ++c) {
-        float* plane = out.plane(c);
-        const float* tp = p + (k * K + c) * static_cast<std::size_t>(TY) * TX;
-        for (int r = r0; r < r1; ++r) {
-          const float w_row = wyv[static_cast<std::size_t>(r)];
-          float* o = plane + static_cast<std::size_t>(tile.y0 + r) * W + tile.x0;
-          const float* s = tp + static_cast<std::size_t>(r) * TX;
-          for (int t = t0; t < t1; ++t) o[t] += w_row * wxv[static_cast<std::size_t>(t)] * s[t];
-        }
-      }
-    }
+    blend_batch(probs, grid, b0, n, out);
   }
-  for (int c = 0; c < K; ++c) {
-    float* plane = out.plane(c);
-    for (int y = 0; y < H; ++y) {
-      const double sy = sum_y[static_cast<std::size_t>(y)];
-      float* o = plane + static_cast<std::size_t>(y) * W;
-      for (int x = 0; x < W; ++x) {
-        o[x] = static_cast<float>(o[x] / (sy * sum_x[static_cast<std::size_t>(x)]));
-      }
-    }
-  }
+  divide_by_weights(out, grid);
   out.pixel_size_y = image.pixel_size_y;
   out.pixel_size_x = image.pixel_size_x;
   out.source = image.source;
   out.component_type = "float";
   st.seconds += seconds_since(start);
   log::debug("predicted '{}' ({}x{}) in {} tiles of {}x{} px, {} batches, {:.2f} s", image.source,
-             W, H, tiles.size(), TX, TY, st.batches, seconds_since(start));
+             image.width, image.height, grid.tiles.size(), grid.TX, grid.TY, st.batches, seconds_since(start));
   return out;
 }
 

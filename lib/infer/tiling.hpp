@@ -14,6 +14,7 @@
 #include "common/options.hpp"
 #include "image/image.hpp"
 #include "image/preprocess.hpp"
+#include "infer/tiling_mode.hpp"
 
 namespace nucseg::infer {
 
@@ -22,18 +23,11 @@ namespace nucseg::infer {
 /// in channels-last memory format.
 using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
 
-enum class TilingMode { tile, resize };
-
-/// "tile" or "resize"; throws ConfigError naming the text otherwise.
-TilingMode parse_tiling_mode(const std::string& text);
-
 /// What turns logits into probabilities: automatic = sigmoid for K = 1, softmax over the
 /// K channels for K > 1; contour_distance = softmax over the first 3 channels and a sigmoid
 /// for the 4th (contour+distance models); none = keep the network output as is.
 enum class Activation { automatic, sigmoid, softmax, contour_distance, none };
 
-/// "auto", "sigmoid", "softmax", "contour+distance" or "none"; throws ConfigError otherwise.
-Activation parse_activation(const std::string& text);
 
 struct InferenceOptions {
   NUCSEG_ARG(TilingMode, mode) = TilingMode::tile;

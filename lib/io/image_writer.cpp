@@ -180,7 +180,7 @@ void write_float_tiff(const RawImage& image, const std::string& path) {
   }
 }
 
-void write_rgb_png(const Rgb8Image& image, const std::string& path) {
+void write_rgb_png(const RgbImage& image, const std::string& path) {
   require_extension(path, {".png"}, "PNG image");
   if (image.rgb.empty() || image.rgb.size() != static_cast<std::size_t>(image.height) *
                                                    image.width * 3) {
@@ -202,7 +202,7 @@ bool is_label_boundary(const LabelImage& labels, int y, int x) {
          labels.at(y, x + 1) != l;
 }
 
-Rgb8Image make_overlay(const RawImage& image, const LabelImage& labels,
+RgbImage make_overlay(const RawImage& image, const LabelImage& labels,
                        const OverlayOptions& options) {
   if (image.height != labels.height || image.width != labels.width) {
     throw InputError("cannot draw overlay for '" + image.source + "': image is " +
@@ -237,7 +237,7 @@ Rgb8Image make_overlay(const RawImage& image, const LabelImage& labels,
   const float lo = image::percentile(sample, options.low_percentile);
   const float hi = image::percentile(std::move(sample), options.high_percentile);
 
-  Rgb8Image out(image.height, image.width);
+  RgbImage out(image.height, image.width);
   for (int y = 0; y < image.height; ++y) {
     for (int x = 0; x < image.width; ++x) {
       std::uint8_t* px = out.at(y, x);

@@ -9,23 +9,9 @@
 #include <vector>
 
 #include "image/image.hpp"
+#include "image/rgb_image.hpp"
 
 namespace nucseg::io {
-
-/// 8-bit RGB image, Y,X,RGB interleaved (row-major, X fastest).
-struct Rgb8Image {
-  int height = 0;
-  int width = 0;
-  std::vector<std::uint8_t> rgb;  ///< height * width * 3 values
-
-  Rgb8Image() = default;
-  Rgb8Image(int h, int w)
-      : height(h), width(w), rgb(static_cast<std::size_t>(h) * w * 3, 0) {}
-  std::uint8_t* at(int y, int x) { return rgb.data() + (static_cast<std::size_t>(y) * width + x) * 3; }
-  const std::uint8_t* at(int y, int x) const {
-    return rgb.data() + (static_cast<std::size_t>(y) * width + x) * 3;
-  }
-};
 
 /// A temporary sibling of `final_path` that keeps its extension: "dir/a.tif" ->
 /// "dir/a.tmp-<pid>.tif".
@@ -42,7 +28,7 @@ int write_label_tiff(const LabelImage& labels, const std::string& path);
 void write_float_tiff(const RawImage& image, const std::string& path);
 
 /// Writes an RGB image as PNG. `path` must end in .png. Throws OutputError.
-void write_rgb_png(const Rgb8Image& image, const std::string& path);
+void write_rgb_png(const RgbImage& image, const std::string& path);
 
 struct OverlayOptions {
   /// Channel shown in gray; -1 = automatic: one channel is shown in gray, three or four
@@ -58,7 +44,7 @@ struct OverlayOptions {
 /// `outline_rgb`. An outline pixel is a labelled pixel with a 4-neighbour of another label
 /// or outside the image (so nuclei cut by the border are closed). Throws InputError when
 /// the image and labels differ in size, or the channel does not exist.
-Rgb8Image make_overlay(const RawImage& image, const LabelImage& labels,
+RgbImage make_overlay(const RawImage& image, const LabelImage& labels,
                        const OverlayOptions& options = {});
 
 /// True where make_overlay draws an outline: labels(y,x) != 0 and a 4-neighbour differs.

@@ -107,6 +107,21 @@ void load_archive(torch::serialize::InputArchive& archive, const std::string& pa
 
 }  // namespace
 
+std::optional<image::Preprocessing> training_preprocessing(const nlohmann::json& meta, const std::string& path) {
+  const auto data = meta.find("data");
+  if (data == meta.end() || !data->is_object()) return std::nullopt;
+  try {
+    if (const auto record = data->find("preprocessing"); record != data->end())
+      return image::Preprocessing::from_json(*record);
+    const nlohmann::json config = data->value("convert_config", nlohmann::json());
+    const nlohmann::json normalization = data->value("normalization", nlohmann::json());
+    if (config.is_null() && normalization.is_null()) return std::nullopt;
+    return image::Preprocessing::from_old_documents(config, normalization);
+  } catch (const ConfigError& e) {
+    throw InputError("cannot use '" + path + "': " + e.what());
+  }
+}
+
 nlohmann::json read_checkpoint_meta(const std::string& path) {
   torch::serialize::InputArchive archive;
   load_archive(archive, path, "cpu");

@@ -5,8 +5,10 @@
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "image/preprocessing.hpp"
 #include "model/unet.hpp"
 
 namespace nucseg::model {
@@ -28,6 +30,12 @@ struct LoadedModel {
   UNetOptions options;           ///< == meta["model"]
   OutputMode mode() const { return options.mode(); }
 };
+
+/// The preprocessing of the checkpoint's training data, from its metadata: data.preprocessing,
+/// or for checkpoints written before that record, data.convert_config with
+/// data.normalization; nullopt when the metadata holds none of them. Throws InputError naming
+/// `path` when the record cannot be read.
+std::optional<image::Preprocessing> training_preprocessing(const nlohmann::json& meta, const std::string& path);
 
 /// Reads a checkpoint's metadata only. Throws InputError naming the file.
 nlohmann::json read_checkpoint_meta(const std::string& path);

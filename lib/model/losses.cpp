@@ -61,13 +61,6 @@ torch::Tensor binary_targets(const torch::Tensor& labels) {
   return (labels > 0).to(torch::kFloat32).unsqueeze(1);
 }
 
-LossKind loss_kind_from_string(const std::string& name) {
-  if (name == "bce") return LossKind::bce;
-  if (name == "dice") return LossKind::dice;
-  if (name == "bce+dice") return LossKind::bce_dice;
-  throw ConfigError("unknown loss '" + name + "': expected bce, dice or bce+dice");
-}
-
 torch::Tensor soft_dice_loss(const torch::Tensor& p, const torch::Tensor& y) {
   const auto inter = (p * y).sum();
   return 1 - (2 * inter + 1) / (p.sum() + y.sum() + 1);

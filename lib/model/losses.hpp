@@ -28,8 +28,8 @@ torch::Tensor touching_pixels(const torch::Tensor& labels, int radius = 2);
 /// Foreground (label > 0) as float 0/1, N x 1 x H x W.
 torch::Tensor binary_targets(const torch::Tensor& labels);
 
+/// BCE (cross-entropy for contour models), soft Dice, or their sum.
 enum class LossKind { bce, dice, bce_dice };
-LossKind loss_kind_from_string(const std::string& name);
 
 /// Soft Dice loss 1 - (2 sum(p y) + 1) / (sum p + sum y + 1) over the whole batch.
 torch::Tensor soft_dice_loss(const torch::Tensor& probabilities, const torch::Tensor& targets);

@@ -34,21 +34,13 @@ void set_dtype(bool cuda, at::ScalarType t) {
 
 }  // namespace
 
-Precision parse_precision(const std::string& text) {
-  if (text == "fp32") return Precision::fp32;
-  if (text == "bf16") return Precision::bf16;
-  if (text == "fp16") return Precision::fp16;
-  throw ConfigError("precision must be 'auto', 'fp32', 'bf16' or 'fp16', found '" + text + "'");
+const settings::Names<std::optional<Precision>>& precision_names() {
+  static const settings::Names<std::optional<Precision>> names = {
+      {std::nullopt, "auto"}, {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
+  return names;
 }
 
-std::string to_string(Precision precision) {
-  switch (precision) {
-    case Precision::fp32: return "fp32";
-    case Precision::bf16: return "bf16";
-    case Precision::fp16: return "fp16";
-  }
-  return "fp32";
-}
+std::string to_string(Precision precision) { return settings::word_of(precision_names(), std::optional(precision)); }
 
 bool supports_bf16(const std::string& device) {
   if (!is_cuda(device)) return false;
@@ -60,9 +52,9 @@ bool supports_bf16(const std::string& device) {
 #endif
 }
 
-Precision resolve_precision(const std::string& requested, const std::string& device) {
-  if (requested == "auto") return supports_bf16(device) ? Precision::bf16 : Precision::fp32;
-  const Precision p = parse_precision(requested);
+Precision resolve_precision(std::optional<Precision> requested, const std::string& device) {
+  if (!requested) return supports_bf16(device) ? Precision::bf16 : Precision::fp32;
+  const Precision p = *requested;
   if (p == Precision::fp16 && !is_cuda(device))
     throw ConfigError("precision 'fp16' needs a CUDA device, found device '" + device + "': use fp32 or bf16");
   return p;

@@ -3,8 +3,11 @@
 /// every mode: bf16 and fp16 run the convolutions under autocast, and fp16 training scales
 /// the loss so that small gradients survive the half-precision backward pass.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "common/settings.hpp"
 
 namespace at { class Tensor; }
 namespace torch::nn { class Module; }
@@ -13,17 +16,17 @@ namespace nucseg::model {
 
 enum class Precision { fp32, bf16, fp16 };
 
-/// "fp32", "bf16" or "fp16". Throws ConfigError naming the value otherwise.
-Precision parse_precision(const std::string& text);
+/// The words of a precision setting: "auto" (nullopt: see resolve_precision), "fp32", "bf16", "fp16".
+const settings::Names<std::optional<Precision>>& precision_names();
 std::string to_string(Precision precision);
 
 /// Whether `device` (a resolved torch device string) computes in bfloat16 at full speed:
 /// CUDA devices of compute capability 8.0 or newer.
 bool supports_bf16(const std::string& device);
 
-/// "auto" -> bf16 on a CUDA device that supports it, fp32 otherwise (CPU stays fp32 unless
-/// asked). An explicit mode is kept; fp16 on a CPU is refused (ConfigError).
-Precision resolve_precision(const std::string& requested, const std::string& device);
+/// nullopt (auto) -> bf16 on a CUDA device that supports it, fp32 otherwise (CPU stays fp32
+/// unless asked). An explicit mode is kept; fp16 on a CPU is refused (ConfigError).
+Precision resolve_precision(std::optional<Precision> requested, const std::string& device);
 
 /// Whether the network should take channels-last (NHWC) tensors on `device` in `precision`:
 /// on CUDA in bf16/fp16, where the tensor-core convolutions want it.

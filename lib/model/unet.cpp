@@ -5,21 +5,13 @@
 
 namespace nucseg::model {
 
-OutputMode output_mode_from_string(const std::string& name) {
-  if (name == "binary") return OutputMode::binary;
-  if (name == "contour") return OutputMode::contour;
-  if (name == "contour+distance") return OutputMode::contour_distance;
-  throw ConfigError("unknown output mode '" + name + "': expected binary, contour or contour+distance");
+const settings::Names<OutputMode>& output_mode_names() {
+  static const settings::Names<OutputMode> names = {
+      {OutputMode::binary, "binary"}, {OutputMode::contour, "contour"}, {OutputMode::contour_distance, "contour+distance"}};
+  return names;
 }
 
-std::string to_string(OutputMode mode) {
-  switch (mode) {
-    case OutputMode::binary: return "binary";
-    case OutputMode::contour: return "contour";
-    case OutputMode::contour_distance: return "contour+distance";
-  }
-  return "?";
-}
+std::string to_string(OutputMode mode) { return settings::word_of(output_mode_names(), mode); }
 
 int output_channels(OutputMode mode) {
   switch (mode) {
@@ -37,9 +29,7 @@ const settings::Table<UNetOptions>& UNetOptions::settings() {
     using O = UNetOptions;
     settings::Table<O> t("model", "The U-Net.", O());
     t.add("in_channels", &O::in_channels_, "Input channels; default: the dataset's.").range(1, 16).no_flag();
-    t.choice("mode", &O::mode_,
-             {{OutputMode::binary, "binary"}, {OutputMode::contour, "contour"},
-              {OutputMode::contour_distance, "contour+distance"}},
+    t.choice("mode", &O::mode_, output_mode_names(),
              "binary: nucleus vs background; contour: background, interior, boundary; contour+distance: contour's "
              "classes and each nucleus pixel's distance to the nucleus edge as a fraction of the nucleus's largest "
              "(its maxima seed the split of touching nuclei). --init with a contour model starts a contour+distance one.");
@@ -49,10 +39,11 @@ const settings::Table<UNetOptions>& UNetOptions::settings() {
     t.add("dropout", &O::dropout_,
           "Dropout per level and the bottleneck (depth + 1 values); default 0.1 each for another depth than 4.")
         .at_least(0).below(1).items(2, 9);
-    t.add("activation", &O::activation_, "Activation after each convolution.").one_of({"elu", "relu"});
+    t.choice("activation", &O::activation_, {{Activation::elu, "elu"}, {Activation::relu, "relu"}},
+             "Activation after each convolution.");
     t.add("batch_norm", &O::batch_norm_, "Batch normalization after each convolution (statistics are per rank).");
-    t.add("upsampling", &O::upsampling_, "Transposed 2x2 convolution, or bilinear up-sampling + 3x3 convolution.")
-        .one_of({"transposed", "bilinear"});
+    t.choice("upsampling", &O::upsampling_, {{Upsampling::transposed, "transposed"}, {Upsampling::bilinear, "bilinear"}},
+             "Transposed 2x2 convolution, or bilinear up-sampling + 3x3 convolution.");
     return t;
   }();
   return table;
@@ -81,10 +72,6 @@ void UNetOptions::validate() const {
   }
   for (double d : dropout())
     if (d < 0 || d >= 1) throw ConfigError("model: dropout values must lie in [0, 1)");
-  if (activation() != "elu" && activation() != "relu")
-    throw ConfigError("model: activation must be elu or relu, found '" + activation() + "'");
-  if (upsampling() != "transposed" && upsampling() != "bilinear")
-    throw ConfigError("model: upsampling must be transposed or bilinear, found '" + upsampling() + "'");
 }
 
 namespace {
@@ -99,9 +86,8 @@ torch::nn::Conv2d conv(int in, int out, int kernel) {
 
 }  // namespace
 
-ConvBlockImpl::ConvBlockImpl(int in, int out, int kernel, double dropout, bool batch_norm,
-                             const std::string& activation)
-    : dropout_p_(dropout), elu_(activation == "elu") {
+ConvBlockImpl::ConvBlockImpl(int in, int out, int kernel, double dropout, bool batch_norm, Activation activation)
+    : dropout_p_(dropout), elu_(activation == Activation::elu) {
   conv1_ = register_module("conv1", conv(in, out, kernel));
   conv2_ = register_module("conv2", conv(out, out, kernel));
   if (batch_norm) {
@@ -127,7 +113,7 @@ UNetImpl::UNetImpl(const UNetOptions& options) : options_(options) {
   const int d = options_.depth();
   const int k = options_.kernel_size();
   const bool bn = options_.batch_norm();
-  const auto& act = options_.activation();
+  const auto act = options_.activation();
   auto filters = [&](int level) { return options_.base_filters() << level; };
   encoders_ = register_module("encoders", torch::nn::ModuleList());
   ups_ = register_module("ups", torch::nn::ModuleList());
@@ -139,7 +125,7 @@ UNetImpl::UNetImpl(const UNetOptions& options) : options_(options) {
   bottleneck_ = register_module("bottleneck", ConvBlock(filters(d - 1), filters(d), k,
                                                          options_.dropout()[static_cast<std::size_t>(d)], bn, act));
   for (int l = d - 1; l >= 0; --l) {
-    if (options_.upsampling() == "transposed") {
+    if (options_.upsampling() == Upsampling::transposed) {
       ups_->push_back(torch::nn::ConvTranspose2d(
           torch::nn::ConvTranspose2dOptions(filters(l + 1), filters(l), 2).stride(2)));
     } else {
@@ -218,7 +204,7 @@ double UNetImpl::forward_flops(int height, int width) const {
     if (l < d) {
       flops += 2 * px * k2 * (2 * filters(l) * filters(l) + filters(l) * filters(l));  // decoder
       // Transposed 2x2 stride 2: each of px/4 inputs feeds 4 outputs; bilinear: 3x3 conv.
-      const double up_per_px = options_.upsampling() == "transposed" ? 1.0 : 9.0;
+      const double up_per_px = options_.upsampling() == Upsampling::transposed ? 1.0 : 9.0;
       flops += 2 * px * up_per_px * filters(l + 1) * filters(l);
     }
   }

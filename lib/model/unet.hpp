@@ -22,12 +22,18 @@ enum class OutputMode {
   contour_distance,
 };
 
-OutputMode output_mode_from_string(const std::string& name);
+const settings::Names<OutputMode>& output_mode_names();
 std::string to_string(OutputMode mode);
 /// Output channels of a mode (1, 3 or 4).
 int output_channels(OutputMode mode);
 /// True for the modes whose first 3 channels are background, interior, boundary.
 bool has_contour_classes(OutputMode mode);
+
+/// The nonlinearity after each convolution.
+enum class Activation { elu, relu };
+/// How the decoder doubles its resolution: a transposed 2x2 convolution, or bilinear
+/// up-sampling followed by a 3x3 convolution.
+enum class Upsampling { transposed, bilinear };
 
 struct UNetOptions {
   explicit UNetOptions(int in_channels = 1) : in_channels_(in_channels) {}
@@ -47,16 +53,15 @@ struct UNetOptions {
   NUCSEG_ARG(int, base_filters) = 16;  ///< filters at level 0, doubling per level
   NUCSEG_ARG(int, kernel_size) = 3;    ///< odd
   NUCSEG_ARG(std::vector<double>, dropout) = {0.1, 0.1, 0.2, 0.2, 0.3};  ///< per level, depth+1
-  NUCSEG_ARG(std::string, activation) = "elu";      ///< elu or relu
+  NUCSEG_ARG(Activation, activation) = Activation::elu;
   NUCSEG_ARG(bool, batch_norm) = false;
-  NUCSEG_ARG(std::string, upsampling) = "transposed";  ///< transposed or bilinear
+  NUCSEG_ARG(Upsampling, upsampling) = Upsampling::transposed;
 };
 
 /// Two convolutions (+ batch norm) with activation and dropout between them.
 class ConvBlockImpl : public torch::nn::Module {
  public:
-  ConvBlockImpl(int in, int out, int kernel, double dropout, bool batch_norm,
-                const std::string& activation);
+  ConvBlockImpl(int in, int out, int kernel, double dropout, bool batch_norm, Activation activation);
   torch::Tensor forward(torch::Tensor x);
 
  private:

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "batch/image_files.hpp"
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -32,46 +33,36 @@ using nlohmann::json;
 
 namespace {
 
-settings::Table<image::NormalizeOptions> normalize_settings() {
-  using N = image::NormalizeOptions;
-  settings::Table<N> t("normalize", "", N());
-  t.add("method", &N::method, "Per image and channel: min-max, or percentiles clipped to [0,1].")
-      .one_of({"minmax", "percentile"}).flag("--normalize");
-  t.custom(
-       "percentiles", settings::type_schema<std::array<double, 2>>(),
-       [](N& n, const json& v) {
-         n.low_percentile = v.at(0).get<double>();
-         n.high_percentile = v.at(1).get<double>();
-       },
-       [](const N& n) { return json{n.low_percentile, n.high_percentile}; },
-       "[low, high] percentiles for method 'percentile'.")
-      .range(0, 100);
-  t.add("polarity", &N::polarity,
-        "After scaling: keep; invert (1 - v); auto = invert images whose median is above 0.5 (dark nuclei on a "
-        "bright background: bright-field, H&E) so that nuclei are bright as in fluorescence.")
-      .one_of({"keep", "auto", "invert"});
-  return t;
+const settings::Names<InputLayout>& layout_names() {
+  static const settings::Names<InputLayout> names = {{InputLayout::automatic, "auto"},
+                                                     {InputLayout::dsb, "dsb"},
+                                                     {InputLayout::paired, "paired"},
+                                                     {InputLayout::images, "images"}};
+  return names;
 }
 
 /// Rules between settings that a schema cannot state.
 void check_combinations(const ConvertOptions& o) {
   if (o.images().empty()) throw ConfigError("convert: no input folder: set --images or 'images'");
   if (o.out().empty()) throw ConfigError("convert: no output file: set --out or 'out'");
-  if (o.target_diameter() > 0 && !o.native_size())
+  const auto& pre = o.preprocessing();
+  if (pre.target_diameter > 0 && !o.native_size())
     throw ConfigError("convert: target_diameter rescales each image by its own factor: it needs native_size "
                       "(--native-size), not a fixed size");
-  const auto& norm = o.normalize();
+  const auto& norm = pre.normalize;
   if (!(norm.low_percentile < norm.high_percentile)) {
     throw ConfigError("convert: normalize.percentiles must be increasing, found [" + std::to_string(norm.low_percentile) +
                       ", " + std::to_string(norm.high_percentile) + "]");
   }
   const double sum = o.split()[0] + o.split()[1] + o.split()[2];
   if (std::abs(sum - 1.0) > 1e-6) throw ConfigError("convert: split fractions must sum to 1, found " + std::to_string(sum));
-  if (o.layout() == "paired" && o.masks().empty())
+  if (o.layout() == InputLayout::paired && o.masks().empty())
     throw ConfigError("convert: layout 'paired' needs a mask folder: set --masks or 'masks'");
 }
 
 }  // namespace
+
+std::string to_string(InputLayout layout) { return settings::word_of(layout_names(), layout); }
 
 /// The declarations, in the order of the schema and of --help.
 struct ConvertOptions::Declare {
@@ -83,9 +74,8 @@ struct ConvertOptions::Declare {
     t.add("masks", &O::masks_, "Mask folder for the paired layout (masks matched to images by file stem).")
         .nullable().flag("--masks,-m");
     t.add("out", &O::out_, "Output HDF5 file.").non_empty().flag("--out,-o");
-    t.add("layout", &O::layout_,
-          "Input layout; auto detects DSB folders, uses paired when masks is set, else images only.")
-        .one_of({"auto", "dsb", "paired", "images"});
+    t.choice("layout", &O::layout_, layout_names(),
+             "Input layout; auto detects DSB folders, uses paired when masks is set, else images only.");
     t.add("max_pixels", &O::max_pixels_,
           "Largest image or mask accepted, as width x height x channels (pages of a stack count as channels), "
           "checked from the file's header before its pixels are read; a larger one is bad input.")
@@ -107,21 +97,7 @@ struct ConvertOptions::Declare {
         .range(1, 65536).one_value_fills();
     t.add("native_size", &O::native_size_,
           "Keep each image at its native size (per-sample HDF5 layout) instead of resizing.");
-    t.add("target_diameter", &O::target_diameter_,
-          "With native_size: resize each labelled image so that the median equivalent diameter of its nuclei "
-          "becomes this many pixels (factor kept within 0.2-5); predict then rescales images to the same nucleus "
-          "size for a model trained on such data. 0 = off.")
-        .at_least(0);
-    t.add("channel", &O::channel_,
-          "Channel to take (0-based): of an OME-TIFF or ImageJ hyperstack, whose description says which pages are "
-          "channels, else a page; -1 applies the rule: gray stays, RGB(A) becomes Rec. 601 luminance.")
-        .at_least(-1);
-    t.add("z_project", &O::z_project_,
-          "How the z-planes of a stack become one image: none (a z-stack is refused), max or mean of the planes of "
-          "the channel; the pages of files without an OME-TIFF / ImageJ description are all projected.")
-        .one_of({"none", "max", "mean"});
-    t.add("channels", &O::channels_, "Channels to store: 1, or 3 to keep RGB.").allowed({1, 3});
-    t.nest("normalize", &O::normalize_, normalize_settings());
+    t.nest("", &O::preprocessing_, image::Preprocessing::settings());
   }
 
   static void split(settings::Table<O>& t) {
@@ -161,33 +137,6 @@ json ConvertOptions::to_json() const { return settings().write(*this); }
 
 namespace {
 
-std::vector<std::string> image_files(const stdfs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : stdfs::directory_iterator(dir, ec)) {
-    if (e.is_regular_file() && io::has_image_extension(e.path().string())) {
-      out.push_back(e.path().string());
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-/// File stem without image extensions, ".ome" included ("a.ome.tif" -> "a").
-std::string stem_of(const std::string& path) {
-  std::string stem = stdfs::path(path).stem().string();
-  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".ome") == 0) stem.resize(stem.size() - 4);
-  return stem;
-}
-
-bool looks_like_dsb(const stdfs::path& root) {
-  std::error_code ec;
-  for (const auto& e : stdfs::directory_iterator(root, ec)) {
-    if (e.is_directory() && stdfs::is_directory(e.path() / "images")) return true;
-  }
-  return false;
-}
-
 std::string extensions_text() {
   std::string s;
   for (const auto& e : io::supported_extensions()) s += (s.empty() ? "" : " ") + e;
@@ -217,7 +166,8 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
   p.meta.original_channels = raw.channels;
   p.meta.original_height = raw.height;
   p.meta.original_width = raw.width;
-  RawImage img = image::select_channels(raw, image::ChannelRule{o.channel(), o.channels(), o.z_project()});
+  const auto& pre = o.preprocessing();
+  RawImage img = image::select_channels(raw, pre.channels);
   raw = RawImage();
   std::optional<LabelImage> mask;
   if (labelled) {
@@ -241,11 +191,11 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
   if (!o.native_size()) {
     img = image::resize_image(img, o.height(), o.width());
     if (mask) mask = image::relabel_sequential(image::resize_labels(*mask, o.height(), o.width()));
-  } else if (o.target_diameter() > 0 && mask) {
+  } else if (pre.target_diameter > 0 && mask) {
     // Every image to one nucleus size, as predict's auto diameter does at inference.
     const auto diameters = measure::equivalent_diameters(*mask);
     if (!diameters.empty()) {
-      const double factor = measure::diameter_factor(o.target_diameter(), measure::median(diameters));
+      const double factor = measure::diameter_factor(pre.target_diameter, measure::median(diameters));
       const int h = std::max(1, static_cast<int>(std::lround(img.height * factor)));
       const int w = std::max(1, static_cast<int>(std::lround(img.width * factor)));
       if (h != img.height || w != img.width) {
@@ -255,7 +205,7 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
       }
     }
   }
-  const auto norm = image::normalize(img, o.normalize());
+  const auto norm = image::normalize(img, pre.normalize);
   p.meta.norm_low = norm.low;
   p.meta.norm_high = norm.high;
   p.meta.inverted = norm.inverted;
@@ -268,137 +218,154 @@ Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled
 
 }  // namespace
 
-std::vector<ConvertInput> discover_inputs(const ConvertOptions& o, std::string& layout,
-                                          std::vector<SkippedInput>& skipped) {
-  const stdfs::path root(o.images());
+namespace {
+
+/// DSB layout: one sample folder per image, <id>/images/ with one image and <id>/masks/ with
+/// one mask per nucleus.
+std::vector<ConvertInput> dsb_inputs(const ConvertOptions& o, std::vector<SkippedInput>& skipped) {
+  std::vector<stdfs::path> dirs;
   std::error_code ec;
-  if (!stdfs::is_directory(root, ec)) {
-    throw InputError("cannot read input folder '" + o.images() + "': not a directory");
-  }
-  layout = o.layout();
-  if (layout == "auto") {
-    layout = !o.masks().empty() ? "paired" : looks_like_dsb(root) ? "dsb" : "images";
-  }
+  for (const auto& e : stdfs::directory_iterator(o.images(), ec))
+    if (e.is_directory()) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
   std::vector<ConvertInput> inputs;
-  if (layout == "dsb") {
-    std::vector<stdfs::path> dirs;
-    for (const auto& e : stdfs::directory_iterator(root, ec))
-      if (e.is_directory()) dirs.push_back(e.path());
-    std::sort(dirs.begin(), dirs.end());
-    for (const auto& d : dirs) {
-      const auto imgs = image_files(d / "images");
-      if (imgs.size() != 1) {
-        bad_input(o, skipped, d.string(),
-                  "sample folder '" + d.string() + "': expected one image in images/, found " +
-                      std::to_string(imgs.size()));
-        continue;
-      }
-      auto masks = image_files(d / "masks");
-      if (masks.empty()) {
-        bad_input(o, skipped, imgs.front(),
-                  "image '" + imgs.front() + "' has no masks (expected files in '" +
-                      (d / "masks").string() + "')");
-        continue;
-      }
-      inputs.push_back({d.filename().string(), imgs.front(), "", std::move(masks)});
+  for (const auto& d : dirs) {
+    const auto imgs = batch::image_files((d / "images").string());
+    if (imgs.size() != 1) {
+      bad_input(o, skipped, d.string(),
+                "sample folder '" + d.string() + "': expected one image in images/, found " + std::to_string(imgs.size()));
+      continue;
     }
-  } else if (layout == "paired" || layout == "images") {
-    const auto imgs = image_files(root);
-    std::map<std::string, std::string> masks_by_stem;
-    if (layout == "paired") {
-      if (!stdfs::is_directory(o.masks(), ec)) {
-        throw InputError("cannot read mask folder '" + o.masks() + "': not a directory");
-      }
-      for (const auto& m : image_files(o.masks())) masks_by_stem.emplace(stem_of(m), m);
+    auto masks = batch::image_files((d / "masks").string());
+    if (masks.empty()) {
+      bad_input(o, skipped, imgs.front(),
+                "image '" + imgs.front() + "' has no masks (expected files in '" + (d / "masks").string() + "')");
+      continue;
     }
-    for (const auto& path : imgs) {
-      ConvertInput in{stem_of(path), path, "", {}};
-      if (layout == "paired") {
-        for (const char* suffix : {"", "_mask", "_masks", "_label", "_labels"}) {
-          const auto it = masks_by_stem.find(in.id + suffix);
-          if (it != masks_by_stem.end()) {
-            in.mask_path = it->second;
-            break;
-          }
-        }
-        // Skip files that are themselves masks when images and masks share a folder.
-        if (masks_by_stem.count(in.id) && masks_by_stem[in.id] == path) continue;
-        if (in.mask_path.empty()) {
-          bad_input(o, skipped, path,
-                    "image '" + path + "' has no mask in '" + o.masks() +
-                        "' (looked for the same stem, optionally with _mask/_labels)");
-          continue;
-        }
-      }
-      inputs.push_back(std::move(in));
-    }
-  } else {
-    throw ConfigError("convert: unknown layout '" + layout + "'");
-  }
-  if (inputs.empty() && skipped.empty()) {
-    throw InputError("no images found in '" + o.images() + "' (layout " + layout +
-                     ", extensions " + extensions_text() + ")");
+    inputs.push_back({d.filename().string(), imgs.front(), "", std::move(masks)});
   }
   return inputs;
 }
 
-ConvertReport run_convert(const ConvertOptions& o) {
+/// The mask of `id` among masks by stem: the same stem, or the stem with a mask suffix.
+std::string mask_of(const std::string& id, const std::map<std::string, std::string>& masks_by_stem) {
+  for (const char* suffix : {"", "_mask", "_masks", "_label", "_labels"})
+    if (const auto it = masks_by_stem.find(id + suffix); it != masks_by_stem.end()) return it->second;
+  return "";
+}
+
+/// Paired layout: masks matched to images by file stem; images layout: every image, no masks.
+std::vector<ConvertInput> folder_inputs(const ConvertOptions& o, bool paired, std::vector<SkippedInput>& skipped) {
+  std::map<std::string, std::string> masks_by_stem;
+  if (paired) {
+    std::error_code ec;
+    if (!stdfs::is_directory(o.masks(), ec))
+      throw InputError("cannot read mask folder '" + o.masks() + "': not a directory");
+    for (const auto& m : batch::image_files(o.masks())) masks_by_stem.emplace(batch::image_stem(m), m);
+  }
+  std::vector<ConvertInput> inputs;
+  for (const auto& path : batch::image_files(o.images())) {
+    ConvertInput in{batch::image_stem(path), path, "", {}};
+    if (paired) {
+      in.mask_path = mask_of(in.id, masks_by_stem);
+      // Skip files that are themselves masks when images and masks share a folder.
+      if (const auto it = masks_by_stem.find(in.id); it != masks_by_stem.end() && it->second == path) continue;
+      if (in.mask_path.empty()) {
+        bad_input(o, skipped, path,
+                  "image '" + path + "' has no mask in '" + o.masks() +
+                      "' (looked for the same stem, optionally with _mask/_labels)");
+        continue;
+      }
+    }
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
+}  // namespace
+
+std::vector<ConvertInput> discover_inputs(const ConvertOptions& o, InputLayout& layout,
+                                          std::vector<SkippedInput>& skipped) {
+  std::error_code ec;
+  if (!stdfs::is_directory(o.images(), ec)) {
+    throw InputError("cannot read input folder '" + o.images() + "': not a directory");
+  }
+  layout = o.layout();
+  if (layout == InputLayout::automatic) {
+    layout = !o.masks().empty()                                ? InputLayout::paired
+             : batch::holds_sample_folders(o.images(), "images") ? InputLayout::dsb
+                                                                 : InputLayout::images;
+  }
+  const auto inputs =
+      layout == InputLayout::dsb ? dsb_inputs(o, skipped) : folder_inputs(o, layout == InputLayout::paired, skipped);
+  if (inputs.empty() && skipped.empty()) {
+    throw InputError("no images found in '" + o.images() + "' (layout " + to_string(layout) + ", extensions " +
+                     extensions_text() + ")");
+  }
+  return inputs;
+}
+
+namespace {
+
+void check_can_run(const ConvertOptions& o) {
   if (mpi::active()) {
     throw ConfigError("convert runs as a single process: start it without mpirun/srun "
                       "(for many folders, use one Slurm array task per folder)");
   }
-  ConvertReport report;
-  report.out = o.out();
   std::error_code ec;
   if (stdfs::exists(o.out(), ec) && !o.overwrite()) {
     throw ConfigError("output '" + o.out() + "' exists: pass --overwrite to replace it");
   }
-  const auto inputs = discover_inputs(o, report.layout, report.skipped);
-  const bool labelled = report.layout != "images";
-  if (o.target_diameter() > 0 && !labelled) {
+}
+
+/// The inputs to convert; throws when there are none or a setting needs masks they lack.
+std::vector<ConvertInput> inputs_to_convert(const ConvertOptions& o, ConvertReport& report) {
+  auto inputs = discover_inputs(o, report.layout, report.skipped);
+  if (o.preprocessing().target_diameter > 0 && report.layout == InputLayout::images) {
     throw ConfigError("convert: target_diameter measures each image's nuclei on its masks, but '" + o.images() +
                       "' was read with the images layout (no masks)");
   }
   if (inputs.empty()) {
-    throw InputError("no usable images in '" + o.images() + "': all " +
-                     std::to_string(report.skipped.size()) + " were skipped");
+    throw InputError("no usable images in '" + o.images() + "': all " + std::to_string(report.skipped.size()) +
+                     " were skipped");
   }
-  const int threads = o.threads() > 0 ? o.threads()
-                                      : std::max(1u, std::thread::hardware_concurrency());
-  log::info("convert: {} images ({} layout) -> '{}', {}, {} thread(s)", inputs.size(),
-            report.layout, o.out(),
-            !o.native_size() ? std::to_string(o.height()) + "x" + std::to_string(o.width())
-            : o.target_diameter() > 0 && labelled
-                ? "native size rescaled to nuclei of " + std::to_string(o.target_diameter()) + " px"
-                : std::string("native size"),
-            threads);
-  // Parallelism is across images; ITK filters inside one image run single-threaded.
-  io::register_itk_io();  // ITK's singletons exist before the reader threads start
-  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
+  return inputs;
+}
 
+std::string size_text(const ConvertOptions& o, bool labelled) {
+  if (!o.native_size()) return std::to_string(o.height()) + "x" + std::to_string(o.width());
+  const double target = o.preprocessing().target_diameter;
+  if (target > 0 && labelled) return "native size rescaled to nuclei of " + std::to_string(target) + " px";
+  return "native size";
+}
+
+store::DatasetSpec dataset_spec(const ConvertOptions& o, bool labelled) {
   store::DatasetSpec spec;
   spec.fixed_size = !o.native_size();
-  spec.channels = o.channels();
+  spec.channels = o.preprocessing().channels.out_channels;
   spec.height = o.height();
   spec.width = o.width();
   spec.has_masks = labelled;
-  store::DatasetWriter writer(o.out(), spec);
+  return spec;
+}
 
+/// Processes the inputs on `threads` threads and appends them to `writer` in input order;
+/// a bad input is skipped (skip_bad) or ends the conversion. Returns the ids written.
+std::vector<std::string> convert_samples(const ConvertOptions& o, const std::vector<ConvertInput>& inputs, bool labelled, int threads,
+                     store::DatasetWriter& writer, ConvertReport& report, log::Progress& progress) {
   const std::size_t n = inputs.size();
   std::vector<std::string> written_ids;
   // Each task returns its Processed sample, or the InputError message it failed with.
-  OrderedQueue<Processed> queue(n, threads, static_cast<std::size_t>(threads) * 4,
-                                [&](std::size_t i) {
-                                  Processed p;
-                                  if (interrupted()) return p;
-                                  try {
-                                    p = process(inputs[i], o, labelled);
-                                  } catch (const InputError& e) {
-                                    p.error = e.what();
-                                  }
-                                  return p;
-                                });
-  log::Progress progress("convert", n, "images");
+  OrderedQueue<Processed> queue(n, threads, static_cast<std::size_t>(threads) * 4, [&](std::size_t i) {
+    Processed p;
+    if (interrupted()) return p;
+    try {
+      p = process(inputs[i], o, labelled);
+    } catch (const InputError& e) {
+      p.error = e.what();
+    }
+    return p;
+  });
   for (std::size_t i = 0; i < n; ++i) {
     Processed p = queue.next([] { throw_if_interrupted("convert"); });
     throw_if_interrupted("convert");
@@ -414,11 +381,13 @@ ConvertReport run_convert(const ConvertOptions& o) {
     progress.update(i + 1);
   }
   queue.stop();
-  progress.finish();
-  if (writer.size() == 0) {
-    throw InputError("no usable images in '" + o.images() + "': all " + std::to_string(n) +
-                     " failed");
-  }
+  return written_ids;
+}
+
+/// Assigns the split (seeded, or from the split file by the ids written) and writes the
+/// file's attributes: the resolved config, the skipped inputs and the preprocessing record.
+void commit_dataset(const ConvertOptions& o, const std::vector<std::string>& written_ids,
+                    store::DatasetWriter& writer, ConvertReport& report) {
   const auto split = o.split_file().empty() ? store::assign_split(writer.size(), o.split(), o.seed())
                                             : store::read_split_file(o.split_file(), written_ids);
   for (auto s : split) {
@@ -427,22 +396,42 @@ ConvertReport run_convert(const ConvertOptions& o) {
   json skipped = json::array();
   for (const auto& s : report.skipped) skipped.push_back({{"path", s.path}, {"reason", s.reason}});
   json config = o.to_json();
-  config["layout"] = report.layout;
+  config["layout"] = to_string(report.layout);
   writer.commit(split, json{{"config", config.dump()},
                             {"skipped", skipped.dump()},
-                            {"input_layout", report.layout},
-                            {"normalization", json{{"method", o.normalize().method},
-                                                   {"percentiles",
-                                                    {o.normalize().low_percentile,
-                                                     o.normalize().high_percentile}},
-                                                   {"polarity", o.normalize().polarity}}
-                                                  .dump()}});
+                            {"input_layout", to_string(report.layout)},
+                            {"preprocessing", o.preprocessing().to_json().dump()}});
+}
+
+}  // namespace
+
+ConvertReport run_convert(const ConvertOptions& o) {
+  check_can_run(o);
+  ConvertReport report;
+  report.out = o.out();
+  const auto inputs = inputs_to_convert(o, report);
+  const bool labelled = report.layout != InputLayout::images;
+  const int threads = o.threads() > 0 ? o.threads() : std::max(1u, std::thread::hardware_concurrency());
+  log::info("convert: {} images ({} layout) -> '{}', {}, {} thread(s)", inputs.size(), to_string(report.layout),
+            o.out(), size_text(o, labelled), threads);
+  // Parallelism is across images; ITK filters inside one image run single-threaded.
+  io::register_itk_io();  // ITK's singletons exist before the reader threads start
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
+
+  store::DatasetWriter writer(o.out(), dataset_spec(o, labelled));
+  log::Progress progress("convert", inputs.size(), "images");
+  const auto written_ids = convert_samples(o, inputs, labelled, threads, writer, report, progress);
+  progress.finish();
+  if (writer.size() == 0) {
+    throw InputError("no usable images in '" + o.images() + "': all " + std::to_string(inputs.size()) + " failed");
+  }
+  commit_dataset(o, written_ids, writer, report);
   report.converted = writer.size();
   report.seconds = progress.elapsed_seconds();
   log::info("convert: wrote '{}': {} samples (train {}, val {}, test {}), {} skipped, {} inverted "
             "(polarity '{}'), {:.1f} s",
-            o.out(), report.converted, report.train, report.val, report.test,
-            report.skipped.size(), report.inverted, o.normalize().polarity, report.seconds);
+            o.out(), report.converted, report.train, report.val, report.test, report.skipped.size(), report.inverted,
+            image::to_string(o.preprocessing().normalize.polarity), report.seconds);
   return report;
 }
 

@@ -8,10 +8,17 @@
 
 #include "common/options.hpp"
 #include "common/settings.hpp"
-#include "image/preprocess.hpp"
+#include "image/preprocessing.hpp"
 #include "io/read_limits.hpp"
 
 namespace nucseg {
+
+/// How the input folder is organised: dsb = <id>/images/ + <id>/masks/ (one mask per
+/// nucleus); paired = an image folder and a mask folder matched by file stem; images = images
+/// without masks; automatic = dsb when the folder holds sample folders, paired when masks are
+/// given, else images.
+enum class InputLayout { automatic, dsb, paired, images };
+std::string to_string(InputLayout layout);
 
 /// Fractions of samples for train, validation and test.
 using SplitFractions = std::array<double, 3>;
@@ -32,17 +39,13 @@ struct ConvertOptions {
   NUCSEG_ARG(std::string, images);           ///< image folder (or DSB root)
   NUCSEG_ARG(std::string, out);              ///< output .h5 path
   NUCSEG_ARG(std::string, masks) = "";       ///< mask folder (paired layout)
-  NUCSEG_ARG(std::string, layout) = "auto";  ///< auto, dsb, paired, images
+  NUCSEG_ARG(InputLayout, layout) = InputLayout::automatic;
   NUCSEG_ARG(bool, native_size) = false;     ///< keep native sizes (per-sample layout)
   NUCSEG_ARG(int, height) = 128;             ///< target size when resizing
   NUCSEG_ARG(int, width) = 128;
-  /// > 0: each labelled image is resized so that the median equivalent diameter of its
-  /// nuclei becomes this many pixels (factor kept within 0.2..5); native_size only.
-  NUCSEG_ARG(double, target_diameter) = 0;
-  NUCSEG_ARG(int, channel) = -1;             ///< channel/page to take; -1 = rule
-  NUCSEG_ARG(int, channels) = 1;             ///< 1 (luminance/gray) or 3 (RGB)
-  NUCSEG_ARG(std::string, z_project) = "none";  ///< z-stacks: none, max or mean (image::ChannelRule)
-  NUCSEG_ARG(image::NormalizeOptions, normalize) = {};
+  /// Channel pick, z projection, rescaling to a nucleus size (native_size only; factor kept
+  /// within 0.2..5) and normalization: the record written into the output file.
+  NUCSEG_ARG(image::Preprocessing, preprocessing) = {};
   NUCSEG_ARG(SplitFractions, split) = {{0.8, 0.1, 0.1}};  ///< train, val, test
   NUCSEG_ARG(std::uint64_t, seed) = 42;
   /// Text file "<id> <train|val|test>" per sample: fixes the split instead of split and seed.
@@ -69,7 +72,7 @@ struct SkippedInput {
 
 struct ConvertReport {
   std::string out;
-  std::string layout;  ///< the layout used (after auto-detection)
+  InputLayout layout = InputLayout::automatic;  ///< the layout used (after auto-detection)
   std::size_t converted = 0;
   std::size_t train = 0, val = 0, test = 0;
   std::size_t inverted = 0;  ///< images the polarity rule turned over
@@ -77,10 +80,10 @@ struct ConvertReport {
   double seconds = 0;
 };
 
-/// Finds the inputs and the layout ("dsb", "paired", "images") for the options. Throws
+/// Finds the inputs and the layout (dsb, paired or images) for the options. Throws
 /// InputError for a missing or empty folder, and (without skip_bad) for an image without
 /// mask in a labelled layout; with skip_bad such images are appended to `skipped`.
-std::vector<ConvertInput> discover_inputs(const ConvertOptions& options, std::string& layout,
+std::vector<ConvertInput> discover_inputs(const ConvertOptions& options, InputLayout& layout,
                                           std::vector<SkippedInput>& skipped);
 
 /// Runs the conversion. Throws on the first bad input unless skip_bad is set.

@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include "batch/image_files.hpp"
+#include "batch/input_list.hpp"
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -22,6 +24,7 @@
 #include "io/itk_setup.hpp"
 #include "io/labels.hpp"
 #include "io/csv.hpp"
+#include "io/image_writer.hpp"
 
 namespace nucseg {
 namespace stdfs = std::filesystem;
@@ -67,8 +70,7 @@ EvaluateOptions EvaluateOptions::from_json(const json& c) {
 json EvaluateOptions::to_json() const { return settings().write(*this); }
 
 std::string pairing_stem(const std::string& path) {
-  std::string stem = stdfs::path(path).stem().string();
-  if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, ".ome") == 0) stem.resize(stem.size() - 4);
+  std::string stem = batch::image_stem(path);
   for (const char* suffix : {"_labels", "_label", "_masks", "_mask", "_prediction", "_pred"}) {
     const std::string s(suffix);
     if (stem.size() > s.size() && stem.compare(stem.size() - s.size(), s.size(), s) == 0) {
@@ -81,31 +83,13 @@ std::string pairing_stem(const std::string& path) {
 
 namespace {
 
-std::vector<std::string> image_files(const stdfs::path& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : stdfs::directory_iterator(dir, ec))
-    if (e.is_regular_file() && io::has_image_extension(e.path().string()))
-      out.push_back(e.path().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using batch::image_files;
 
 /// Image files anywhere below `dir` (predict mirrors the input tree in masks/), hidden
 /// entries skipped.
-std::vector<std::string> image_files_recursive(const stdfs::path& dir) {
+std::vector<std::string> image_files_recursive(const std::string& dir) {
   std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = stdfs::recursive_directory_iterator(dir, ec); !ec && it != stdfs::recursive_directory_iterator();
-       it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (!name.empty() && name[0] == '.') {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file() && io::has_image_extension(it->path().string())) out.push_back(it->path().string());
-  }
-  std::sort(out.begin(), out.end());
+  for (const auto& item : batch::list_folder(dir)) out.push_back(item.path);
   return out;
 }
 
@@ -127,17 +111,45 @@ std::map<std::string, std::string> by_stem(const std::vector<std::string>& files
   return out;
 }
 
-bool is_dsb_root(const stdfs::path& root) {
-  std::error_code ec;
-  for (const auto& e : stdfs::directory_iterator(root, ec))
-    if (e.is_directory() && stdfs::is_directory(e.path() / "masks")) return true;
-  return false;
-}
-
 json threshold_map(const std::vector<double>& thresholds, const std::vector<double>& values) {
   json m = json::object();
   for (std::size_t i = 0; i < thresholds.size(); ++i) m[io::format_fixed(thresholds[i], 2)] = values[i];
   return m;
+}
+
+/// The folder of predicted label images: `pred`, or the masks/ (labels/) of a predict output.
+stdfs::path prediction_folder(const std::string& pred) {
+  stdfs::path dir(pred);
+  for (const char* sub : {"masks", "labels"}) {
+    if (image_files(dir).empty() && stdfs::is_directory(dir / sub)) return dir / sub;
+  }
+  return dir;
+}
+
+/// The ground truth by sample name: DSB sample folders (masks/ listed when read, the image
+/// from images/), or label images by pairing stem.
+std::map<std::string, EvaluatePair> truth_by_name(const std::string& truth_root) {
+  std::map<std::string, EvaluatePair> truth;
+  if (batch::holds_sample_folders(truth_root, "masks")) {
+    std::error_code ec;
+    for (const auto& e : stdfs::directory_iterator(truth_root, ec)) {
+      if (!e.is_directory() || !stdfs::is_directory(e.path() / "masks")) continue;
+      EvaluatePair p;
+      p.name = e.path().filename().string();
+      p.truth_masks.push_back((e.path() / "masks").string());
+      const auto imgs = image_files(e.path() / "images");
+      if (!imgs.empty()) p.image_path = imgs.front();
+      truth.emplace(p.name, std::move(p));
+    }
+    return truth;
+  }
+  for (const auto& [stem, path] : by_stem(image_files(truth_root), "ground-truth")) {
+    EvaluatePair p;
+    p.name = stem;
+    p.truth_path = path;
+    truth.emplace(stem, std::move(p));
+  }
+  return truth;
 }
 
 }  // namespace
@@ -146,40 +158,13 @@ std::vector<EvaluatePair> discover_pairs(const EvaluateOptions& o, std::size_t& 
                                          std::size_t& pred_only) {
   require_dir(o.pred(), "prediction");
   require_dir(o.truth(), "ground-truth");
-  stdfs::path pred_dir(o.pred());
-  // A predict output folder: its masks/ (searched recursively, as predict mirrors the input tree).
-  for (const char* sub : {"masks", "labels"}) {
-    if (image_files(pred_dir).empty() && stdfs::is_directory(pred_dir / sub)) {
-      pred_dir /= sub;
-      break;
-    }
-  }
+  const stdfs::path pred_dir = prediction_folder(o.pred());
+  // Searched recursively: predict mirrors the input tree in masks/.
   auto pred_files = image_files_recursive(pred_dir);
   if (pred_files.empty())
     throw InputError("no predicted label images in '" + o.pred() + "' (nor in its labels/ or masks/)");
   const auto preds = by_stem(pred_files, "prediction");
-
-  std::map<std::string, EvaluatePair> truth;
-  const stdfs::path truth_root(o.truth());
-  if (is_dsb_root(truth_root)) {
-    std::error_code ec;
-    for (const auto& e : stdfs::directory_iterator(truth_root, ec)) {
-      if (!e.is_directory() || !stdfs::is_directory(e.path() / "masks")) continue;
-      EvaluatePair p;
-      p.name = e.path().filename().string();
-      p.truth_masks.push_back((e.path() / "masks").string());  // listed when read
-      const auto imgs = image_files(e.path() / "images");
-      if (!imgs.empty()) p.image_path = imgs.front();
-      truth.emplace(p.name, std::move(p));
-    }
-  } else {
-    for (const auto& [stem, path] : by_stem(image_files(truth_root), "ground-truth")) {
-      EvaluatePair p;
-      p.name = stem;
-      p.truth_path = path;
-      truth.emplace(stem, std::move(p));
-    }
-  }
+  const auto truth = truth_by_name(o.truth());
   std::map<std::string, std::string> inputs;
   if (!o.images().empty()) {
     require_dir(o.images(), "image");
@@ -290,23 +275,15 @@ json evaluation_json(const eval::OverallScore& o) {
         {"pixel_dice", o.pooled_pixels.dice()}}}};
 }
 
-EvaluateReport run_evaluate(const EvaluateOptions& o) {
-  EvaluateReport report;
-  const auto pairs = discover_pairs(o, report.truth_without_prediction, report.prediction_without_truth);
-  const int threads = std::max(1, std::min<int>(o.threads() > 0 ? o.threads()
-                                                                : static_cast<int>(std::thread::hardware_concurrency()),
-                                                static_cast<int>(pairs.size())));
-  log::info("evaluate: {} image(s) ({} truth without prediction, {} prediction without truth), {} thread(s)",
-            pairs.size(), report.truth_without_prediction, report.prediction_without_truth, threads);
-  io::register_itk_io();  // ITK's singletons exist before the worker threads start
-  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
-  fs::ensure_directory(o.out());
+namespace {
 
+/// Scores every pair on `threads` threads; the first pair that cannot be read ends the run.
+std::vector<eval::ImageScore> score_pairs(const std::vector<EvaluatePair>& pairs, int threads,
+                                          log::Progress& progress) {
   std::vector<eval::ImageScore> scores(pairs.size());
   std::vector<std::string> errors(pairs.size());
   std::atomic<std::size_t> next{0};
   std::mutex progress_mutex;
-  log::Progress progress("evaluate", pairs.size(), "images");
   std::size_t done = 0;
   auto worker = [&] {
     for (;;) {
@@ -330,35 +307,34 @@ EvaluateReport run_evaluate(const EvaluateOptions& o) {
   throw_if_interrupted("evaluate");
   for (std::size_t i = 0; i < pairs.size(); ++i)
     if (!errors[i].empty()) throw InputError(errors[i]);
-  progress.finish();
+  return scores;
+}
 
-  report.images = scores;
-  report.overall = eval::aggregate(scores);
-  report.csv_path = (stdfs::path(o.out()) / "evaluation.csv").string();
-  report.json_path = (stdfs::path(o.out()) / "evaluation.json").string();
-  fs::write_text_atomic(report.csv_path, evaluation_csv(scores));
-
-  if (o.panels() > 0) {
-    std::vector<std::size_t> order(pairs.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return scores[a].dsb_score < scores[b].dsb_score;
-    });
-    order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(o.panels())));
-    const std::string dir = (stdfs::path(o.out()) / "panels").string();
-    fs::ensure_directory(dir);
-    for (const auto i : order) {
-      const LabelImage pred = io::read_mask_as_instances(pairs[i].pred_path);
-      const LabelImage truth = read_truth(pairs[i]);
-      std::optional<RawImage> input;
-      if (!pairs[i].image_path.empty()) input = io::read_image(pairs[i].image_path);
-      const std::string path = (stdfs::path(dir) / (pairs[i].name + ".png")).string();
-      eval::write_png(eval::render_panel(input ? &*input : nullptr, truth, pred), path);
-      report.panel_paths.push_back(path);
-    }
+/// Comparison panels of the `count` pairs with the lowest DSB scores, in out/panels/; their paths.
+std::vector<std::string> write_panels(const std::vector<EvaluatePair>& pairs,
+                                      const std::vector<eval::ImageScore>& scores, int count, const std::string& out) {
+  std::vector<std::size_t> order(pairs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return scores[a].dsb_score < scores[b].dsb_score; });
+  order.resize(std::min<std::size_t>(order.size(), static_cast<std::size_t>(count)));
+  const std::string dir = (stdfs::path(out) / "panels").string();
+  fs::ensure_directory(dir);
+  std::vector<std::string> paths;
+  for (const auto i : order) {
+    const LabelImage pred = io::read_mask_as_instances(pairs[i].pred_path);
+    const LabelImage truth = read_truth(pairs[i]);
+    std::optional<RawImage> input;
+    if (!pairs[i].image_path.empty()) input = io::read_image(pairs[i].image_path);
+    const std::string path = (stdfs::path(dir) / (pairs[i].name + ".png")).string();
+    io::write_rgb_png(eval::render_panel(input ? &*input : nullptr, truth, pred), path);
+    paths.push_back(path);
   }
+  return paths;
+}
 
-  report.seconds = progress.elapsed_seconds();
+/// evaluation.json: the scores with the version, config, unmatched counts and panels.
+json report_document(const EvaluateOptions& o, const EvaluateReport& report) {
   json doc = evaluation_json(report.overall);
   doc["nucseg_version"] = kVersion;
   doc["config"] = o.to_json();
@@ -367,7 +343,34 @@ EvaluateReport run_evaluate(const EvaluateOptions& o) {
   doc["matching"] = "one-to-one, IoU > t, greedy by decreasing IoU (unique for t >= 0.5)";
   doc["panels"] = report.panel_paths;
   doc["seconds"] = report.seconds;
-  config::write_file(doc, report.json_path);
+  return doc;
+}
+
+}  // namespace
+
+EvaluateReport run_evaluate(const EvaluateOptions& o) {
+  EvaluateReport report;
+  const auto pairs = discover_pairs(o, report.truth_without_prediction, report.prediction_without_truth);
+  const int threads = std::max(1, std::min<int>(o.threads() > 0 ? o.threads()
+                                                                : static_cast<int>(std::thread::hardware_concurrency()),
+                                                static_cast<int>(pairs.size())));
+  log::info("evaluate: {} image(s) ({} truth without prediction, {} prediction without truth), {} thread(s)",
+            pairs.size(), report.truth_without_prediction, report.prediction_without_truth, threads);
+  io::register_itk_io();  // ITK's singletons exist before the worker threads start
+  itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(1);
+  fs::ensure_directory(o.out());
+
+  log::Progress progress("evaluate", pairs.size(), "images");
+  const auto scores = score_pairs(pairs, threads, progress);
+  progress.finish();
+  report.images = scores;
+  report.overall = eval::aggregate(scores);
+  report.csv_path = (stdfs::path(o.out()) / "evaluation.csv").string();
+  report.json_path = (stdfs::path(o.out()) / "evaluation.json").string();
+  fs::write_text_atomic(report.csv_path, evaluation_csv(scores));
+  if (o.panels() > 0) report.panel_paths = write_panels(pairs, scores, o.panels(), o.out());
+  report.seconds = progress.elapsed_seconds();
+  config::write_file(report_document(o, report), report.json_path);
   log::info("evaluate: {} images, DSB score {:.4f}, AP@0.5 {:.4f}, pixel accuracy {:.4f}, IoU {:.4f}, Dice {:.4f} -> '{}'",
             report.overall.images, report.overall.dsb_score,
             report.overall.mean_ap.empty() ? 0.0 : report.overall.mean_ap.front(),

@@ -125,17 +125,17 @@ void fit_to_model(Run& r) {
   auto& o = r.o;
   auto& m = r.m;
   r.precision = model::resolve_precision(o.precision(), r.device);
-  o.precision(model::to_string(r.precision));
+  o.precision(r.precision);
   if (model::prefers_channels_last(r.device, r.precision)) model::to_channels_last(*m.loaded.model);
   const bool contour = model::has_contour_classes(m.loaded.mode());
   if (o.post().min_confidence() < 0) o.post().min_confidence(contour ? kMinConfidence : 0.0);
-  if (o.post().seeds() == "predicted" && m.loaded.mode() != model::OutputMode::contour_distance)
+  if (o.post().seeds() == postprocess::Seeds::predicted && m.loaded.mode() != model::OutputMode::contour_distance)
     throw ConfigError("predict: seeds 'predicted' need a model with a distance output (trained with mode "
                       "contour+distance); '" + m.path + "' is a " + model::to_string(m.loaded.mode()) + " model");
   r.post = o.post();
-  r.post.mode(contour ? "contour" : "binary");
+  r.post.mode(contour ? postprocess::Mode::contour : postprocess::Mode::binary);
   postprocess::validate(r.post);
-  r.inf.mode(infer::parse_tiling_mode(o.mode()));
+  r.inf.mode(o.mode());
   r.inf.tile_size(o.tile_size()).overlap(o.overlap()).batch_size(o.batch_size()).tta(o.tta()).scale(o.scale())
       .size_multiple(m.loaded.options.size_multiple()).device(r.device);
   if (m.loaded.mode() == model::OutputMode::contour_distance) r.inf.activation(infer::Activation::contour_distance);
@@ -174,15 +174,14 @@ void fit_scale(Run& r) {
 /// model's training data (e.g. another polarity), which would silently degrade the masks.
 void warn_on_other_normalization(const Run& r) {
   if (mpi::rank() != 0 || r.items.empty() || !r.items.front().from_dataset()) return;
-  const auto& n = r.m.normalize;
-  const json model_norm{{"method", n.method}, {"percentiles", {n.low_percentile, n.high_percentile}}, {"polarity", n.polarity}};
+  const auto& model_norm = r.m.preprocessing.normalize;
   const auto& path = r.items.front().path;
-  json data_norm = json::parse(store::DatasetReader(path).attribute("normalization"), nullptr, false);
-  if (data_norm.is_object() && !data_norm.contains("polarity")) data_norm["polarity"] = "keep";
-  if (data_norm.is_object() && data_norm != model_norm)
+  const auto data_norm = store::DatasetReader(path).preprocessing().normalize;
+  if (data_norm != model_norm)
     log::warn("predict: '{}' was normalized as {}, the model expects {}: its images are used as stored; "
               "convert the raw images again (or predict on them) for the model's preprocessing",
-              path, data_norm.dump(), model_norm.dump());
+              path, image::normalize_settings().write(data_norm).dump(),
+              image::normalize_settings().write(model_norm).dump());
 }
 
 Run plan_run(const PredictOptions& options) {
@@ -298,7 +297,7 @@ class ReaderPool {
 
 /// Reads and preprocesses `p`'s image into p.raw and p.normalized.
 void read_and_normalize(ReaderPool& readers, const batch::InputItem& item, const ModelSetup& m,
-                        const std::string& denoise, Prepared& p) {
+                        const Denoise& denoise, Prepared& p) {
   RawImage img = readers.read(item);
   if (batch::InputReader::is_normalized(item)) {
     if (img.channels != m.loaded.options.in_channels())
@@ -307,20 +306,20 @@ void read_and_normalize(ReaderPool& readers, const batch::InputItem& item, const
     p.raw = img;
     p.normalized = std::move(img);
   } else {
-    p.raw = image::select_channels(img, m.channel_rule);
+    p.raw = image::select_channels(img, m.preprocessing.channels);
     p.normalized = p.raw;
-    p.inverted = image::normalize(p.normalized, m.normalize).inverted;
+    p.inverted = image::normalize(p.normalized, m.preprocessing.normalize).inverted;
   }
   if (p.raw.height < 1 || p.raw.width < 1) throw InputError("'" + item.path + "' is empty");
   // Noise is measured in units of the scaled range. A noisy image is smoothed before it is
   // scaled, as the percentiles of a noisy image are widened by the noise (scaled first and
   // smoothed after, its nuclei would come out dimmer than the model knows them).
   p.noise = image::estimate_noise(p.normalized);
-  p.denoise_sigma = denoise_sigma(denoise, p.noise);
+  p.denoise_sigma = denoise.sigma_for(p.noise);
   if (p.denoise_sigma > 0) {
-    image::NormalizeOptions again = m.normalize;
+    image::NormalizeOptions again = m.preprocessing.normalize;
     if (batch::InputReader::is_normalized(item)) {
-      again.polarity = "keep";  // stored scaled (and turned over where the rule said so)
+      again.polarity = image::Polarity::keep;  // stored scaled (and turned over where the rule said so)
     } else {
       p.normalized = p.raw;
     }
@@ -389,13 +388,13 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
   const double margin =
       std::max(kDimPassMinMargin, diameters.empty() ? 0.0 : kDimPassMargin * measure::median(diameters));
   auto near = postprocess::near_nuclei(p.labels, margin);
-  const double whole = range_of(image::scaling_range(left, {}, r.m.normalize));
-  const double rest = range_of(image::scaling_range(left, near, r.m.normalize));
+  const double whole = range_of(image::scaling_range(left, {}, r.m.preprocessing.normalize));
+  const double rest = range_of(image::scaling_range(left, near, r.m.preprocessing.normalize));
   if (rest * kDimPassGain > whole || rest < kDimPassNoise * p.noise * whole) return std::nullopt;
   log::info("predict: '{}': what is left beyond its {} nucle(i) spans {:.0f}x less than the image: segmenting it "
             "again, scaled by itself",
             p.normalized.source, p.labels.max_label(), whole / rest);
-  image::normalize_outside(left, near, r.m.normalize, p.inverted);
+  image::normalize_outside(left, near, r.m.preprocessing.normalize, p.inverted);
   left.source = p.normalized.source;
   p.set_aside = std::move(near);
   p.normalized = std::move(left);
@@ -570,8 +569,8 @@ void log_run(const Run& r, const PredictReport& report, const infer::StageSecond
   if (smoothed > 0)
     log::info("predict: {} of {} image(s) smoothed before segmentation (--denoise {}{}; sigma and measured noise in each "
               "image's record under .nucseg/done)",
-              smoothed, report.processed, r.o.denoise(),
-              r.o.denoise() == "auto" ? format(": noise above {}", kDenoiseNoise) : std::string());
+              smoothed, report.processed, r.o.denoise().text(),
+              r.o.denoise().kind == Denoise::Kind::automatic ? format(": noise above {}", kDenoiseNoise) : std::string());
 }
 
 /// summary.json's stage figures: busy seconds per stage (summed over threads and ranks) and
@@ -626,7 +625,8 @@ PredictReport run_predict(const PredictOptions& options) {
             "thread(s): {} reader(s), {} post-processing",
             r.items.size(), r.o.input(), r.mine.size(),
             r.shard ? "shard " + r.o.shard() : (mpi::size() > 1 ? "rank" : "process"), r.m.path,
-            model::to_string(r.m.loaded.mode()), r.m.sha256.substr(0, 12), r.o.mode(), r.device, r.o.precision(),
+            model::to_string(r.m.loaded.mode()), r.m.sha256.substr(0, 12), infer::to_string(r.o.mode()), r.device,
+            model::to_string(r.precision),
             r.threads, r.stage_threads.read, r.stage_threads.post);
   const auto todo = images_to_do(r, report);
   std::size_t smoothed = 0;

@@ -4,12 +4,16 @@
 /// merges), or as one shard of a Slurm array (--shard i/n, then `nucseg merge`).
 /// The output folder's layout: batch/output_layout.hpp.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/options.hpp"
 #include "common/settings.hpp"
+#include "image/preprocess.hpp"
+#include "infer/tiling_mode.hpp"
 #include "io/read_limits.hpp"
+#include "model/precision.hpp"
 #include "postprocess/postprocess.hpp"
 
 namespace nucseg {
@@ -54,12 +58,21 @@ inline constexpr double kDimPassMargin = 0.25;
 inline constexpr double kDimPassMinMargin = 3.0;
 inline constexpr double kDimPassMaxContact = 0.25;
 
-/// Checks a denoise setting ("auto", "off", or a Gaussian sigma in px > 0 written as a
-/// number); throws ConfigError naming the allowed values.
-void check_denoise(const std::string& denoise);
+/// Smoothing of the network input: only noisy images (see kDenoiseNoise), none, or a Gaussian
+/// of a fixed sigma for every image.
+struct Denoise {
+  enum class Kind { automatic, off, fixed };
+  Kind kind = Kind::automatic;
+  double sigma = 0;  ///< Kind::fixed: the Gaussian sigma in px, 0 < sigma <= 20
 
-/// The Gaussian sigma (px) that `denoise` gives an image whose noise is `noise`; 0 = none.
-double denoise_sigma(const std::string& denoise, double noise);
+  /// From a config value: "auto", "off", or a sigma as a number or its text. Throws
+  /// ConfigError naming the allowed values.
+  static Denoise parse(const nlohmann::json& value);
+  /// "auto", "off", or the sigma.
+  std::string text() const;
+  /// The Gaussian sigma (px) for an image whose noise is `noise`; 0 = none.
+  double sigma_for(double noise) const;
+};
 
 struct PredictOptions {
   /// Every setting of a predict config: key, type, default, range and help.
@@ -77,19 +90,17 @@ struct PredictOptions {
   NUCSEG_ARG(std::string, glob) = "";  ///< file-name pattern for folder inputs
   NUCSEG_ARG(bool, recursive) = true;
   NUCSEG_ARG(int, channel) = -1;       ///< channel/page to segment; -1 = as in training
-  /// z-stacks: "none", "max" or "mean" (image::ChannelRule); "" = as the training data was converted.
-  NUCSEG_ARG(std::string, z_project) = "";
-  /// Intensity polarity after scaling ("keep", "auto", "invert"); "" = as the model's training data.
-  NUCSEG_ARG(std::string, polarity) = "";
+  /// How the z-planes of a stack become one image; nullopt = as the training data was converted.
+  NUCSEG_ARG(std::optional<image::ZProject>, z_project) = std::nullopt;
+  /// Intensity polarity after scaling; nullopt = as the model's training data.
+  NUCSEG_ARG(std::optional<image::Polarity>, polarity) = std::nullopt;
   NUCSEG_ARG(std::string, pattern) = "auto";  ///< metadata preset or regex with named groups
-  NUCSEG_ARG(std::string, mode) = "tile";     ///< tile or resize
+  NUCSEG_ARG(infer::TilingMode, mode) = infer::TilingMode::tile;
   NUCSEG_ARG(int, tile_size) = 512;  ///< largest tile side; sides are fitted to the image
   NUCSEG_ARG(int, overlap) = 32;
   NUCSEG_ARG(int, batch_size) = 1;  ///< tiles per forward pass
   NUCSEG_ARG(int, tta) = 1;         ///< test-time augmentation: 1 off, 4 flips, 8 flips + turns
-  /// Smoothing of the network input: "auto" (noisy images only, see kDenoiseNoise), "off",
-  /// or a Gaussian sigma in px for every image.
-  NUCSEG_ARG(std::string, denoise) = "auto";
+  NUCSEG_ARG(Denoise, denoise) = {};
   /// After the last pass, a pass over what is left of the image scaled again by itself (see
   /// kDimPassGain): dim nuclei beside bright ones.
   NUCSEG_ARG(bool, dim_pass) = false;
@@ -109,8 +120,8 @@ struct PredictOptions {
   /// else kTargetDiameterRatio x the model's training median diameter.
   NUCSEG_ARG(double, target_diameter) = 0.0;
   NUCSEG_ARG(std::string, device) = "auto";
-  /// auto (bf16 on GPUs that support it, else fp32), fp32, bf16 or fp16 (CUDA only).
-  NUCSEG_ARG(std::string, precision) = "auto";
+  /// fp32, bf16 or fp16 (CUDA only); nullopt = auto: bf16 on GPUs that support it, else fp32.
+  NUCSEG_ARG(std::optional<model::Precision>, precision) = std::nullopt;
   NUCSEG_ARG(int, threads) = 0;        ///< torch threads per rank; 0 = cores / local ranks
   /// Threads reading and preprocessing images; 0 = a quarter of `threads`, 1 to 4 (dataset
   /// inputs: 1).

@@ -37,6 +37,20 @@ std::string default_model_path() {
   throw ConfigError("predict: no --model given and no default model found; searched:" + searched);
 }
 
+namespace {
+
+/// The training data's preprocessing with the options' channel, z projection and polarity.
+image::Preprocessing preprocessing_for(const PredictOptions& o, const model::LoadedModel& loaded, const std::string& path) {
+  image::Preprocessing p = model::training_preprocessing(loaded.meta, path).value_or(image::Preprocessing());
+  p.channels.out_channels = loaded.options.in_channels();
+  if (o.channel() >= 0) p.channels.channel = o.channel();
+  if (o.z_project()) p.channels.z_project = *o.z_project();
+  if (o.polarity()) p.normalize.polarity = *o.polarity();
+  return p;
+}
+
+}  // namespace
+
 ModelSetup load_model(const PredictOptions& o, const std::string& device) {
   ModelSetup m;
   m.path = o.model().empty() ? default_model_path() : o.model();
@@ -44,35 +58,7 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
   m.loaded = model::load_checkpoint(m.path, device);
   const json& meta = m.loaded.meta;
   const json data = meta.value("data", json::object());
-  // Channel rule and normalization as the training data was converted.
-  json convert = data.value("convert_config", json());
-  if (convert.is_string()) {
-    try {
-      convert = json::parse(convert.get<std::string>());
-    } catch (const json::exception&) {
-      convert = json::object();
-    }
-  }
-  if (!convert.is_object()) convert = json::object();
-  m.channel_rule.channel = convert.value("channel", -1);
-  if (convert.contains("target_diameter") && convert["target_diameter"].is_number())
-    m.data_target_diameter = convert["target_diameter"].get<double>();
-  m.channel_rule.out_channels = convert.value("channels", m.loaded.options.in_channels());
-  if (o.channel() >= 0) m.channel_rule.channel = o.channel();
-  m.channel_rule.z_project = convert.value("z_project", std::string("none"));
-  if (!o.z_project().empty()) m.channel_rule.z_project = o.z_project();
-  image::check_z_project(m.channel_rule.z_project);
-  if (m.channel_rule.out_channels != m.loaded.options.in_channels())
-    m.channel_rule.out_channels = m.loaded.options.in_channels();
-  const json norm = data.value("normalization", json::object());
-  m.normalize.method = norm.value("method", std::string("minmax"));
-  if (norm.contains("percentiles") && norm["percentiles"].is_array() && norm["percentiles"].size() == 2) {
-    m.normalize.low_percentile = norm["percentiles"][0].get<double>();
-    m.normalize.high_percentile = norm["percentiles"][1].get<double>();
-  }
-  m.normalize.polarity = norm.value("polarity", std::string("keep"));
-  if (!o.polarity().empty()) m.normalize.polarity = o.polarity();
-  image::check_polarity(m.normalize.polarity);
+  m.preprocessing = preprocessing_for(o, m.loaded, m.path);
   if (data.contains("nucleus_diameter_px") && data["nucleus_diameter_px"].is_number())
     m.nucleus_diameter = data["nucleus_diameter_px"].get<double>();
   if (data.value("fixed_size", false) && data.contains("input_size") && data["input_size"].is_array() &&
@@ -85,31 +71,34 @@ ModelSetup load_model(const PredictOptions& o, const std::string& device) {
 
 double target_diameter_of(const PredictOptions& o, const ModelSetup& m) {
   if (o.target_diameter() > 0) return o.target_diameter();
-  if (m.data_target_diameter > 0) return m.data_target_diameter;
+  if (m.preprocessing.target_diameter > 0) return m.preprocessing.target_diameter;
   return kTargetDiameterRatio * m.nucleus_diameter;
 }
 
 json output_settings(const PredictOptions& o, const ModelSetup& m) {
-  json s{{"channel", m.channel_rule.channel},     {"channels", m.channel_rule.out_channels},
-              {"normalize", m.normalize.method},       {"percentiles", {m.normalize.low_percentile, m.normalize.high_percentile}},
-              {"mode", o.mode()},                      {"tile_size", o.tile_size()},
+  const auto& rule = m.preprocessing.channels;
+  const auto& norm = m.preprocessing.normalize;
+  json s{{"channel", rule.channel},     {"channels", rule.out_channels},
+              {"normalize", image::to_string(norm.method)},       {"percentiles", {norm.low_percentile, norm.high_percentile}},
+              {"mode", infer::to_string(o.mode())},                      {"tile_size", o.tile_size()},
               {"overlap", o.overlap()},                {"threshold", o.post().threshold()},
               {"min_area", o.post().min_area()},       {"fill_holes", o.post().fill_holes()},
               {"split", o.post().split()},             {"h", o.post().h()},
-              {"seeds", o.post().seeds()},
+              {"seeds", postprocess::to_string(o.post().seeds())},
               {"seed_threshold", o.post().seed_threshold()}, {"outline_threshold", o.post().outline_threshold()},
               {"overlays", o.overlays()},
               {"probabilities", o.probabilities()},    {"pattern", o.pattern()},
               {"strip_rows", o.strip_rows()},          {"strip_margin", o.strip_margin()}};
   // Left out at their defaults, so that a setting added later keeps earlier runs resumable.
   if (o.tta() != 1) s["tta"] = o.tta();
-  if (m.channel_rule.z_project != "none") s["z_project"] = m.channel_rule.z_project;
+  if (rule.z_project != image::ZProject::none) s["z_project"] = image::to_string(rule.z_project);
   // Recorded unless off: auto may smooth.
-  if (o.denoise() != "off") s["denoise"] = json{{"denoise", o.denoise()}, {"noise", kDenoiseNoise}, {"sigma", kDenoiseSigma}};
+  if (o.denoise().kind != Denoise::Kind::off)
+    s["denoise"] = json{{"denoise", o.denoise().text()}, {"noise", kDenoiseNoise}, {"sigma", kDenoiseSigma}};
   if (o.scale() != 1.0) s["scale"] = o.scale();
-  if (o.precision() != "fp32") s["precision"] = o.precision();
+  if (o.precision() != model::Precision::fp32) s["precision"] = model::to_string(o.precision().value_or(model::Precision::fp32));
   if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
-  if (o.post().seeds() == "predicted") s["predicted_h"] = o.post().predicted_h();
+  if (o.post().seeds() == postprocess::Seeds::predicted) s["predicted_h"] = o.post().predicted_h();
   if (o.post().fill_core_holes()) s["fill_core_holes"] = true;
   if (o.dim_pass())
     s["dim_pass"] = json{{"gain", kDimPassGain},           {"noise", kDimPassNoise},
@@ -119,7 +108,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   const double target = target_diameter_of(o, m);
   if (o.diameter() > 0) s["diameter"] = json{{"diameter", o.diameter()}, {"target", target}};
   if (o.auto_diameter()) s["auto_diameter"] = json{{"target", target}, {"rule", 2}};
-  if (m.normalize.polarity != "keep") s["polarity"] = m.normalize.polarity;
+  if (norm.polarity != image::Polarity::keep) s["polarity"] = image::to_string(norm.polarity);
   return s;
 }
 

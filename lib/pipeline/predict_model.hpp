@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "batch/input_list.hpp"
-#include "image/preprocess.hpp"
+#include "image/preprocessing.hpp"
 #include "model/checkpoint.hpp"
 #include "pipeline/predict.hpp"
 
@@ -20,12 +20,11 @@ struct ModelSetup {
   model::LoadedModel loaded;
   std::string path;
   std::string sha256;
-  image::ChannelRule channel_rule;
-  image::NormalizeOptions normalize;
+  /// The training data's preprocessing, with the channel, z projection and polarity that
+  /// predict's options give instead; its channels are the model's input channels.
+  image::Preprocessing preprocessing;
   int input_height = 0, input_width = 0;  ///< training size of fixed-size data, else 0
   double nucleus_diameter = 0;  ///< median nucleus diameter of the training data (px), 0 = unknown
-  /// convert's target_diameter: every training image was resized to nuclei of this size (px); 0 = native sizes
-  double data_target_diameter = 0;
 };
 
 

@@ -1,50 +1,62 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "image/preprocessing.hpp"
 #include "pipeline/predict.hpp"
 
 namespace nucseg {
 using nlohmann::json;
 
-void check_denoise(const std::string& denoise) {
-  if (denoise == "auto" || denoise == "off") return;
+Denoise Denoise::parse(const json& value) {
+  const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+  if (text == "auto") return {Kind::automatic, 0};
+  if (text == "off") return {Kind::off, 0};
   std::size_t used = 0;
   double sigma = 0;
   try {
-    sigma = std::stod(denoise, &used);
+    sigma = value.is_number() ? value.get<double>() : std::stod(text, &used);
+    if (value.is_number()) used = text.size();
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != denoise.size() || !(sigma > 0) || sigma > 20)
+  if (used != text.size() || !(sigma > 0) || sigma > 20)
     throw ConfigError("predict: denoise must be 'auto', 'off' or a Gaussian sigma in pixels (0 < sigma <= 20), found '" +
-                      denoise + "'");
+                      text + "'");
+  return {Kind::fixed, sigma};
 }
 
-double denoise_sigma(const std::string& denoise, double noise) {
-  if (denoise == "off") return 0.0;
-  if (denoise == "auto") return noise > kDenoiseNoise ? kDenoiseSigma : 0.0;
-  return std::stod(denoise);
+std::string Denoise::text() const {
+  if (kind == Kind::automatic) return "auto";
+  if (kind == Kind::off) return "off";
+  std::ostringstream out;
+  out << sigma;
+  return out.str();
+}
+
+double Denoise::sigma_for(double noise) const {
+  if (kind == Kind::off) return 0.0;
+  if (kind == Kind::automatic) return noise > kDenoiseNoise ? kDenoiseSigma : 0.0;
+  return sigma;
 }
 
 namespace {
 
 using O = PredictOptions;
 
-/// denoise is a word or a sigma; a sigma given as a JSON number is kept as its text.
-std::string denoise_text(const json& v) {
-  if (!v.is_number()) return v.get<std::string>();
-  std::ostringstream sigma;
-  sigma << v.get<double>();
-  return sigma.str();
+/// A closed choice of image:: words, or "" for the model's own.
+template <class E>
+settings::Names<std::optional<E>> or_as_trained(const settings::Names<E>& names) {
+  settings::Names<std::optional<E>> out = {{std::nullopt, ""}};
+  for (const auto& [value, word] : names) out.emplace_back(value, word);
+  return out;
 }
 
 /// Rules between settings that a schema cannot state.
 void check_combinations(O& o, const json& c) {
   if (o.input().empty()) throw ConfigError("predict: no input: set --input or 'input'");
   if (o.out().empty()) throw ConfigError("predict: no output folder: set --out or 'out'");
-  check_denoise(o.denoise());
   if (!settings::find_key(c, "auto_diameter"))
-    o.auto_diameter(o.scale() == 1.0 && !(o.diameter() > 0) && o.mode() == "tile");
+    o.auto_diameter(o.scale() == 1.0 && !(o.diameter() > 0) && o.mode() == infer::TilingMode::tile);
   if ((o.scale() != 1.0) + (o.diameter() > 0) + o.auto_diameter() > 1)
     throw ConfigError("predict: give at most one of scale, diameter and auto_diameter");
   if (o.target_diameter() > 0 && !(o.diameter() > 0) && !o.auto_diameter())
@@ -74,14 +86,12 @@ struct PredictOptions::Declare {
           "Channel to segment (of an OME-TIFF or ImageJ hyperstack; a page of other multi-page files); -1 = the rule "
           "the model was trained with.")
         .range(-1, 1023).flag("--channel,-c");
-    t.add("z_project", &O::z_project_,
-          "How the z-planes of a stack become one image (max or mean; none refuses z-stacks); empty = as the model's "
-          "training data was converted.")
-        .one_of({"", "none", "max", "mean"});
-    t.add("polarity", &O::polarity_,
-          "Intensity polarity after scaling: keep, invert (1 - v), auto (invert images whose median is above 0.5: a "
-          "bright background); empty = as the model's training data.")
-        .one_of({"", "keep", "auto", "invert"});
+    t.choice("z_project", &O::z_project_, or_as_trained(image::z_project_names()),
+             "How the z-planes of a stack become one image (max or mean; none refuses z-stacks); empty = as the "
+             "model's training data was converted.");
+    t.choice("polarity", &O::polarity_, or_as_trained(image::polarity_names()),
+             "Intensity polarity after scaling: keep, invert (1 - v), auto (invert images whose median is above 0.5: "
+             "a bright background); empty = as the model's training data.");
     t.add("pattern", &O::pattern_,
           "Plate metadata from file names: 'auto', 'metaxpress', 'opera', or a regular expression with named groups "
           "plate, well (or row + column), site, channel.")
@@ -89,9 +99,9 @@ struct PredictOptions::Declare {
   }
 
   static void scale(settings::Table<O>& t) {
-    t.add("mode", &O::mode_,
-          "tile: native resolution in overlapping tiles; resize: scale to the model's training size and back (the seed).")
-        .one_of({"tile", "resize"});
+    t.choice("mode", &O::mode_, infer::tiling_mode_names(),
+             "tile: native resolution in overlapping tiles; resize: scale to the model's training size and back (the "
+             "seed).");
     t.add("tile_size", &O::tile_size_,
           "Largest tile side in pixels (tile mode), a multiple of 2^depth of the model; each axis uses the smallest "
           "side that covers it with as many tiles.")
@@ -122,10 +132,9 @@ struct PredictOptions::Declare {
   static void compute(settings::Table<O>& t) {
     t.add("device", &O::device_, "auto, cpu, cuda or cuda:N; under MPI each rank takes the GPU of its local rank.")
         .non_empty();
-    t.add("precision", &O::precision_,
-          "Arithmetic of the network: auto = bf16 on GPUs of compute capability 8.0 or newer, fp32 elsewhere; fp16 "
-          "needs a GPU. Weights stay fp32.")
-        .one_of({"auto", "fp32", "bf16", "fp16"});
+    t.choice("precision", &O::precision_, model::precision_names(),
+             "Arithmetic of the network: auto = bf16 on GPUs of compute capability 8.0 or newer, fp32 elsewhere; fp16 "
+             "needs a GPU. Weights stay fp32.");
     t.add("threads", &O::threads_, "Threads per rank; 0 = cores / ranks on the node.").range(0, 1024).flag("--threads,-j");
     t.add("read_threads", &O::read_threads_,
           "Threads reading and preprocessing images; 0 = a quarter of threads, 1 to 4 (1 for dataset inputs).")
@@ -164,8 +173,8 @@ struct PredictOptions::Declare {
 
   static void denoise(settings::Table<O>& t) {
     t.custom(
-        "denoise", json{{"type", {"string", "number"}}}, [](O& o, const json& v) { o.denoise_ = denoise_text(v); },
-        [](const O& o) { return json(o.denoise_); },
+        "denoise", json{{"type", {"string", "number"}}}, [](O& o, const json& v) { o.denoise_ = Denoise::parse(v); },
+        [](const O& o) { return json(o.denoise_.text()); },
         "Smoothing of the network input: 'auto' (a Gaussian of 1 px for images whose estimated noise, Immerkaer's "
         "estimator on the scaled input, is above 0.08 of its range), 'off', or a Gaussian sigma in px (> 0, <= 20) "
         "for every image. The per-image record holds the noise measured and the sigma used.");

@@ -63,12 +63,11 @@ Mask::Pointer to_mask(const LabelImage& labels) {
 }
 
 void check_channels(const RawImage& map, const PostprocessOptions& o) {
-  const bool ok = o.mode() == "binary" ? (map.channels == 1 || map.channels == 2)
-                                       : (map.channels == 3 || map.channels == 4);
+  const bool binary = o.mode() == Mode::binary;
+  const bool ok = binary ? (map.channels == 1 || map.channels == 2) : (map.channels == 3 || map.channels == 4);
   if (!ok) {
     throw InputError("cannot post-process the probability map of '" + map.source + "': mode '" +
-                     o.mode() + "' expects " +
-                     (o.mode() == "binary" ? "1 or 2 channels" : "3 or 4 channels") + ", found " +
+                     to_string(o.mode()) + "' expects " + (binary ? "1 or 2 channels" : "3 or 4 channels") + ", found " +
                      std::to_string(map.channels));
   }
   if (map.height <= 0 || map.width <= 0 ||
@@ -81,16 +80,12 @@ void check_channels(const RawImage& map, const PostprocessOptions& o) {
 }  // namespace
 
 void validate(const PostprocessOptions& o) {
-  if (o.mode() != "binary" && o.mode() != "contour")
-    throw ConfigError("postprocess mode must be 'binary' or 'contour', found '" + o.mode() + "'");
   if (!(o.threshold() > 0.0 && o.threshold() < 1.0))
     throw ConfigError("postprocess threshold must be in (0, 1), found " +
                       std::to_string(o.threshold()));
   if (!(o.seed_threshold() > 0.0 && o.seed_threshold() < 1.0))
     throw ConfigError("postprocess seed_threshold must be in (0, 1), found " +
                       std::to_string(o.seed_threshold()));
-  if (o.seeds() != "distance" && o.seeds() != "interior" && o.seeds() != "predicted")
-    throw ConfigError("postprocess seeds must be 'distance', 'interior' or 'predicted', found '" + o.seeds() + "'");
   if (!(o.predicted_h() > 0.0 && o.predicted_h() < 1.0))
     throw ConfigError("postprocess predicted_h must be in (0, 1), found " + std::to_string(o.predicted_h()));
   if (o.min_area() < 0) throw ConfigError("postprocess min_area must be >= 0, found " +
@@ -199,7 +194,7 @@ LabelImage foreground_mask(const RawImage& map, const PostprocessOptions& o) {
   std::uint8_t* m = mask->GetBufferPointer();
   const std::size_t n = map.plane_size();
   const float threshold = static_cast<float>(o.threshold());
-  if (o.mode() == "binary") {
+  if (o.mode() == Mode::binary) {
     const float* p = map.plane(map.channels - 1);
     for (std::size_t i = 0; i < n; ++i) m[i] = p[i] > threshold ? 1 : 0;
   } else {
@@ -399,7 +394,7 @@ LabelImage finish_with(LabelImage labels, Foreground foreground, const Postproce
 /// finish_with over the map's P(foreground): the last channel of a binary map, 1 - P(background)
 /// of a contour map (read in place, no copy).
 LabelImage finish(const LabelImage& labels, const RawImage& map, const PostprocessOptions& o) {
-  if (o.mode() == "binary") {
+  if (o.mode() == Mode::binary) {
     const float* p = map.plane(map.channels - 1);
     return finish_with(labels, [p](std::size_t i) { return p[i]; }, o);
   }
@@ -433,7 +428,7 @@ std::vector<float> nucleus_confidence(const LabelImage& labels, const RawImage& 
     throw InputError("nucleus confidence: the labels are " + std::to_string(labels.width) + "x" +
                      std::to_string(labels.height) + ", the map " + std::to_string(map.width) + "x" +
                      std::to_string(map.height));
-  if (o.mode() == "binary") {
+  if (o.mode() == Mode::binary) {
     const float* p = map.plane(map.channels - 1);
     return mean_per_label(labels, [p](std::size_t i) { return p[i]; });
   }
@@ -448,9 +443,9 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
   if (!any) return foreground;  // all zeros
   if (!o.split()) return image::label_connected_components(foreground);
   LabelImage labels;
-  if (o.mode() == "binary") {
+  if (o.mode() == Mode::binary) {
     labels = split_by_distance(foreground, o.h());
-  } else if (o.seeds() == "distance") {
+  } else if (o.seeds() == Seeds::distance) {
     // The core is the foreground without the pixels the network calls nucleus boundary;
     // touching nuclei fall apart along it. Seeds are the h-maxima of the core's blurred
     // distance map, so a core still joined by a narrow neck is split there as well.
@@ -463,7 +458,7 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
     std::vector<float> relief;
     const auto seeds = distance_seeds(core, o.h(), 1.0, relief);
     labels = grow_seeds(foreground, seeds, relief.data());
-  } else if (o.seeds() == "predicted") {
+  } else if (o.seeds() == Seeds::predicted) {
     if (map.channels != 4)
       throw InputError("cannot post-process the probability map of '" + map.source +
                        "': predicted seeds need the distance output of a contour+distance model (4 channels), found " +
@@ -501,7 +496,7 @@ LabelImage labels_from_split(const RawImage& map, const LabelImage& split, const
   for (std::size_t i = 0; i < seeds.labels.size(); ++i)
     seeds.labels[i] = foreground.labels[i] ? split.labels[i] : 0u;
   // Low values are flooded first: P(background) for contour maps, 1 - P(foreground) for binary.
-  const bool binary = o.mode() == "binary";
+  const bool binary = o.mode() == Mode::binary;
   const float* p = binary ? map.plane(map.channels - 1) : map.plane(0);
   std::vector<float> relief(p, p + map.plane_size());
   if (binary)

@@ -13,19 +13,29 @@
 namespace nucseg::postprocess {
 
 /// How the model's output channels are read.
-///  - "binary":  1 channel = P(foreground) (a 2-channel softmax map uses its last channel).
-///  - "contour": 3 channels = P(background), P(interior), P(boundary), and for contour+distance
-///    models a 4th: the predicted distance to the nucleus edge over the nucleus's largest.
+enum class Mode {
+  binary,   ///< 1 channel = P(foreground) (a 2-channel softmax map uses its last channel)
+  /// 3 channels = P(background), P(interior), P(boundary), and for contour+distance models a
+  /// 4th: the predicted distance to the nucleus edge over the nucleus's largest.
+  contour,
+};
+std::string to_string(Mode mode);
+
+/// Where the seeds of a contour map's watershed come from (see PostprocessOptions::seeds).
+enum class Seeds { distance, interior, predicted };
+const settings::Names<Seeds>& seeds_names();
+std::string to_string(Seeds seeds);
+
 /// outline_threshold trims at most this fraction of a nucleus's pixels.
 inline constexpr double kOutlineMaxTrim = 0.1;
 
 struct PostprocessOptions {
   PostprocessOptions() = default;
-  explicit PostprocessOptions(std::string mode) : mode_(std::move(mode)) {}
+  explicit PostprocessOptions(Mode mode) : mode_(mode) {}
   /// The settings a predict config sets (keys at its top level); mode comes from the model.
   static const settings::Table<PostprocessOptions>& settings();
 
-  NUCSEG_ARG(std::string, mode) = "binary";  ///< "binary" or "contour"
+  NUCSEG_ARG(Mode, mode) = Mode::binary;
   /// Foreground where P(foreground) > threshold (contour: 1 - P(background) > threshold).
   NUCSEG_ARG(double, threshold) = 0.5;
   /// Objects (foreground components, and final nuclei) smaller than this many pixels are
@@ -44,13 +54,13 @@ struct PostprocessOptions {
   /// contour models with 'distance' seeds. Two nuclei are kept apart when the distance map
   /// dips by more than h between their centres.
   NUCSEG_ARG(double, h) = 1.5;
-  /// contour: where the seeds come from. 'distance' (default): the h-maxima of the blurred
+  /// contour: where the seeds come from. distance (default): the h-maxima of the blurred
   /// (sigma 1 px) distance map of the core, the foreground where P(contour) < 1 -
-  /// seed_threshold. 'interior': connected components of P(interior) > seed_threshold.
-  /// 'predicted' (4-channel maps of contour+distance models): the maxima of dynamic >=
+  /// seed_threshold. interior: connected components of P(interior) > seed_threshold.
+  /// predicted (4-channel maps of contour+distance models): the maxima of dynamic >=
   /// predicted_h of the network's distance output (4th channel, blurred by sigma 1 px) within
   /// the foreground, flooded down that output.
-  NUCSEG_ARG(std::string, seeds) = "distance";
+  NUCSEG_ARG(Seeds, seeds) = Seeds::distance;
   /// 'predicted' seeds: how deep (in units of the distance output, 1 at a nucleus's centre)
   /// the output must dip between two maxima for them to seed two nuclei.
   NUCSEG_ARG(double, predicted_h) = 0.2;

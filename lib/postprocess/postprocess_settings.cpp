@@ -4,6 +4,16 @@ namespace nucseg::postprocess {
 
 using nlohmann::json;
 
+std::string to_string(Mode mode) { return mode == Mode::binary ? "binary" : "contour"; }
+
+const settings::Names<Seeds>& seeds_names() {
+  static const settings::Names<Seeds> names = {
+      {Seeds::distance, "distance"}, {Seeds::interior, "interior"}, {Seeds::predicted, "predicted"}};
+  return names;
+}
+
+std::string to_string(Seeds seeds) { return settings::word_of(seeds_names(), seeds); }
+
 const settings::Table<PostprocessOptions>& PostprocessOptions::settings() {
   static const auto table = [] {
     using O = PostprocessOptions;
@@ -23,12 +33,11 @@ const settings::Table<PostprocessOptions>& PostprocessOptions::settings() {
           "h of the h-maxima seeds on the distance map (pixels): binary models, and contour models with "
           "distance seeds; two nuclei are kept apart where the distance map dips by more than h between them.")
         .at_least(0);
-    t.add("seeds", &O::seeds_,
-          "Contour models: 'distance' seeds at the h-maxima of the distance map of the foreground minus the "
-          "pixels with P(contour) >= 1 - seed_threshold; 'interior' seeds are components of P(interior) > "
-          "seed_threshold; 'predicted' (contour+distance models) seeds at the maxima of the network's distance "
-          "output.")
-        .one_of({"distance", "interior", "predicted"});
+    t.choice("seeds", &O::seeds_, seeds_names(),
+             "Contour models: 'distance' seeds at the h-maxima of the distance map of the foreground minus the "
+             "pixels with P(contour) >= 1 - seed_threshold; 'interior' seeds are components of P(interior) > "
+             "seed_threshold; 'predicted' (contour+distance models) seeds at the maxima of the network's distance "
+             "output.");
     t.add("outline_threshold", &O::outline_threshold_,
           "Outlines: each nucleus's edge moves inwards through connected pixels with P(nucleus) <= "
           "outline_threshold, unless that would take more than a tenth of the nucleus; detection stays at "

@@ -21,10 +21,10 @@ namespace {
 namespace stdfs = std::filesystem;
 
 /// Area-averaged shrink of an 8-bit PNG (gray, gray+alpha, RGB or RGBA) to RGB.
-io::Rgb8Image shrink(const io::PngPixels& png, int max_side) {
+RgbImage shrink(const io::PngPixels& png, int max_side) {
   const double f = std::max(1.0, static_cast<double>(std::max(png.height, png.width)) / max_side);
   const int h = std::max(1, static_cast<int>(png.height / f)), w = std::max(1, static_cast<int>(png.width / f));
-  io::Rgb8Image out(h, w);
+  RgbImage out(h, w);
   const int ch = png.channels, colour = ch >= 3 ? 3 : 1;
   for (int y = 0; y < h; ++y) {
     const int y0 = static_cast<int>(y * f), y1 = std::max(y0 + 1, static_cast<int>((y + 1) * f));

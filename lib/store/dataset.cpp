@@ -335,4 +335,21 @@ nlohmann::json DatasetReader::config() const {
   }
 }
 
+image::Preprocessing DatasetReader::preprocessing() const {
+  using nlohmann::json;
+  auto attribute_json = [&](const char* name) {
+    return h5::has_attr(file_.get(), name) ? json::parse(attribute(name), nullptr, false) : json();
+  };
+  try {
+    if (h5::has_attr(file_.get(), "preprocessing")) {
+      const json record = attribute_json("preprocessing");
+      if (!record.is_object()) throw ConfigError("attribute 'preprocessing' is not a JSON object");
+      return image::Preprocessing::from_json(record);
+    }
+    return image::Preprocessing::from_old_documents(attribute_json("config"), attribute_json("normalization"));
+  } catch (const ConfigError& e) {
+    throw InputError("cannot use '" + path_ + "': " + e.what());
+  }
+}
+
 }  // namespace nucseg::store

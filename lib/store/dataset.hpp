@@ -10,7 +10,8 @@
 ///   rule); /meta/nuclei int64 [N]; /meta/split uint8 [N] (0 train, 1 val, 2 test)
 ///   /split/{train,val,test} int64 sample indices
 ///   root attributes: format, format_version, nucseg_version, created, layout, channels,
-///   height, width, has_masks, count, config (JSON), skipped (JSON)
+///   height, width, has_masks, count, config (JSON), skipped (JSON), preprocessing (JSON,
+///   image::Preprocessing; files written before it hold "normalization" instead)
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "image/image.hpp"
+#include "image/preprocessing.hpp"
 #include "store/h5.hpp"
 #include "store/split.hpp"
 
@@ -95,6 +97,10 @@ class DatasetReader {
   std::string source_path(std::size_t index) const;
   nlohmann::json config() const;
   std::string attribute(const std::string& name) const;
+  /// How the raw images were preprocessed: the "preprocessing" attribute, or for files
+  /// written before it the convert config and "normalization" attributes. Throws
+  /// InputError naming the file when the record cannot be read.
+  image::Preprocessing preprocessing() const;
 
  private:
   void check_index(std::size_t index) const;

@@ -11,6 +11,10 @@
 
 namespace nucseg::train {
 
+/// Where the per-pixel augmentations run: on the loader threads, or batched on the training
+/// device after the copy.
+enum class AugmentDevice { cpu, gpu };
+
 struct AugmentOptions {
   bool flips = true;            ///< random horizontal and vertical flips
   bool rotations = true;        ///< random multiples of 90 degrees (square crops only)
@@ -33,9 +37,8 @@ struct AugmentOptions {
   /// nuclei of other sizes than the training images show (other objectives, binning).
   double scale_min = 1.0;
   double scale_max = 1.0;
-  /// Where blur, gamma, intensity and noise run: "cpu" on the loader threads, or "gpu" batched
-  /// on the training device after the copy (the geometry always runs on the loader threads).
-  std::string device = "cpu";
+  /// Where blur, gamma, intensity and noise run (the geometry always runs on the loader threads).
+  AugmentDevice device = AugmentDevice::cpu;
 };
 
 struct Sample {

@@ -60,12 +60,13 @@ std::string curves_svg(const std::vector<EpochMetrics>& h) {
                                             {"Dice", "#9467bd", col(&EpochMetrics::val_dice)}}}});
 }
 
-double monitored(const EpochMetrics& m, const std::string& monitor) {
-  if (monitor == "val_loss") return m.val_loss;
-  if (monitor == "val_iou") return m.val_iou;
-  if (monitor == "val_dice") return m.val_dice;
-  if (monitor == "val_accuracy") return m.val_accuracy;
-  lower_is_better(monitor);  // throws for an unknown name
+double monitored(const EpochMetrics& m, Monitor monitor) {
+  switch (monitor) {
+    case Monitor::val_loss: return m.val_loss;
+    case Monitor::val_iou: return m.val_iou;
+    case Monitor::val_dice: return m.val_dice;
+    case Monitor::val_accuracy: return m.val_accuracy;
+  }
   return 0;
 }
 

@@ -21,11 +21,17 @@ double number_or(const json& state, const char* key, double fallback) {
 
 }  // namespace
 
-bool lower_is_better(const std::string& monitor) {
-  if (monitor == "val_loss") return true;
-  if (monitor == "val_iou" || monitor == "val_dice" || monitor == "val_accuracy") return false;
-  throw ConfigError("unknown early-stopping monitor '" + monitor + "'");
+const settings::Names<Monitor>& monitor_names() {
+  static const settings::Names<Monitor> names = {{Monitor::val_loss, "val_loss"},
+                                                 {Monitor::val_iou, "val_iou"},
+                                                 {Monitor::val_dice, "val_dice"},
+                                                 {Monitor::val_accuracy, "val_accuracy"}};
+  return names;
 }
+
+std::string to_string(Monitor monitor) { return settings::word_of(monitor_names(), monitor); }
+
+bool lower_is_better(Monitor monitor) { return monitor == Monitor::val_loss; }
 
 bool improves(double value, double best, double min_delta, bool lower) {
   return lower ? value < best - min_delta : value > best + min_delta;
@@ -35,7 +41,7 @@ PlateauScheduler::PlateauScheduler(ScheduleOptions options, bool lower, double m
     : options_(std::move(options)), lower_(lower), min_delta_(min_delta), lr_(lr), best_(worst(lower)) {}
 
 bool PlateauScheduler::update(double value) {
-  if (options_.type != "plateau") return false;
+  if (options_.type != ScheduleType::plateau) return false;
   if (improves(value, best_, min_delta_, lower_)) {
     best_ = value;
     epochs_ = 0;
@@ -84,7 +90,7 @@ void EarlyStopping::record(bool improved, double value) {
 void EarlyStopping::save(json& state) const {
   state["best_value"] = finite_or_null(best_);
   state["bad_epochs"] = bad_epochs_;
-  state["monitor"] = options_.monitor;
+  state["monitor"] = to_string(options_.monitor);
 }
 
 void EarlyStopping::restore(const json& state) {

@@ -5,29 +5,39 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "common/settings.hpp"
+
 namespace nucseg::train {
 
+/// none keeps the learning rate; plateau reduces it when the monitored figure stops improving.
+enum class ScheduleType { none, plateau };
+
+/// The validation figure that early stopping, the plateau schedule and best.pt follow.
+enum class Monitor { val_loss, val_iou, val_dice, val_accuracy };
+const settings::Names<Monitor>& monitor_names();
+std::string to_string(Monitor monitor);
+
 struct ScheduleOptions {
-  std::string type = "none";  ///< none or plateau (reduce the learning rate on plateau)
+  ScheduleType type = ScheduleType::none;
   double factor = 0.5;
   int patience = 3;
   double min_lr = 1e-6;
 };
 
 struct EarlyStopOptions {
-  std::string monitor = "val_loss";  ///< val_loss (min), val_iou, val_dice, val_accuracy (max)
+  Monitor monitor = Monitor::val_loss;  ///< val_loss is better lower, the others higher
   int patience = 5;                  ///< epochs without improvement; 0 = never stop early
   double min_delta = 0.0;
 };
 
-/// True for monitors where lower is better (val_loss); throws ConfigError for unknown names.
-bool lower_is_better(const std::string& monitor);
+/// True for monitors where lower is better (val_loss).
+bool lower_is_better(Monitor monitor);
 
 /// Whether `value` improves on `best` by more than `min_delta` in the monitor's direction.
 bool improves(double value, double best, double min_delta, bool lower);
 
 /// Reduce-on-plateau: after more than `patience` epochs without improvement the learning
-/// rate is multiplied by `factor` (not below `min_lr`). Type "none" keeps it.
+/// rate is multiplied by `factor` (not below `min_lr`). ScheduleType::none keeps it.
 class PlateauScheduler {
  public:
   PlateauScheduler(ScheduleOptions options, bool lower, double min_delta, double lr);

@@ -9,10 +9,10 @@ namespace {
 settings::Table<ScheduleOptions> schedule_settings() {
   using S = ScheduleOptions;
   settings::Table<S> t("schedule", "", S());
-  t.add("type", &S::type,
-        "plateau: multiply the learning rate by factor after patience epochs without improvement of the monitored "
-        "metric.")
-      .one_of({"none", "plateau"}).flag("--schedule");
+  t.choice("type", &S::type, {{ScheduleType::none, "none"}, {ScheduleType::plateau, "plateau"}},
+           "plateau: multiply the learning rate by factor after patience epochs without improvement of the monitored "
+           "metric.")
+      .flag("--schedule");
   t.add("factor", &S::factor, "Learning-rate factor at a plateau.").above(0).below(1).no_flag();
   t.add("patience", &S::patience, "Epochs without improvement before the learning rate drops.").at_least(0).no_flag();
   t.add("min_lr", &S::min_lr, "The learning rate never drops below this.").at_least(0).no_flag();
@@ -22,10 +22,9 @@ settings::Table<ScheduleOptions> schedule_settings() {
 settings::Table<EarlyStopOptions> early_stop_settings() {
   using E = EarlyStopOptions;
   settings::Table<E> t("early_stopping", "", E());
-  t.add("monitor", &E::monitor,
-        "Metric of the validation split that early stopping, the plateau schedule and best.pt follow (loss: lower "
-        "is better; the others: higher).")
-      .one_of({"val_loss", "val_iou", "val_dice", "val_accuracy"});
+  t.choice("monitor", &E::monitor, monitor_names(),
+           "Metric of the validation split that early stopping, the plateau schedule and best.pt follow (loss: lower "
+           "is better; the others: higher).");
   t.add("patience", &E::patience, "Epochs without improvement before stopping; 0 never stops early.").at_least(0);
   t.add("min_delta", &E::min_delta, "Smallest change that counts as an improvement.").at_least(0).no_flag();
   return t;
@@ -57,10 +56,10 @@ settings::Table<AugmentOptions> augment_settings(const AugmentOptions& defaults)
        [](const A& a) { return json{a.scale_min, a.scale_max}; },
        "Random zoom [min, max], drawn log-uniformly (e.g. [0.7, 1.4]); [1, 1] = off.")
       .range(0.1, 10).no_flag();
-  t.add("device", &A::device,
-        "Where blur, gamma, intensity and noise run: cpu = on the loader threads, gpu = batched on the training "
-        "device after the copy. Crops, zoom, flips and turns always run on the loader threads.")
-      .one_of({"cpu", "gpu"}).flag("--augment-device");
+  t.choice("device", &A::device, {{AugmentDevice::cpu, "cpu"}, {AugmentDevice::gpu, "gpu"}},
+           "Where blur, gamma, intensity and noise run: cpu = on the loader threads, gpu = batched on the training "
+           "device after the copy. Crops, zoom, flips and turns always run on the loader threads.")
+      .flag("--augment-device");
   return t;
 }
 
@@ -118,7 +117,9 @@ struct TrainOptions::Declare {
     t.add("lr", &O::lr_, "Adam learning rate.").above(0).at_most(10);
     t.add("betas", &O::betas_, "Adam's betas.").at_least(0).below(1).no_flag();
     t.add("weight_decay", &O::weight_decay_, "Adam weight decay.").at_least(0);
-    t.add("loss", &O::loss_, "bce (cross-entropy for contour), soft Dice, or their sum.").one_of({"bce", "dice", "bce+dice"});
+    t.choice("loss", &O::loss_,
+             {{model::LossKind::bce, "bce"}, {model::LossKind::dice, "dice"}, {model::LossKind::bce_dice, "bce+dice"}},
+             "bce (cross-entropy for contour), soft Dice, or their sum.");
     t.add("touch_weight", &O::touch_weight_,
           "Contour mode: weight of the cross-entropy on pixels between touching nuclei (within 2 px of two different "
           "nuclei), as a weighted mean; 1 = unweighted.")
@@ -131,11 +132,10 @@ struct TrainOptions::Declare {
     t.nest("augment", &O::augment_, augment_settings(defaults.augment()));
     t.add("crop", &O::crop_, "Random training crop [height, width] for native-size datasets (multiples of 2^depth).")
         .range(16, 8192);
-    t.add("crops_per_image", &O::crops_per_image_,
-          "Native-size datasets: 'one' random crop of every training image per epoch, or by 'area': as many crops as "
-          "the image holds (round(h*w / crop area), at least 1), so that large images are learned from in "
-          "proportion to their pixels.")
-        .one_of({"one", "area"});
+    t.choice("crops_per_image", &O::crops_per_image_, {{CropsPerImage::one, "one"}, {CropsPerImage::area, "area"}},
+             "Native-size datasets: 'one' random crop of every training image per epoch, or by 'area': as many crops "
+             "as the image holds (round(h*w / crop area), at least 1), so that large images are learned from in "
+             "proportion to their pixels.");
     t.add("steps_per_epoch", &O::steps_per_epoch_, "Cap on optimizer steps per epoch; 0 = the whole training split.")
         .at_least(0);
     t.add("passes_per_epoch", &O::passes_per_epoch_,
@@ -158,10 +158,9 @@ struct TrainOptions::Declare {
           "ranks, 0 = read every sample from the file when drawn.")
         .at_least(-1);
     t.add("device", &O::device_, "auto, cpu, cuda or cuda:N.").non_empty();
-    t.add("precision", &O::precision_,
-          "Arithmetic of the network: auto = bf16 on GPUs of compute capability 8.0 or newer, fp32 elsewhere; fp16 "
-          "(loss scaling) needs a GPU. Weights and checkpoints stay fp32.")
-        .one_of({"auto", "fp32", "bf16", "fp16"});
+    t.choice("precision", &O::precision_, model::precision_names(),
+             "Arithmetic of the network: auto = bf16 on GPUs of compute capability 8.0 or newer, fp32 elsewhere; fp16 "
+             "(loss scaling) needs a GPU. Weights and checkpoints stay fp32.");
   }
 };
 

@@ -85,6 +85,10 @@ int cores_per_rank() {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, mpi::local_size()));
 }
 
+std::string normalization_text(const image::NormalizeOptions& n) {
+  return image::normalize_settings().write(n).dump();
+}
+
 }  // namespace
 
 torch::Tensor Compute::logits(model::UNet& net, const torch::Tensor& images) const {
@@ -105,7 +109,7 @@ Trainer::Trainer(const TrainOptions& options)
       world_(comm_->size()),
       chief_(rank_ == 0),
       reader_(o_.data()),
-      loss_kind_(model::loss_kind_from_string(o_.loss())),
+      loss_kind_(o_.loss()),
       plateau_(o_.schedule(), lower_is_better(o_.early_stopping().monitor), o_.early_stopping().min_delta, o_.lr()),
       stopping_(o_.early_stopping()),
       last_path_((stdfs::path(o_.out()) / "last.pt").string()),
@@ -177,15 +181,12 @@ void Trainer::build_model() {
 void Trainer::restore() {
   if (!o_.init().empty()) {
     const auto meta = model::init_from_checkpoint(o_.init(), net_, device_name_);
-    json init_norm = meta.contains("data") ? meta["data"].value("normalization", json()) : json();
-    json data_norm = json::parse(reader_.attribute("normalization"), nullptr, false);
-    // Files from before the polarity rule existed were not inverted.
-    for (json* n : {&init_norm, &data_norm})
-      if (n->is_object() && !n->contains("polarity")) (*n)["polarity"] = "keep";
-    if (chief_ && !init_norm.is_null() && !data_norm.is_discarded() && init_norm != data_norm) {
+    const auto init_pre = model::training_preprocessing(meta, o_.init());
+    const auto data_norm = reader_.preprocessing().normalize;
+    if (chief_ && init_pre && init_pre->normalize != data_norm) {
       log::warn("train: '{}' was trained on data normalized as {}, '{}' is normalized as {}: convert the new "
                 "data the same way for the weights to fit it",
-                o_.init(), init_norm.dump(), o_.data(), data_norm.dump());
+                o_.init(), normalization_text(init_pre->normalize), o_.data(), normalization_text(data_norm));
     }
     if (chief_) log::info("fine-tuning: starting from the weights of '{}'", o_.init());
   }
@@ -213,7 +214,7 @@ void Trainer::write_config() {
   fs::ensure_directory(o_.out());
   json resolved = o_.to_json();
   resolved["nucseg_version"] = kVersion;
-  resolved["dataset"] = {{"path", o_.data()}, {"normalization", reader_.attribute("normalization")}};
+  resolved["dataset"] = {{"path", o_.data()}, {"preprocessing", reader_.preprocessing().to_json()}};
   config::write_file(resolved, (stdfs::path(o_.out()) / "config.json").string());
   log::info("train: {} train / {} val / {} test samples from '{}', {} rank(s), batch {} , {} on {} in {} ({} "
             "threads/rank, {} loader thread(s), {} batches ahead), {} parameters",
@@ -225,7 +226,7 @@ void Trainer::write_config() {
 /// What predict needs to reproduce preprocessing, stored with the model.
 void Trainer::describe_data() {
   const auto& spec = reader_.spec();
-  data_meta_ = {{"normalization", json::parse(reader_.attribute("normalization"))},
+  data_meta_ = {{"preprocessing", reader_.preprocessing().to_json()},
                 {"fixed_size", spec.fixed_size},
                 {"input_size", spec.fixed_size ? json{spec.height, spec.width} : json{o_.crop()[0], o_.crop()[1]}},
                 {"channels", spec.channels}};
@@ -247,7 +248,7 @@ void Trainer::describe_data() {
 void Trainer::plan_samples() {
   const auto& spec = reader_.spec();
   train_samples_ = train_idx_;
-  if (o_.crops_per_image() == "area" && !spec.fixed_size) {
+  if (o_.crops_per_image() == CropsPerImage::area && !spec.fixed_size) {
     std::vector<std::pair<int, int>> sizes;
     for (const auto i : train_idx_) sizes.push_back(reader_.image_size(static_cast<std::size_t>(i)));
     train_samples_ = samples_by_area(train_idx_, sizes, o_.crop()[0], o_.crop()[1], static_cast<std::int64_t>(reader_.size()));
@@ -261,7 +262,7 @@ void Trainer::plan_samples() {
   cache_ = std::make_unique<SampleCache>(reader_, cache_budget_bytes(o_.cache_mb(), mpi::local_size()));
   recipe_.training = true;
   recipe_.augment = o_.augment();
-  recipe_.pixels_on_device = o_.augment().device == "gpu";
+  recipe_.pixels_on_device = o_.augment().device == AugmentDevice::gpu;
   if (!spec.fixed_size) {
     recipe_.augment.crop_height = o_.crop()[0];
     recipe_.augment.crop_width = o_.crop()[1];
@@ -409,7 +410,7 @@ bool Trainer::decide(const EpochMetrics& m) {
   }
   if (stopping_.should_stop() && chief_) {
     log::info("early stopping: {} has not improved for {} epochs (best {:.4f} at epoch {})",
-              o_.early_stopping().monitor, stopping_.bad_epochs(), stopping_.best(), report_.best_epoch);
+              to_string(o_.early_stopping().monitor), stopping_.bad_epochs(), stopping_.best(), report_.best_epoch);
   }
   watch_the_clock(m.epoch);
   return improved;

@@ -3,10 +3,13 @@
 #include <array>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/options.hpp"
+#include "model/losses.hpp"
+#include "model/precision.hpp"
 #include "model/unet.hpp"
 #include "train/augment.hpp"
 #include "train/schedule.hpp"
@@ -15,6 +18,11 @@ namespace nucseg::train {
 
 using Betas = std::array<double, 2>;
 using CropSize = std::array<int, 2>;
+
+/// Native-size datasets: one crop of every training image per epoch, or by area: as many crops
+/// as the image holds (rounded, at least one), so that each pixel of a large image is as likely
+/// to be learned from as one of a small image.
+enum class CropsPerImage { one, area };
 
 struct TrainOptions {
   TrainOptions(std::string data, std::string out) : data_(std::move(data)), out_(std::move(out)) {}
@@ -35,7 +43,7 @@ struct TrainOptions {
   NUCSEG_ARG(double, lr) = 1e-3;
   NUCSEG_ARG(Betas, betas) = {{0.9, 0.999}};
   NUCSEG_ARG(double, weight_decay) = 0.0;
-  NUCSEG_ARG(std::string, loss) = "bce";   ///< bce, dice, bce+dice (contour: CE for bce)
+  NUCSEG_ARG(model::LossKind, loss) = model::LossKind::bce;  ///< contour: cross-entropy for bce
   /// Contour mode: cross-entropy weight of the pixels between touching nuclei (1 = none).
   NUCSEG_ARG(double, touch_weight) = 1.0;
   /// Fine-tuning: only the output head (the last 1x1 convolution) learns; every other weight
@@ -52,10 +60,7 @@ struct TrainOptions {
     return a;
   }();
   NUCSEG_ARG(CropSize, crop) = {{256, 256}};  ///< training crop for native-size datasets
-  /// Native-size datasets: "one" crop of every training image per epoch, or by "area": as many
-  /// crops as the image holds (rounded, at least one), so that each pixel of a large image is
-  /// as likely to be learned from as one of a small image.
-  NUCSEG_ARG(std::string, crops_per_image) = "one";
+  NUCSEG_ARG(CropsPerImage, crops_per_image) = CropsPerImage::one;
   NUCSEG_ARG(int, steps_per_epoch) = 0;    ///< 0 = the whole training split each epoch
   NUCSEG_ARG(int, passes_per_epoch) = 1;   ///< passes over the training split in one epoch
   NUCSEG_ARG(std::uint64_t, seed) = 42;
@@ -68,8 +73,8 @@ struct TrainOptions {
   /// shared by the local ranks, 0 = none (read every sample from the file when drawn).
   NUCSEG_ARG(std::int64_t, cache_mb) = -1;
   NUCSEG_ARG(std::string, device) = "auto";
-  /// auto (bf16 on GPUs that support it, else fp32), fp32, bf16 or fp16 (CUDA only).
-  NUCSEG_ARG(std::string, precision) = "auto";
+  /// fp32, bf16 or fp16 (CUDA only); nullopt = auto: bf16 on GPUs that support it, else fp32.
+  NUCSEG_ARG(std::optional<model::Precision>, precision) = std::nullopt;
   NUCSEG_ARG(std::string, resume) = "";    ///< checkpoint to continue from
   /// Fine-tuning: start from this checkpoint's weights (same model shape) with a fresh
   /// optimizer, schedule and history; not together with resume.

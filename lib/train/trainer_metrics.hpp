@@ -12,6 +12,6 @@ std::string metrics_csv(const std::vector<EpochMetrics>& history);
 /// Loss and validation curves.
 std::string curves_svg(const std::vector<EpochMetrics>& history);
 /// The figure early stopping and the plateau schedule watch; throws ConfigError for unknown names.
-double monitored(const EpochMetrics& m, const std::string& monitor);
+double monitored(const EpochMetrics& m, Monitor monitor);
 
 }  // namespace nucseg::train

@@ -70,8 +70,10 @@ def test_paired_fixed_and_split(root):
             stored = np.unique(fa["masks"][i])
             check(len(stored) - 1 == fa["meta/nuclei"][i], "nuclei count")
             check(len(stored) - 1 <= len(np.unique(src)) - 1, "no invented labels")
-        norm = json.loads(fa.attrs["normalization"])
-        check(norm == {"method": "percentile", "percentiles": [1.0, 99.0], "polarity": "keep"}, f"normalization {norm}")
+        pre = json.loads(fa.attrs["preprocessing"])
+        check(pre == {"channel": -1, "channels": 1, "z_project": "none", "target_diameter": 0,
+                      "normalize": {"method": "percentile", "percentiles": [1.0, 99.0], "polarity": "keep"}},
+              f"preprocessing {pre}")
     c = os.path.join(root, "c.h5")
     run("convert", "-i", img_dir, "-m", mask_dir, "-o", c, "--size", 64, 48, "--split", 0.5, 0.25, 0.25,
         "--seed", 8)
@@ -273,7 +275,7 @@ def test_polarity(root):
         with h5py.File(out, "r") as f:
             ids = [s.decode() for s in f["meta/id"][:]]
             data[polarity] = {i: (f["images"][k][0], int(f["meta/inverted"][k])) for k, i in enumerate(ids)}
-            check(json.loads(f.attrs["normalization"])["polarity"] == polarity, f.attrs["normalization"])
+            check(json.loads(f.attrs["preprocessing"])["normalize"]["polarity"] == polarity, f.attrs["preprocessing"])
             check(json.loads(f.attrs["config"])["normalize"]["polarity"] == polarity, "config records it")
     keep, auto, inv = data["keep"], data["auto"], data["invert"]
     check(keep["fluo"][1] == 0 and keep["bright"][1] == 0, "keep inverts nothing")

@@ -318,9 +318,7 @@ TEST(Tiling, InvalidOptionsNameTheOption) {
             std::string::npos);
   EXPECT_NE(message(InferenceOptions().tta(3)).find("tta 3"), std::string::npos);
   EXPECT_NE(message(InferenceOptions().scale(0.0)).find("scale 0"), std::string::npos);
-  EXPECT_THROW(parse_tiling_mode("tiles"), ConfigError);
-  EXPECT_EQ(parse_tiling_mode("resize"), TilingMode::resize);
-  EXPECT_THROW(parse_activation("relu"), ConfigError);
+  EXPECT_EQ(to_string(TilingMode::resize), "resize");
 }
 
 TEST(Tiling, WrongNetworkOutputShapeNamesTheImageAndShapes) {

@@ -78,7 +78,7 @@ TEST(ImageReader, MultiPageTiffPagesBecomeChannels) {
   ASSERT_TRUE(pair.paged);
   EXPECT_THROW(image::select_channels(pair, {}), InputError);
   EXPECT_FLOAT_EQ(image::select_channels(pair, {1, 1}).at(0, 1, 0), 6);
-  EXPECT_FLOAT_EQ(image::select_channels(pair, {-1, 1, "max"}).at(0, 0, 1), 5);
+  EXPECT_FLOAT_EQ(image::select_channels(pair, {-1, 1, image::ZProject::max}).at(0, 0, 1), 5);
 }
 
 TEST(ImageReader, FloatTiffWithNanIsRefusedNamingFileAndPixel) {

@@ -102,7 +102,7 @@ TEST(ImageWriter, WrongExtensionIsAnErrorNamingTheFile) {
     EXPECT_NE(std::string(e.what()).find("m.png'"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(".tif"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(write_rgb_png(Rgb8Image(2, 2), dir.file("o.tif")), OutputError);
+  EXPECT_THROW(write_rgb_png(RgbImage(2, 2), dir.file("o.tif")), OutputError);
 }
 
 TEST(ImageWriter, UnwritableFolderIsAnOutputError) {
@@ -112,7 +112,7 @@ TEST(ImageWriter, UnwritableFolderIsAnOutputError) {
 
 TEST(ImageWriter, OverlayDrawsOutlinesExactlyOnLabelBoundaries) {
   const auto scene = testing::draw_scene(40, 50, {{12, 12, 6}, {25, 34, 9}, {38, 5, 4}});
-  const Rgb8Image overlay = make_overlay(scene.image, scene.labels);
+  const RgbImage overlay = make_overlay(scene.image, scene.labels);
   int outline = 0;
   for (int y = 0; y < 40; ++y) {
     for (int x = 0; x < 50; ++x) {
@@ -148,7 +148,7 @@ TEST(ImageWriter, OverlayPngRoundTrips) {
   const auto scene = testing::draw_scene(30, 20, {{15, 10, 6}});
   OverlayOptions options;
   options.outline_rgb = {0, 255, 0};
-  const Rgb8Image overlay = make_overlay(scene.image, scene.labels, options);
+  const RgbImage overlay = make_overlay(scene.image, scene.labels, options);
   write_rgb_png(overlay, dir.file("qc/o.png"));
   const RawImage back = read_image(dir.file("qc/o.png"));
   ASSERT_EQ(back.channels, 3);

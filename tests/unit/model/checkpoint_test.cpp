@@ -76,7 +76,8 @@ TEST(Checkpoint, RefusesAnotherModelShapeNamingTheDifference) {
   const auto path = dir.file("c.pt");
   UNet net(UNetOptions(1).base_filters(4));
   save_checkpoint(path, net, nullptr, nlohmann::json::object());
-  const auto expected = UNetOptions(1).base_filters(8);
+  UNetOptions expected = net->options();
+  expected.base_filters(8);
   try {
     load_checkpoint(path, "cpu", nullptr, &expected);
     FAIL();
@@ -130,6 +131,33 @@ TEST(Checkpoint, RefusesFilesThatAreNotCheckpoints) {
   a.write("x", torch::ones({2}));
   a.save_to(dir.file("plain.pt"));
   EXPECT_THROW(load_checkpoint(dir.file("plain.pt"), "cpu"), InputError);
+}
+
+TEST(Checkpoint, TrainingPreprocessingOfTheShippedModelWrittenBeforeTheRecord) {
+  // This file lies at <source>/tests/unit/model/.
+  const auto source = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+  const auto path = (source / "models" / "nucseg-default.pt").string();
+  const auto meta = read_checkpoint_meta(path);
+  ASSERT_FALSE(meta.at("data").contains("preprocessing"));
+  const auto p = training_preprocessing(meta, path);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->channels, (image::ChannelRule{-1, 1, image::ZProject::none}));
+  EXPECT_EQ(p->target_diameter, 0);
+  EXPECT_EQ(p->normalize.method, image::NormalizeMethod::percentile);
+  EXPECT_EQ(p->normalize.low_percentile, 1.0);
+  EXPECT_EQ(p->normalize.high_percentile, 99.8);
+  EXPECT_EQ(p->normalize.polarity, image::Polarity::automatic);
+}
+
+TEST(Checkpoint, TrainingPreprocessingFromTheRecord) {
+  image::Preprocessing p;
+  p.channels.channel = 1;
+  p.normalize.polarity = image::Polarity::invert;
+  const nlohmann::json meta = {{"data", {{"preprocessing", p.to_json()}, {"normalization", {{"method", "percentile"}}}}}};
+  EXPECT_EQ(training_preprocessing(meta, "m.pt"), p);
+  EXPECT_FALSE(training_preprocessing(nlohmann::json::object(), "m.pt").has_value());
+  const nlohmann::json bad = {{"data", {{"preprocessing", {{"z_project", "sideways"}}}}}};
+  EXPECT_THROW(training_preprocessing(bad, "m.pt"), InputError);
 }
 
 }  // namespace

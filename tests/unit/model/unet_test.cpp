@@ -34,7 +34,7 @@ TEST(UNet, ShapesForSeveralDepthsKernelsAndModes) {
 
 TEST(UNet, BilinearReluBatchNormVariant) {
   UNetOptions o(1);
-  o.upsampling("bilinear").activation("relu").batch_norm(true).base_filters(4);
+  o.upsampling(Upsampling::bilinear).activation(Activation::relu).batch_norm(true).base_filters(4);
   UNet net(o);
   EXPECT_EQ(net->forward(torch::rand({2, 1, 32, 48})).sizes(), (std::vector<std::int64_t>{2, 1, 32, 48}));
   EXPECT_NE(net->named_buffers().find("encoders.0.bn1.running_mean"), nullptr);
@@ -55,7 +55,8 @@ TEST(UNet, RefusesBadInputAndOptions) {
   EXPECT_THROW(net->forward(torch::rand({1, 3, 128, 128})), Error);
   EXPECT_THROW(UNet(UNetOptions(1).depth(3)), ConfigError);  // 5 dropout values for depth 3
   EXPECT_THROW(UNet(UNetOptions(1).kernel_size(4)), ConfigError);
-  EXPECT_THROW(output_mode_from_string("semantic"), ConfigError);
+  EXPECT_THROW(UNetOptions::from_json({{"mode", "semantic"}}), ConfigError);
+  EXPECT_THROW(UNetOptions::from_json({{"activation", "tanh"}}), ConfigError);
 }
 
 TEST(UNet, DropoutOnlyInTraining) {

@@ -68,12 +68,60 @@ TEST(Settings, NestedKeysAndChoicesReadIntoTheirMembers) {
                                           {"augment", {{"scale", {0.7, 1.4}}}}});
   EXPECT_EQ(o.model().mode(), model::OutputMode::contour_distance);
   EXPECT_EQ(o.model().dropout().size(), 4u) << "dropout follows another depth than 4";
-  EXPECT_EQ(o.schedule().type, "plateau");
+  EXPECT_EQ(o.schedule().type, train::ScheduleType::plateau);
   EXPECT_EQ(o.schedule().patience, 7);
   EXPECT_EQ(o.early_stopping().patience, train::EarlyStopOptions().patience);
   EXPECT_TRUE(o.augment().enabled) << "giving the augment object turns it on";
   EXPECT_DOUBLE_EQ(o.augment().scale_max, 1.4);
   EXPECT_THROW(model::UNetOptions::from_json({{"mode", "watershed"}}), ConfigError);
+}
+
+TEST(Settings, ClosedChoicesAreReadOnceIntoEnumsAndWrittenAsTheirWords) {
+  const json config = {{"input", "in"},     {"out", "out"},         {"mode", "resize"},
+                       {"precision", "bf16"}, {"z_project", "max"},    {"polarity", ""},
+                       {"seeds", "predicted"}, {"denoise", 2}};
+  const auto o = PredictOptions::from_json(config);
+  EXPECT_EQ(o.mode(), infer::TilingMode::resize);
+  EXPECT_EQ(o.precision(), model::Precision::bf16);
+  EXPECT_EQ(o.z_project(), image::ZProject::max);
+  EXPECT_FALSE(o.polarity().has_value()) << "empty: as the model's training data";
+  EXPECT_EQ(o.post().seeds(), postprocess::Seeds::predicted);
+  EXPECT_EQ(o.denoise().kind, Denoise::Kind::fixed);
+  EXPECT_EQ(o.denoise().sigma, 2.0);
+  const json back = o.to_json();
+  for (const char* key : {"mode", "precision", "z_project", "polarity", "seeds"}) EXPECT_EQ(back[key], config[key]) << key;
+  EXPECT_EQ(back["denoise"], "2");
+  EXPECT_EQ(PredictOptions::from_json({{"input", "in"}, {"out", "out"}}).to_json()["precision"], "auto");
+
+  const auto t = TrainOptions::from_json({{"data", "d.h5"}, {"out", "run"}, {"loss", "bce+dice"},
+                                          {"crops_per_image", "area"}, {"early_stopping", {{"monitor", "val_dice"}}},
+                                          {"augment", {{"device", "gpu"}}},
+                                          {"model", {{"activation", "relu"}, {"upsampling", "bilinear"}}}});
+  EXPECT_EQ(t.loss(), model::LossKind::bce_dice);
+  EXPECT_EQ(t.crops_per_image(), train::CropsPerImage::area);
+  EXPECT_EQ(t.early_stopping().monitor, train::Monitor::val_dice);
+  EXPECT_EQ(t.augment().device, train::AugmentDevice::gpu);
+  EXPECT_EQ(t.model().activation(), model::Activation::relu);
+  EXPECT_EQ(t.model().upsampling(), model::Upsampling::bilinear);
+  EXPECT_EQ(t.to_json()["loss"], "bce+dice");
+
+  const auto c = ConvertOptions::from_json({{"images", "i"}, {"out", "o.h5"}, {"layout", "dsb"},
+                                            {"normalize", {{"method", "percentile"}, {"polarity", "auto"}}}});
+  EXPECT_EQ(c.layout(), InputLayout::dsb);
+  EXPECT_EQ(c.preprocessing().normalize.method, image::NormalizeMethod::percentile);
+  EXPECT_EQ(c.preprocessing().normalize.polarity, image::Polarity::automatic);
+  EXPECT_EQ(c.to_json()["normalize"]["polarity"], "auto");
+}
+
+TEST(Settings, DenoiseIsAWordOrASigma) {
+  EXPECT_EQ(Denoise::parse("auto").kind, Denoise::Kind::automatic);
+  EXPECT_EQ(Denoise::parse("off").sigma_for(1.0), 0.0);
+  EXPECT_EQ(Denoise::parse("1.5").sigma_for(0.0), 1.5);
+  EXPECT_EQ(Denoise::parse(1.5).text(), "1.5");
+  EXPECT_EQ(Denoise::parse("auto").sigma_for(kDenoiseNoise + 0.01), kDenoiseSigma);
+  EXPECT_EQ(Denoise::parse("auto").sigma_for(kDenoiseNoise - 0.01), 0.0);
+  for (const json& bad : {json("on"), json("1.5px"), json(0), json(21)})
+    EXPECT_THROW(Denoise::parse(bad), ConfigError) << bad.dump();
 }
 
 TEST(Settings, FlagsComeFromTheDeclarations) {

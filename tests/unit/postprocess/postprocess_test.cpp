@@ -134,7 +134,7 @@ TEST(Postprocess, ContourModeSplitsBySeedsFromTheInteriorClass) {
       map.at(1, y, x) = interior ? 0.9f : 0.05f;
       map.at(2, y, x) = inside && !interior ? 0.9f : 0.05f;
     }
-  const auto labels = labels_from_probabilities(map, PostprocessOptions("contour"));
+  const auto labels = labels_from_probabilities(map, PostprocessOptions(Mode::contour));
   const auto a = areas(labels);
   ASSERT_EQ(a.size(), 3u);
   std::set<std::uint32_t> at_centres;
@@ -167,9 +167,9 @@ TEST(Postprocess, DistanceSeedsSplitTouchingNucleiWhoseBoundaryWasMissed) {
       map.at(1, y, x) = inside && !rim ? 0.9f : 0.05f;
       map.at(2, y, x) = rim ? 0.9f : 0.05f;
     }
-  const auto interior = labels_from_probabilities(map, PostprocessOptions("contour").seeds("interior"));
+  const auto interior = labels_from_probabilities(map, PostprocessOptions(Mode::contour).seeds(Seeds::interior));
   EXPECT_EQ(areas(interior).size(), 1u);
-  const auto distance = labels_from_probabilities(map, PostprocessOptions("contour"));
+  const auto distance = labels_from_probabilities(map, PostprocessOptions(Mode::contour));
   ASSERT_EQ(areas(distance).size(), 2u);
   EXPECT_NE(distance.at(30, 25), distance.at(30, 44));
   EXPECT_NE(distance.at(30, 25), 0u);
@@ -194,9 +194,9 @@ TEST(Postprocess, PredictedSeedsSplitTouchingNucleiWithoutANeck) {
       map.at(2, y, x) = rim ? 0.9f : 0.05f;
       map.at(3, y, x) = inside ? static_cast<float>(std::max(0.0, 1.0 - near / 12.0)) : 0.0f;
     }
-  const auto distance = labels_from_probabilities(map, PostprocessOptions("contour").seeds("distance"));
+  const auto distance = labels_from_probabilities(map, PostprocessOptions(Mode::contour).seeds(Seeds::distance));
   EXPECT_EQ(areas(distance).size(), 1u);
-  const auto predicted = labels_from_probabilities(map, PostprocessOptions("contour").seeds("predicted"));
+  const auto predicted = labels_from_probabilities(map, PostprocessOptions(Mode::contour).seeds(Seeds::predicted));
   ASSERT_EQ(areas(predicted).size(), 2u);
   EXPECT_NE(predicted.at(30, 25), predicted.at(30, 44));
   EXPECT_NE(predicted.at(30, 25), 0u);
@@ -210,7 +210,7 @@ TEST(Postprocess, PredictedSeedsSplitTouchingNucleiWithoutANeck) {
   three.source = "plate/A01.tif";
   std::copy_n(map.pixels.begin(), three.pixels.size(), three.pixels.begin());
   try {
-    labels_from_probabilities(three, PostprocessOptions("contour").seeds("predicted"));
+    labels_from_probabilities(three, PostprocessOptions(Mode::contour).seeds(Seeds::predicted));
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("plate/A01.tif"), std::string::npos) << e.what();
@@ -226,9 +226,9 @@ TEST(Postprocess, ContourComponentWithoutSeedIsKept) {
     map.pixels[map.plane_size() + i] = 0.2f;                              // no interior
     map.pixels[2 * map.plane_size() + i] = scene.labels.labels[i] ? 0.7f : 0.0f;
   }
-  for (const char* seeds : {"distance", "interior"}) {
-    const auto labels = labels_from_probabilities(map, PostprocessOptions("contour").seeds(seeds));
-    EXPECT_EQ(areas(labels).size(), 1u) << seeds;
+  for (const Seeds seeds : {Seeds::distance, Seeds::interior}) {
+    const auto labels = labels_from_probabilities(map, PostprocessOptions(Mode::contour).seeds(seeds));
+    EXPECT_EQ(areas(labels).size(), 1u) << to_string(seeds);
   }
 }
 
@@ -253,7 +253,7 @@ TEST(Postprocess, LabelsFromSplitTakeTheOutlinesFromTheMapAndTheSplitFromTheLabe
     }
   for (int y = 2; y < 8; ++y)
     for (int x = 2; x < 8; ++x) split.at(y, x) = 3;  // background: no object there
-  const PostprocessOptions o("contour");
+  const PostprocessOptions o(Mode::contour);
   ASSERT_EQ(areas(labels_from_probabilities(map, o)).size(), 2u);  // the pair merges
   const auto labels = labels_from_split(map, split, o);
   const auto a = areas(labels);
@@ -273,9 +273,9 @@ TEST(Postprocess, LabelsFromSplitTakeTheOutlinesFromTheMapAndTheSplitFromTheLabe
     }
   }
   // Binary maps: the same objects.
-  EXPECT_EQ(areas(labels_from_split(binary_map(scene.labels), split, PostprocessOptions("binary"))).size(), 3u);
+  EXPECT_EQ(areas(labels_from_split(binary_map(scene.labels), split, PostprocessOptions(Mode::binary))).size(), 3u);
   // Without splitting: connected components of the foreground.
-  EXPECT_EQ(areas(labels_from_split(map, split, PostprocessOptions("contour").split(false))).size(), 2u);
+  EXPECT_EQ(areas(labels_from_split(map, split, PostprocessOptions(Mode::contour).split(false))).size(), 2u);
   EXPECT_THROW(labels_from_split(map, LabelImage(10, 10), o), InputError);
 }
 
@@ -283,7 +283,7 @@ TEST(Postprocess, WrongChannelCountNamesTheSource) {
   RawImage map(2, 8, 8);
   map.source = "plate/A01.tif";
   try {
-    labels_from_probabilities(map, PostprocessOptions("contour"));
+    labels_from_probabilities(map, PostprocessOptions(Mode::contour));
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("plate/A01.tif"), std::string::npos) << e.what();
@@ -331,9 +331,9 @@ RawImage nucleolus_map() {
 
 TEST(Postprocess, FillCoreHolesKeepsANucleusWithAnOutlinedNucleolusWhole) {
   const RawImage map = nucleolus_map();
-  const auto plain = labels_from_probabilities(map, PostprocessOptions("contour"));
+  const auto plain = labels_from_probabilities(map, PostprocessOptions(Mode::contour));
   EXPECT_GE(areas(plain).size(), 2u) << "the ring-shaped core is cut in pieces";
-  const auto filled = labels_from_probabilities(map, PostprocessOptions("contour").fill_core_holes(true));
+  const auto filled = labels_from_probabilities(map, PostprocessOptions(Mode::contour).fill_core_holes(true));
   ASSERT_EQ(areas(filled).size(), 1u);
   EXPECT_EQ(filled.at(40, 48), 1u);
   for (std::size_t i = 0; i < filled.labels.size(); ++i)
@@ -352,7 +352,7 @@ TEST(Postprocess, FillCoreHolesKeepsANucleusWithAnOutlinedNucleolusWhole) {
       pair.at(1, y, x) = l && !edge ? 0.9f : 0.05f;
       pair.at(2, y, x) = edge ? 0.9f : 0.05f;
     }
-  EXPECT_EQ(areas(labels_from_probabilities(pair, PostprocessOptions("contour").fill_core_holes(true))).size(), 2u);
+  EXPECT_EQ(areas(labels_from_probabilities(pair, PostprocessOptions(Mode::contour).fill_core_holes(true))).size(), 2u);
 }
 
 TEST(Postprocess, FillNucleusHolesFillsWhatOneNucleusEncloses) {
@@ -501,7 +501,7 @@ TEST(Postprocess, OutlineThresholdTrimsTheFoundNucleiAndIsOffAtOrBelowTheThresho
     map.pixels[n + i] = s.labels.labels[i] ? s.p[i] : 0.0f;
     map.pixels[2 * n + i] = 0.0f;
   }
-  const auto o = PostprocessOptions("contour").min_area(0);
+  const auto o = PostprocessOptions(Mode::contour).min_area(0);
   const auto whole = labels_from_probabilities(map, o);
   EXPECT_EQ(whole.labels, s.labels.labels);
   EXPECT_EQ(labels_from_probabilities(map, PostprocessOptions(o).outline_threshold(0.5)).labels, s.labels.labels);
@@ -579,7 +579,7 @@ TEST(Postprocess, NucleusConfidenceIsTheMeanForegroundOfEachNucleusInBothMapMode
     contour.plane(1)[i] = in ? 0.5f : 0.03f;
     contour.plane(2)[i] = in ? 0.25f : 0.02f;
   }
-  const auto from_contour = nucleus_confidence(scene.labels, contour, PostprocessOptions("contour"));
+  const auto from_contour = nucleus_confidence(scene.labels, contour, PostprocessOptions(Mode::contour));
   ASSERT_EQ(from_contour.size(), 3u);
   EXPECT_NEAR(from_contour[1], 0.75f, 1e-6);
   EXPECT_NEAR(from_contour[2], 0.75f, 1e-6);
@@ -601,7 +601,7 @@ TEST(Postprocess, MinConfidenceDropsFaintNucleiWithoutGivingTheirPixelsToNeighbo
     map.pixels[n + i] = s.labels.labels[i] ? p[i] : 0.0f;
     map.pixels[2 * n + i] = 0.0f;
   }
-  const auto o = PostprocessOptions("contour").min_area(0);
+  const auto o = PostprocessOptions(Mode::contour).min_area(0);
   // Without the filter the split path gives back the three nuclei it is seeded with.
   EXPECT_EQ(labels_from_split(map, s.labels, o).labels, s.labels.labels);
   const auto all = labels_from_probabilities(map, o);
@@ -624,12 +624,18 @@ TEST(Postprocess, BadOptionsAreRefused) {
   EXPECT_THROW(validate(PostprocessOptions().min_confidence(-0.1)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().outline_threshold(1.0)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().outline_threshold(-0.1)), ConfigError);
-  EXPECT_THROW(validate(PostprocessOptions("tri")), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().threshold(1.5)), ConfigError);
   EXPECT_THROW(validate(PostprocessOptions().min_area(-1)), ConfigError);
-  EXPECT_THROW(validate(PostprocessOptions("contour").seeds("blobs")), ConfigError);
-  EXPECT_THROW(validate(PostprocessOptions("contour").seeds("predicted").predicted_h(0.0)), ConfigError);
-  EXPECT_THROW(validate(PostprocessOptions("contour").seeds("predicted").predicted_h(1.0)), ConfigError);
+  EXPECT_THROW(validate(PostprocessOptions(Mode::contour).seeds(Seeds::predicted).predicted_h(0.0)), ConfigError);
+  EXPECT_THROW(validate(PostprocessOptions(Mode::contour).seeds(Seeds::predicted).predicted_h(1.0)), ConfigError);
+}
+
+TEST(Postprocess, SeedsAreReadAsTheirWordsAndOtherWordsRefused) {
+  PostprocessOptions o;
+  PostprocessOptions::settings().read({{"seeds", "interior"}}, o);
+  EXPECT_EQ(o.seeds(), Seeds::interior);
+  EXPECT_EQ(PostprocessOptions::settings().write(o).at("seeds"), "interior");
+  EXPECT_THROW(PostprocessOptions::settings().read({{"seeds", "blobs"}}, o), ConfigError);
 }
 
 }  // namespace

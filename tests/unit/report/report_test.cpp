@@ -50,7 +50,7 @@ void write_results(const std::string& dir) {
       r.summary.mean_confidence = k == 2 ? 0.55 : 0.9;
     }
     if (k < 4) {
-      io::Rgb8Image overlay(64, 48);
+      RgbImage overlay(64, 48);
       for (std::size_t i = 0; i < overlay.rgb.size(); ++i) overlay.rgb[i] = static_cast<std::uint8_t>(i * 7);
       io::write_rgb_png(overlay, dir + "/overlays/img" + std::to_string(k) + ".png");
     }
@@ -202,7 +202,7 @@ TEST(ReportResults, ReadsTheConfidenceColumnAndToleratesItsAbsence) {
 
 TEST(ReportGallery, ThumbnailIsASmallPngDataUri) {
   testing::TempDir tmp;
-  io::Rgb8Image big(600, 400);
+  RgbImage big(600, 400);
   io::write_rgb_png(big, tmp.file("big.png"));
   const std::string uri = thumbnail_data_uri(tmp.file("big.png"), 100);
   ASSERT_EQ(uri.rfind("data:image/png;base64,iVBORw0KGgo", 0), 0u);

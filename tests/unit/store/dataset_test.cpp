@@ -159,5 +159,29 @@ TEST(Dataset, StoredShapesOutOfRangeAreInputErrorsNotAllocations) {
   EXPECT_THROW(empty.mask(0), InputError);
 }
 
+TEST(Dataset, PreprocessingRecordAndFilesFromBeforeIt) {
+  TempDir dir;
+  const auto scene = nucseg::testing::draw_scene(16, 16, {{8, 8, 4}}, 0.1f, 0.9f);
+  auto write = [&](const std::string& name, const nlohmann::json& attrs) {
+    DatasetWriter w(dir.file(name), {true, 1, 16, 16, true});
+    w.append(scene.image, &scene.labels, meta_for("s", 1));
+    w.commit(assign_split(1, {1, 0, 0}, 1), attrs);
+    return DatasetReader(dir.file(name)).preprocessing();
+  };
+  image::Preprocessing p;
+  p.channels.z_project = image::ZProject::max;
+  p.normalize.method = image::NormalizeMethod::percentile;
+  p.normalize.polarity = image::Polarity::invert;
+  EXPECT_EQ(write("new.h5", {{"config", "{}"}, {"preprocessing", p.to_json().dump()}}), p);
+  // Written before the record: the convert config and a separate normalization.
+  const auto old = write("old.h5", {{"config", R"({"channel": 0, "z_project": "mean", "images": "x"})"},
+                                    {"normalization", R"({"method": "percentile", "percentiles": [2, 98]})"}});
+  EXPECT_EQ(old.channels, (image::ChannelRule{0, 1, image::ZProject::mean}));
+  EXPECT_EQ(old.normalize.method, image::NormalizeMethod::percentile);
+  EXPECT_EQ(old.normalize.low_percentile, 2);
+  EXPECT_EQ(old.normalize.polarity, image::Polarity::keep);
+  EXPECT_THROW(write("bad.h5", {{"preprocessing", R"({"normalize": {"method": "median"}})"}}), InputError);
+}
+
 }  // namespace
 }  // namespace nucseg::store

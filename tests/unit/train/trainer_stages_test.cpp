@@ -37,7 +37,7 @@ TrainOptions tiny(const std::string& data, const std::string& out) {
   TrainOptions o(data, out);
   o.model(model::UNetOptions(1).depth(2).base_filters(4).dropout({0.0, 0.0, 0.0}));
   o.epochs(2).batch_size(3).threads(1).loader_threads(2).device("cpu");
-  o.early_stopping(EarlyStopOptions{"val_loss", 0, 0.0});
+  o.early_stopping(EarlyStopOptions{Monitor::val_loss, 0, 0.0});
   return o;
 }
 

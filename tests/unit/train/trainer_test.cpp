@@ -42,7 +42,7 @@ TrainOptions small(const std::string& data, const std::string& out) {
   TrainOptions o(data, out);
   o.model(model::UNetOptions(1).depth(2).base_filters(8).dropout({0.0, 0.0, 0.1}));
   o.epochs(3).batch_size(4).lr(3e-3).threads(1).loader_threads(1).device("cpu");
-  o.early_stopping(EarlyStopOptions{"val_loss", 0, 0.0});
+  o.early_stopping(EarlyStopOptions{Monitor::val_loss, 0, 0.0});
   return o;
 }
 
@@ -76,7 +76,7 @@ TEST(Trainer, ContourModeTrains) {
   const auto data = make_dataset(dir, "d.h5", 12, 32);
   auto o = small(data, dir.file("run"));
   o.model().mode(model::OutputMode::contour);
-  o.loss("bce+dice").epochs(4);
+  o.loss(model::LossKind::bce_dice).epochs(4);
   const auto r = run_training(o);
   EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
   EXPECT_EQ(model::read_checkpoint_meta(r.best_checkpoint)["model"]["mode"], "contour");
@@ -86,14 +86,14 @@ TEST(Trainer, Bf16TrainsAndCheckpointsStayFp32) {
   TempDir dir;
   const auto data = make_dataset(dir, "d.h5", 12, 32);
   auto o = small(data, dir.file("run"));
-  o.precision("bf16").epochs(4);
+  o.precision(model::Precision::bf16).epochs(4);
   const auto r = run_training(o);
   EXPECT_LT(r.history.back().train_loss, r.history.front().train_loss);
   for (const auto& w : weights_of(r.best_checkpoint)) EXPECT_EQ(w.scalar_type(), torch::kFloat32);
   std::ifstream config(std::filesystem::path(o.out()) / "config.json");
   EXPECT_EQ(nlohmann::json::parse(config).at("precision"), "bf16");
   auto fp16 = small(data, dir.file("fp16"));
-  EXPECT_THROW(run_training(fp16.precision("fp16")), ConfigError) << "fp16 needs a GPU";
+  EXPECT_THROW(run_training(fp16.precision(model::Precision::fp16)), ConfigError) << "fp16 needs a GPU";
 }
 
 TEST(Trainer, SameSeedAndThreadsGiveTheSameModel) {
@@ -121,7 +121,7 @@ TEST(Trainer, PixelAugmentationOnTheDeviceIsReproducibleWhateverTheThreads) {
   auto b = small(data, dir.file("b"));
   for (auto* o : {&a, &b}) {
     o->augment().enabled = true;
-    o->augment().device = "gpu";  // on a CPU-only run: the same tensor operations on the CPU
+    o->augment().device = AugmentDevice::gpu;  // on a CPU-only run: the same tensor operations on the CPU
     o->augment().blur = 1.0;
     o->epochs(2);
   }
@@ -252,7 +252,7 @@ TEST(Trainer, CropsByAreaLearnFromEveryPartOfALargeImage) {
   one.crop({32, 32}).epochs(1).batch_size(2);
   EXPECT_EQ(run_training(one).samples_per_epoch, 4) << "one crop of each training image";
   auto area = small(data, dir.file("area"));
-  area.crop({32, 32}).epochs(2).batch_size(2).crops_per_image("area");
+  area.crop({32, 32}).epochs(2).batch_size(2).crops_per_image(CropsPerImage::area);
   const auto r = run_training(area);
   EXPECT_EQ(r.samples_per_epoch, 4 + 1 + 1 + 4) << "4 crops of each 64x64 image, one of each 32x32";
   EXPECT_EQ(r.history.size(), 2u);
@@ -267,7 +267,7 @@ TEST(Trainer, EarlyStoppingStops) {
   const auto data = make_dataset(dir, "d.h5", 8, 32);
   auto o = small(data, dir.file("run"));
   o.epochs(50).lr(0.0 + 1e-12);  // nothing improves
-  o.early_stopping(EarlyStopOptions{"val_iou", 2, 0.01});
+  o.early_stopping(EarlyStopOptions{Monitor::val_iou, 2, 0.01});
   const auto r = run_training(o);
   EXPECT_TRUE(r.stopped_early);
   EXPECT_EQ(r.history.size(), 3u);
@@ -311,7 +311,7 @@ TEST(Trainer, RefusesBadInputsBeforeTraining) {
 
 TEST(Trainer, OptionsJsonRoundTrip) {
   auto o = small("d.h5", "out");
-  o.loss("bce+dice").crop({64, 128});
+  o.loss(model::LossKind::bce_dice).crop({64, 128});
   const auto back = TrainOptions::from_json(o.to_json());
   EXPECT_EQ(back.to_json(), o.to_json());
   // touch_weight: kept in contour mode, refused below 1 and for binary models.
