@@ -100,10 +100,10 @@ struct TrainOptions::Declare {
           "Fine-tuning: train only the output head (the last 1x1 convolution), every other weight frozen as init "
           "gave it.");
     t.add("overwrite", &O::overwrite_, "Start anew in a run folder that holds checkpoints.");
-    t.add("best_weights", &O::best_weights_,
-          "Storage of best.pt's weights: fp32, or fp16 (half the file, for shipping a model; predict, --init and "
-          "the test split load them as fp32). last.pt stays fp32 for --resume.")
-        .one_of({"fp32", "fp16"});
+    t.choice("best_weights", &O::best_weights_,
+             {{model::WeightStorage::fp32, "fp32"}, {model::WeightStorage::fp16, "fp16"}},
+             "Storage of best.pt's weights: fp32, or fp16 (half the file, for shipping a model; predict, --init and "
+             "the test split load them as fp32). last.pt stays fp32 for --resume.");
   }
 
   static void optimizer(settings::Table<O>& t) {

@@ -441,8 +441,7 @@ void Trainer::checkpoint(const EpochMetrics& m, bool improved) {
   scaler_.save(state);
   const json meta = {{"training", state}, {"data", data_meta_}, {"config", o_.to_json()}, {"metrics", m.to_json()}};
   if (improved)
-    model::save_checkpoint(best_path_, net_, nullptr, meta,
-                           o_.best_weights() == "fp16" ? model::WeightStorage::fp16 : model::WeightStorage::fp32);
+    model::save_checkpoint(best_path_, net_, nullptr, meta, o_.best_weights());
   model::save_checkpoint(last_path_, net_, opt_.get(), meta);
   fs::write_text_atomic((stdfs::path(o_.out()) / "metrics.csv").string(), metrics_csv(report_.history));
   fs::write_text_atomic((stdfs::path(o_.out()) / "curves.svg").string(), curves_svg(report_.history));

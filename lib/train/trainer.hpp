@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/options.hpp"
+#include "model/checkpoint.hpp"
 #include "model/losses.hpp"
 #include "model/precision.hpp"
 #include "model/unet.hpp"
@@ -81,7 +82,7 @@ struct TrainOptions {
   NUCSEG_ARG(std::string, init) = "";
   NUCSEG_ARG(bool, overwrite) = false;     ///< allow a run folder that holds checkpoints
   /// Storage of best.pt's weights: "fp32", or "fp16" (half the file; loaded as fp32).
-  NUCSEG_ARG(std::string, best_weights) = "fp32";
+  NUCSEG_ARG(model::WeightStorage, best_weights) = model::WeightStorage::fp32;
   NUCSEG_ARG(std::size_t, bucket_bytes) = 16u << 20;  ///< gradient allreduce bucket size
   NUCSEG_ARG(bool, explicit_in_channels) = false;  ///< model.in_channels was configured
 };
