@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <unistd.h>
 #include <unordered_set>
 
 #include "common/error.hpp"
@@ -138,9 +137,7 @@ void write_png(const RgbImage& image, const std::string& path) {
     buf[i][2] = image.rgb[3 * i + 2];
   }
   // ITK picks the writer by extension: the temporary name must end in .png too.
-  const std::filesystem::path final_path(path);
-  const std::string tmp = (final_path.parent_path() / ("." + final_path.stem().string() + ".tmp-" +
-                                                       std::to_string(::getpid()) + ".png")).string();
+  const std::string tmp = fs::temp_path_keeping_extension(path);
   auto writer = itk::ImageFileWriter<image::Image2<Pixel>>::New();
   writer->SetInput(itk_image);
   writer->SetFileName(tmp);

@@ -200,12 +200,24 @@ Run plan_run(const PredictOptions& options) {
   return r;
 }
 
+/// Removes what a killed run left half-written of this process's images (the merge does the
+/// same for its tables): no other live run writes them, whichever ranks or shards run now.
+void remove_stale_temps(const Run& r) {
+  std::vector<std::string> outputs;
+  for (const auto i : r.mine) {
+    const auto paths = batch::image_output_paths(r.o.out(), r.items[i].id);
+    outputs.insert(outputs.end(), paths.begin(), paths.end());
+  }
+  for (const auto& stale : fs::remove_stale_temps(outputs)) log::info("predict: removed '{}', left by a killed run", stale);
+}
+
 /// Writes the run description (rank 0) and returns the hash of the output settings.
 std::string start_output(const Run& r) {
   const json settings = output_settings(r.o, r.m);
   const std::string hash = sha256_hex(settings.dump());
   fs::ensure_directory(r.o.out());
   fs::ensure_directory(batch::done_dir(r.o.out()));
+  remove_stale_temps(r);
   if (mpi::rank() == 0)
     fs::write_text_atomic(batch::run_description_path(r.o.out()),
                           run_document(r.o, r.m, settings, hash, r.items).dump(1) + "\n");
