@@ -12,8 +12,9 @@ TEST(PredictMemory, TheBudgetIsTheLargestImageThatFits) {
     const std::uint64_t memory = gib << 30;
     const auto budget = static_cast<std::uint64_t>(pixel_budget(memory));
     EXPECT_LE(image_memory_bytes(budget), memory) << gib << " GiB";
-    if (budget < static_cast<std::uint64_t>(io::kDefaultMaxPixels))
+    if (budget < static_cast<std::uint64_t>(io::kDefaultMaxPixels)) {
       EXPECT_GT(image_memory_bytes(budget + 1), memory) << gib << " GiB";
+    }
   }
 }
 
