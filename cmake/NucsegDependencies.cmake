@@ -36,6 +36,7 @@ target_link_libraries(nucseg_libdeflate INTERFACE ${LIBDEFLATE_LIBRARY})
 
 # ITK: components we read and process with. IO factories are registered explicitly in
 # lib/io/itk_setup.cpp, so ITK_USE_FILE (which adds non-system include paths) is not used.
+# ITKIOJPEG is registered by the tests' fixture writer only (tests/support/itk_files.cpp).
 set(NUCSEG_ITK_COMPONENTS
   ITKCommon ITKIOImageBase ITKIOTIFF ITKIOPNG ITKIOJPEG ITKIOBMP ITKIOLSM ITKIOMeta
   ITKImageGrid ITKImageIntensity ITKImageFunction ITKThresholding ITKConnectedComponents

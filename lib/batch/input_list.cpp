@@ -35,10 +35,7 @@ bool is_hidden(const stdfs::path& p) {
 }
 
 /// "a.tmp-123.tif" and "a.tif.tmp-123": nucseg's own temporaries from an interrupted run.
-bool is_nucseg_temporary(const stdfs::path& p) {
-  static const std::regex re(R"(\.tmp-[0-9]+(\.[^.]*)?$)");
-  return std::regex_search(p.filename().string(), re);
-}
+bool is_nucseg_temporary(const stdfs::path& p) { return fs::temp_file_of(p.string()).has_value(); }
 
 bool is_hdf5_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "batch/completion.hpp"
 #include "common/error.hpp"
 #include "common/fs.hpp"
 
@@ -23,6 +24,19 @@ std::string rel_output(const std::string& kind, const std::string& id, const std
 }
 std::string join(const std::string& out, const std::string& rel) {
   return (stdfs::path(out) / rel).string();
+}
+
+std::vector<std::string> image_output_paths(const std::string& out, const std::string& id) {
+  return {join(out, rel_output("masks", id, ".tif")),         join(out, rel_output("overlays", id, ".png")),
+          join(out, rel_output("probabilities", id, ".tif")), join(out, fragment_rel(id)),
+          failure_path(out, id),                              done_marker_path(done_dir(out), id)};
+}
+
+std::vector<std::string> merged_output_paths(const std::string& out) {
+  std::vector<std::string> paths{run_description_path(out)};
+  for (const char* name : {"nuclei.csv", "images.csv", "wells.csv", "failures.csv", "summary.json", "report.html"})
+    paths.push_back(join(out, name));
+  return paths;
 }
 
 void ensure_parent(const std::string& path) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace nucseg::batch {
 
@@ -27,6 +28,12 @@ std::string failure_path(const std::string& out, const std::string& id);
 std::string rel_output(const std::string& kind, const std::string& id, const std::string& ext);
 /// `rel` inside the output folder `out`.
 std::string join(const std::string& out, const std::string& rel);
+/// Every file a predict run may write for image `id` (outputs, nucleus rows, failure record,
+/// completion marker), as paths inside `out`.
+std::vector<std::string> image_output_paths(const std::string& out, const std::string& id);
+/// The files only the merging process writes: the tables, summary.json, report.html and the
+/// run description.
+std::vector<std::string> merged_output_paths(const std::string& out);
 /// Creates the folder that will hold `path`.
 void ensure_parent(const std::string& path);
 

@@ -8,6 +8,7 @@
 
 #include "common/signals.hpp"
 #include "image/preprocess.hpp"
+#include "io/read_limits.hpp"
 
 namespace nucseg::infer {
 
@@ -114,10 +115,25 @@ namespace {
 int band_rows(const RawImage& image, const InferenceOptions& inf, const BandOptions& bands) {
   if (bands.rows > 0) return bands.rows;
   const double area_factor = std::max(1.0, inf.scale() * inf.scale());
-  return std::max(256, static_cast<int>(8'000'000 / (std::max(1, image.width) * area_factor)));
+  return std::max(256, static_cast<int>(kBandPixels / (std::max(1, image.width) * area_factor)));
 }
 
 }  // namespace
+
+/// Bytes per pixel of a band's network maps and post-processing: an upper bound (bench/RESULTS.md).
+constexpr std::uint64_t kBytesPerBandPixel = 48;
+
+std::uint64_t band_memory_bytes() { return static_cast<std::uint64_t>(kBandPixels) * kBytesPerBandPixel; }
+
+std::uint64_t image_memory_bytes(std::uint64_t pixel_values) {
+  return pixel_values * kBytesPerPixelValue + band_memory_bytes();
+}
+
+std::int64_t pixel_budget(std::uint64_t memory) {
+  const std::uint64_t beside = band_memory_bytes();
+  const std::uint64_t values = memory > beside ? (memory - beside) / kBytesPerPixelValue : 1;
+  return static_cast<std::int64_t>(std::clamp<std::uint64_t>(values, 1, io::kDefaultMaxPixels));
+}
 
 bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, const BandOptions& bands,
                        bool probabilities) {

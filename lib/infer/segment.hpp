@@ -1,6 +1,7 @@
 #pragma once
 /// One image (or a band of it) through the network and post-processing: probability maps by
 /// tiles, then instance labels.
+#include <cstdint>
 #include <vector>
 
 #include "image/image.hpp"
@@ -60,12 +61,27 @@ Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
                              const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, SegmentTimes& times);
 
-/// Bands for segment(): rows per band (0 = about 8 megapixels at the network's scale, at
+/// Pixels of a band at the network's scale when BandOptions::rows is 0.
+inline constexpr double kBandPixels = 8'000'000;
+
+/// Bands for segment(): rows per band (0 = about kBandPixels at the network's scale, at
 /// least 256 rows) and rows of context above and below each.
 struct BandOptions {
   int rows = 0;
   int margin = 128;
 };
+
+/// The memory predict holds for one image is bounded by its bands: whole-image arrays (the
+/// image as read, its network input, its labels; kBytesPerPixelValue per pixel value at
+/// most) beside one band's working set (band_memory_bytes, whatever the image's size).
+inline constexpr std::uint64_t kBytesPerPixelValue = 16;
+/// Bytes of the network maps and post-processing of one band (or image) of kBandPixels.
+std::uint64_t band_memory_bytes();
+/// Predict's memory for an image of `pixel_values` (width x height x channels).
+std::uint64_t image_memory_bytes(std::uint64_t pixel_values);
+/// The most pixel values of an image whose image_memory_bytes fit in `memory` bytes: at
+/// least 1, at most io::kDefaultMaxPixels.
+std::int64_t pixel_budget(std::uint64_t memory);
 
 /// True when segment() takes `normalized` in bands (tile mode, no probability map asked
 /// for, taller than a band and its margins).

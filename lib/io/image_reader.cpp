@@ -42,6 +42,10 @@ itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& lim
     throw InputError("cannot read '" + path + "': no such file");
   }
   refuse_what_itk_misreads(path, limits);  // before the factory: ITK's TIFF probe loops on an IFD cycle
+  // A JPEG with its signature went to read_jpeg; ITK's JPEG reader must never see the rest
+  // (io/itk_setup: its libjpeg errors jump through a stale stack frame).
+  if (has_jpeg_start(path))
+    throw InputError("cannot read '" + path + "': corrupt JPEG (the start-of-image marker is not followed by another)");
   itk::ImageIOBase::Pointer io;
   try {
     io = itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::ImageIOFactory::IOFileModeEnum::ReadMode);
@@ -52,10 +56,6 @@ itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& lim
     throw InputError("cannot read '" + path +
                      "': not an image in a supported format (corrupt or unknown type)");
   }
-  // JPEG content goes to read_jpeg by its signature; what ITK still takes for a JPEG has none,
-  // and ITK's JPEG reader crashes on such files instead of reporting them.
-  if (std::string(io->GetNameOfClass()) == "JPEGImageIO")
-    throw InputError("cannot read '" + path + "': corrupt JPEG (the file does not start with a JPEG signature)");
   io->SetFileName(path);
   try {
     io->ReadImageInformation();

@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <unistd.h>
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
@@ -94,10 +93,7 @@ std::uint8_t to_byte(float v, float lo, float hi) {
 }  // namespace
 
 std::string temp_image_path_for(const std::string& final_path) {
-  const std::filesystem::path p(final_path);
-  const std::string name = p.stem().string() + ".tmp-" + std::to_string(::getpid()) +
-                           p.extension().string();
-  return (p.parent_path() / name).string();
+  return fs::temp_path_keeping_extension(final_path);
 }
 
 int write_label_tiff(const LabelImage& labels, const std::string& path) {

@@ -2,7 +2,6 @@
 
 #include <itkBMPImageIOFactory.h>
 #include <itkDataObject.h>
-#include <itkJPEGImageIOFactory.h>
 #include <itkLSMImageIOFactory.h>
 #include <itkMetaImageIO.h>
 #include <itkMetaImageIOFactory.h>
@@ -25,7 +24,9 @@ void register_itk_io() {
     itk::LSMImageIOFactory::RegisterOneFactory();
     itk::TIFFImageIOFactory::RegisterOneFactory();
     itk::PNGImageIOFactory::RegisterOneFactory();
-    itk::JPEGImageIOFactory::RegisterOneFactory();
+    // No JPEG: io/jpeg_reader decodes JPEGs. ITK 5.2's JPEG reader sets its jump point for
+    // libjpeg's errors in a helper that returns before libjpeg runs (wrapSetjmp), so a
+    // corrupt header, even in its format probe, jumps through a stale stack frame.
     itk::BMPImageIOFactory::RegisterOneFactory();
     itk::MetaImageIOFactory::RegisterOneFactory();
     // ITK 5.2 creates its global singletons on first use and keeps them in a std::map with no

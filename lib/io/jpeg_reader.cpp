@@ -1,5 +1,6 @@
 #include "io/jpeg_reader.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csetjmp>
 #include <cstdio>
@@ -94,14 +95,23 @@ class JpegFile {
 
 }  // namespace
 
-bool has_jpeg_signature(const std::string& path) {
+namespace {
+
+/// The first `n` (at most 3) bytes of a file; fewer when it is shorter or unreadable.
+std::string first_bytes(const std::string& path, std::size_t n) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return false;
-  unsigned char b[3] = {};
-  const bool jpeg = std::fread(b, 1, 3, f) == 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+  if (!f) return {};
+  char b[3] = {};
+  const std::size_t got = std::fread(b, 1, std::min<std::size_t>(n, 3), f);
   std::fclose(f);
-  return jpeg;
+  return std::string(b, got);
 }
+
+}  // namespace
+
+bool has_jpeg_signature(const std::string& path) { return first_bytes(path, 3) == "\xFF\xD8\xFF"; }
+
+bool has_jpeg_start(const std::string& path) { return first_bytes(path, 2) == "\xFF\xD8"; }
 
 JpegPixels read_jpeg(const std::string& path, const ReadLimits& limits) {
   JpegFile jpeg(path);

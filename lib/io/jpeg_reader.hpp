@@ -18,8 +18,13 @@ struct JpegPixels {
   std::vector<std::uint8_t> samples;
 };
 
-/// True when the file starts with a JPEG's start-of-image marker, whatever its name.
+/// True when the file starts with a JPEG's start-of-image marker and the marker after it
+/// (FF D8 FF), whatever its name.
 bool has_jpeg_signature(const std::string& path);
+
+/// True when the file starts with the start-of-image marker (FF D8) alone: a JPEG without
+/// its signature, or one damaged after its first two bytes.
+bool has_jpeg_start(const std::string& path);
 
 /// Decodes a JPEG file (gray stays gray, colour becomes RGB). The size its header declares
 /// is checked against `limits` before any pixel buffer is allocated. Throws InputError

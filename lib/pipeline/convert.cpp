@@ -159,7 +159,8 @@ struct Processed {
 
 Processed process(const ConvertInput& in, const ConvertOptions& o, bool labelled) {
   Processed p;
-  const io::ReadLimits limits{o.max_pixels()};
+  io::ReadLimits limits;
+  limits.max_pixels = o.max_pixels();
   RawImage raw = io::read_image(in.image_path, limits);
   p.meta.id = in.id;
   p.meta.source_path = in.image_path;

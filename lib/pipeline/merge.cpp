@@ -38,6 +38,8 @@ PredictReport merge_predictions(const std::string& out, bool with_report) {
     throw InputError("'" + run_path + "' is not a nucseg predict run description");
   const std::string model_hash = run["model"].value("sha256", std::string());
   const std::string settings_hash = run.value("settings_hash", std::string());
+  for (const auto& stale : fs::remove_stale_temps(batch::merged_output_paths(out)))
+    log::info("merge: removed '{}', left by a killed run", stale);
 
   PredictReport report;
   auto nuclei = measure::make_nuclei_table();

@@ -20,11 +20,13 @@
 #include "common/error.hpp"
 #include "common/fs.hpp"
 #include "common/log.hpp"
+#include "common/memory.hpp"
 #include "common/mpi.hpp"
 #include "common/sha256.hpp"
 #include "common/signals.hpp"
 #include "image/preprocess.hpp"
 #include "infer/predict_stages.hpp"
+#include "infer/segment.hpp"
 #include "io/image_writer.hpp"
 #include "io/itk_setup.hpp"
 #include "measure/measure.hpp"
@@ -68,6 +70,7 @@ struct Run {
   postprocess::PostprocessOptions post;
   double target_diameter = 0;
   std::string settings_hash;
+  io::ReadLimits limits;
 };
 
 void check_options(const PredictOptions& o) {
@@ -184,6 +187,25 @@ void warn_on_other_normalization(const Run& r) {
               image::normalize_settings().write(model_norm).dump());
 }
 
+/// The pixel budget: --max-pixels, or else the largest image whose memory in predict (its
+/// whole-image arrays and one band, infer::image_memory_bytes) fits in half of what this rank
+/// may use; the other half holds the images in flight beside it, the model and the libraries.
+io::ReadLimits read_limits(const PredictOptions& o) {
+  io::ReadLimits limits;
+  limits.max_pixels = o.max_pixels() > 0
+                          ? o.max_pixels()
+                          : infer::pixel_budget(usable_memory_bytes() / 2 / static_cast<std::uint64_t>(mpi::local_size()));
+  limits.bytes_per_value = infer::kBytesPerPixelValue;
+  limits.bytes_beside = infer::band_memory_bytes();
+  const auto bytes = infer::image_memory_bytes(static_cast<std::uint64_t>(limits.max_pixels));
+  const std::string why = o.max_pixels() > 0 ? "" : " (--max-pixels 0: half the memory of this rank)";
+  if (mpi::rank() == 0)
+    log::info("predict: images of up to {} pixel values (width x height x channels) are read, about {:.1f} GiB each "
+              "with one band{}",
+              limits.max_pixels, static_cast<double>(bytes) / (1 << 30), why);
+  return limits;
+}
+
 Run plan_run(const PredictOptions& options) {
   Run r;
   r.o = options;
@@ -191,6 +213,7 @@ Run plan_run(const PredictOptions& options) {
   if (!r.o.shard().empty()) r.shard = batch::parse_shard(r.o.shard());
   r.pattern = batch::FilenamePattern::parse(r.o.pattern());
   r.threads = start_threads(r.o);
+  r.limits = read_limits(r.o);
   r.device = model::this_rank_device(r.o.device());
   list_inputs(r);
   r.stage_threads = plan_stage_threads(r);
@@ -201,12 +224,24 @@ Run plan_run(const PredictOptions& options) {
   return r;
 }
 
+/// Removes what a killed run left half-written of this process's images (the merge does the
+/// same for its tables): no other live run writes them, whichever ranks or shards run now.
+void remove_stale_temps(const Run& r) {
+  std::vector<std::string> outputs;
+  for (const auto i : r.mine) {
+    const auto paths = batch::image_output_paths(r.o.out(), r.items[i].id);
+    outputs.insert(outputs.end(), paths.begin(), paths.end());
+  }
+  for (const auto& stale : fs::remove_stale_temps(outputs)) log::info("predict: removed '{}', left by a killed run", stale);
+}
+
 /// Writes the run description (rank 0) and returns the hash of the output settings.
 std::string start_output(const Run& r) {
   const json settings = output_settings(r.o, r.m);
   const std::string hash = sha256_hex(settings.dump());
   fs::ensure_directory(r.o.out());
   fs::ensure_directory(batch::done_dir(r.o.out()));
+  remove_stale_temps(r);
   if (mpi::rank() == 0)
     fs::write_text_atomic(batch::run_description_path(r.o.out()),
                           run_document(r.o, r.m, settings, hash, r.items).dump(1) + "\n");
@@ -541,7 +576,7 @@ infer::StageSeconds process_images(const Run& r, const std::vector<std::size_t>&
   };
   log::Progress progress("predict", todo.size(), "images");
   io::register_itk_io();  // ITK's singletons exist before the reader threads start
-  ReaderPool readers(io::ReadLimits{r.o.max_pixels()});
+  ReaderPool readers(r.limits);
   std::size_t written = 0;
   infer::StageCallbacks stages;
   stages.read = [&](std::size_t k) -> std::unique_ptr<infer::StagedImage> { return prepare(r, readers, todo[k]); };

@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "common/fs.hpp"
+#include "common/log.hpp"
 #include "common/version.hpp"
 #include "io/read_limits.hpp"
 
@@ -46,6 +47,8 @@ DatasetWriter::DatasetWriter(std::string final_path, DatasetSpec spec)
       spec_(spec) {
   const auto parent = std::filesystem::path(final_path_).parent_path();
   if (!parent.empty()) fs::ensure_directory(parent.string());
+  for (const auto& stale : fs::remove_stale_temps({final_path_}))
+    log::info("removed '{}', left by a killed run writing '{}'", stale, final_path_);
   file_ = h5::create_file(temp_path_);
   const hsize_t c = static_cast<hsize_t>(spec_.channels);
   if (spec_.fixed_size) {

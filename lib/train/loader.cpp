@@ -1,21 +1,18 @@
 #include "train/loader.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 
 #include "common/error.hpp"
+#include "common/memory.hpp"
 
 namespace nucseg::train {
 
 std::size_t cache_budget_bytes(std::int64_t cache_mb, int local_ranks) {
   if (cache_mb >= 0) return static_cast<std::size_t>(cache_mb) << 20;
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  const double total = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
-  return static_cast<std::size_t>(total / 4 / std::max(1, local_ranks));
+  return static_cast<std::size_t>(usable_memory_bytes() / 4 / static_cast<std::uint64_t>(std::max(1, local_ranks)));
 }
 
 SampleCache::SampleCache(const store::DatasetReader& reader, std::size_t budget_bytes)

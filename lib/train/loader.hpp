@@ -29,7 +29,7 @@ struct Batch {
 };
 
 /// Bytes of decoded samples one rank may keep: `cache_mb` MiB, or for -1 a quarter of the
-/// machine's physical memory shared by `local_ranks`.
+/// memory this process may use (usable_memory_bytes) shared by `local_ranks`.
 std::size_t cache_budget_bytes(std::int64_t cache_mb, int local_ranks);
 
 /// Decoded samples of a dataset, kept once read while they fit the budget. Thread-safe.

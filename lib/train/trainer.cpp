@@ -122,6 +122,14 @@ Trainer::Trainer(const TrainOptions& options)
   plan_samples();
 }
 
+/// What a killed run was writing in the run folder (this run's folder: no other run writes there).
+void Trainer::remove_stale_temps() const {
+  std::vector<std::string> outputs;
+  for (const char* name : {"last.pt", "best.pt", "metrics.csv", "curves.svg", "config.json", "test_metrics.json"})
+    outputs.push_back((stdfs::path(o_.out()) / name).string());
+  for (const auto& path : fs::remove_stale_temps(outputs)) log::info("train: removed '{}', left by a killed run", path);
+}
+
 void Trainer::check_inputs() {
   const auto& spec = reader_.spec();
   const std::string what = "cannot train on '" + o_.data() + "': ";
@@ -212,6 +220,7 @@ void Trainer::restore() {
 void Trainer::write_config() {
   if (!chief_) return;
   fs::ensure_directory(o_.out());
+  remove_stale_temps();
   json resolved = o_.to_json();
   resolved["nucseg_version"] = kVersion;
   resolved["dataset"] = {{"path", o_.data()}, {"preprocessing", reader_.preprocessing().to_json()}};

@@ -71,6 +71,7 @@ class Trainer {
   void build_model();
   void restore();
   void write_config();
+  void remove_stale_temps() const;
   void describe_data();
   void plan_samples();
   EvalResult evaluate(model::UNet& net, const std::vector<std::int64_t>& indices);

@@ -1,7 +1,9 @@
 """Every stage that writes survives being killed and a full disk.
 
 SIGKILL in the middle of convert, train and predict (no handler runs): no final file is left
-half-written, and a rerun in the same place succeeds (train resumes from last.pt). A full disk,
+half-written, and a rerun in the same place succeeds (train resumes from last.pt) and removes
+the temporary files the killed run was writing (those a kill between two polls would leave are
+made as the killed process would have named them), so nothing stale is left. A full disk,
 as a file-size limit (ulimit -f with SIGXFSZ ignored, so writes fail with EFBIG as on a full
 file system): convert, train, predict and evaluate exit non-zero with an error naming the file,
 leave no final file behind, and their temporary files are removed."""
@@ -22,7 +24,8 @@ def files_under(root):
 
 
 def kill_when(args, ready, timeout=300):
-    """Starts nucseg, SIGKILLs it as soon as ready() holds; returns whether it was still running."""
+    """Starts nucseg, SIGKILLs it as soon as ready() holds; returns whether it was still running,
+    and its process id."""
     p = subprocess.Popen([BIN, *map(str, args)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t0 = time.time()
     while p.poll() is None and not ready() and time.time() - t0 < timeout:
@@ -30,7 +33,24 @@ def kill_when(args, ready, timeout=300):
     alive = p.poll() is None
     p.send_signal(signal.SIGKILL)
     p.wait()
-    return alive
+    return alive, p.pid
+
+
+def left_mid_write(paths, pid):
+    """The temporary files a process killed while writing `paths` leaves ("x.h5.tmp-PID",
+    "masks/A01.tmp-PID.tif" for writers that keep the extension)."""
+    made = []
+    for final, keep_extension in paths:
+        stem, ext = os.path.splitext(final)
+        temp = f"{stem}.tmp-{pid}{ext}" if keep_extension else f"{final}.tmp-{pid}"
+        with open(temp, "wb") as f:
+            f.write(b"half")
+        made.append(temp)
+    return made
+
+
+def temps_under(root):
+    return [f for f in files_under(root) if ".tmp-" in f]
 
 
 def limited(max_bytes):
@@ -47,13 +67,16 @@ def run_limited(args, max_bytes):
 def convert_killed_then_rerun(root, images, masks):
     out = os.path.join(root, "killed.h5")
     args = ["convert", "--images", images, "--masks", masks, "--out", out, "--size", 32, "-j", 1]
-    alive = kill_when(args, lambda: any(n.startswith("killed.h5.tmp") for n in os.listdir(root)))
+    alive, _ = kill_when(args, lambda: any(n.startswith("killed.h5.tmp") for n in os.listdir(root)))
     check(alive, "convert finished before it could be killed; use more images")
     check(not os.path.exists(out), "a killed convert left a final dataset")
+    killed = [n for n in os.listdir(root) if n.startswith("killed.h5.tmp")]
+    check(killed, "the killed convert left no temporary file to clean up")
     run(*args)
     check(os.path.exists(out), "rerun wrote no dataset")
     left = [n for n in os.listdir(root) if n.startswith("killed.h5.tmp")]
-    print(f"convert: killed mid-write, rerun ok; the killed run's temporary file is ignored: {left}")
+    check(not left, f"the rerun left the killed run's temporary file: {left}")
+    print(f"convert: killed mid-write, rerun ok and removed {killed}")
     return out
 
 
@@ -61,11 +84,13 @@ def train_killed_then_resumed(root, data):
     out = os.path.join(root, "run")
     last = os.path.join(out, "last.pt")
     args = ["train", "--data", data, "--out", out, "--epochs", 40, *TRAIN]
-    alive = kill_when(args, lambda: os.path.exists(last))
+    alive, pid = kill_when(args, lambda: os.path.exists(last))
     check(alive, "train finished before it could be killed")
+    left_mid_write([(last, False), (os.path.join(out, "metrics.csv"), False)], pid)
     run("train", "--data", data, "--out", out, "--epochs", 2, *TRAIN, "--resume", last)
     check(os.path.exists(os.path.join(out, "best.pt")), "resumed train wrote no best.pt")
-    print("train: killed after its first checkpoint, resumed from last.pt")
+    check(not temps_under(out), f"the resumed train left temporary files: {temps_under(out)}")
+    print("train: killed after its first checkpoint, resumed from last.pt, no temporary file left")
     return os.path.join(out, "last.pt")
 
 
@@ -73,13 +98,22 @@ def predict_killed_then_rerun(root, images, model):
     out = os.path.join(root, "pred")
     args = ["predict", "--input", images, "--out", out, "--model", model, "-j", 1]
     done = os.path.join(out, ".nucseg", "done")
-    alive = kill_when(args, lambda: os.path.isdir(done) and len(os.listdir(done)) > 0)
+    alive, pid = kill_when(args, lambda: os.path.isdir(done) and len(os.listdir(done)) > 0)
     check(alive, "predict finished before it could be killed")
     check(not os.path.exists(os.path.join(out, "nuclei.csv")), "a killed predict left tables")
+    first = sorted(f for f in os.listdir(images) if f.endswith(".tif"))[0][: -len(".tif")]
+    os.makedirs(os.path.join(out, "masks"), exist_ok=True)
+    killed = temps_under(out) + left_mid_write(
+        [(os.path.join(out, "masks", first + ".tif"), True),
+         (os.path.join(out, ".nucseg", "done", first + ".done.json"), False),
+         (os.path.join(out, "nuclei.csv"), False)], pid)
     run(*args)
     check(os.path.exists(os.path.join(out, "nuclei.csv")), "rerun wrote no nuclei.csv")
-    left = [f for f in files_under(out) if ".tmp-" in f]
-    print(f"predict: killed mid-run, rerun ok; temporary files left: {left}")
+    check(not temps_under(out), f"the rerun left temporary files: {temps_under(out)}")
+    masks = [f for f in os.listdir(os.path.join(out, "masks"))]
+    count = len([f for f in os.listdir(images) if f.endswith(".tif")])
+    check(len(masks) == count, f"{len(masks)} files in masks/, expected one per image ({count})")
+    print(f"predict: killed mid-run, rerun ok; removed {len(killed)} temporary file(s) of the killed run")
     return out
 
 

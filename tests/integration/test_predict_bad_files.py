@@ -2,12 +2,15 @@
 (issue 26): a truncated PNG named .tif (libpng used to abort the process), a PNG header
 declaring 60000 x 60000 pixels (used to take 3.7 GB before failing), a truncated TIFF, an empty
 file, a text file named .png and a JPEG cut inside its pixel data (ITK's JPEG reader used to
-crash the process on it). The batch finishes with exit code 5, every good image is
+crash the process on it) and, where predict's automatic pixel budget (half of what the
+process may use, at 16 bytes per pixel value beside one band) is below 2^31, a PNG header
+declaring just over it. The batch finishes with exit code 5, every good image is
 segmented, every bad file is in failures.csv with its reason, and peak memory stays near that
 of the good images alone."""
 import csv
 import io
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -96,6 +99,21 @@ def peak_of(args):
     return int(code), int(kb) / 1024.0, p.stderr
 
 
+def over_the_budget(mixed, log):
+    """Adds a PNG declaring one row more than the pixel budget predict logged (when that
+    budget is below the 2^31 every reader refuses anyway); returns {file name: reason words}."""
+    m = re.search(r"images of up to (\d+) pixel values", log)
+    check(m, f"predict logs its pixel budget:\n{log}")
+    budget = int(m.group(1))
+    width = 50000
+    height = budget // width + 1
+    if width * height >= 2 ** 31:
+        print(f"pixel budget {budget}: the machine holds any image under 2^31, no file over it added")
+        return {}
+    write(os.path.join(mixed, "C04_s1_w1.png"), png_declaring(width, height))
+    return {"C04_s1_w1.png": [f"{width} x {height} x 1", "GiB of memory", "--max-pixels"]}
+
+
 def main():
     with tempdir() as root:
         plate, _ = synth_plate(root, 2, 2, 256, 256, (8, 14), 11)
@@ -107,6 +125,7 @@ def main():
         code, good_mb, err = peak_of(["predict", "--input", plate, "--out", os.path.join(root, "R0"), "-j", 2,
                                       *model_args()])
         check(code == 0, f"good images alone: exit {code}\n{err}")
+        reasons.update(over_the_budget(mixed, err))
         out = os.path.join(root, "R")
         code, mixed_mb, err = peak_of(["predict", "--input", mixed, "--out", out, "-j", 2, *model_args()])
         check(code == 5, f"exit {code}, expected 5 (some images failed)\n{err}")

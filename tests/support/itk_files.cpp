@@ -2,6 +2,7 @@
 
 #include <itkImage.h>
 #include <itkImageFileWriter.h>
+#include <itkJPEGImageIOFactory.h>
 #include <itkRGBPixel.h>
 
 #include "io/itk_setup.hpp"
@@ -24,6 +25,9 @@ typename Image::Pointer make(const std::array<int, Image::ImageDimension>& size)
 template <class Image>
 void write(const std::string& path, Image* img) {
   io::register_itk_io();
+  // nucseg reads JPEGs itself and leaves ITK's JPEG IO out; fixtures are written with it.
+  static const bool jpeg = (itk::JPEGImageIOFactory::RegisterOneFactory(), true);
+  (void)jpeg;
   auto w = itk::ImageFileWriter<Image>::New();
   w->SetFileName(path);
   w->SetInput(img);

@@ -238,6 +238,24 @@ TEST(ImageReader, JpegWithoutItsSignatureIsRefusedNotHandedToItk) {
     nucseg::testing::write_bytes(dir.file("damaged.jpg"), damaged);
     const std::string m = message_of([&] { read_image(dir.file("damaged.jpg")); });
     EXPECT_NE(m.find("damaged.jpg"), std::string::npos) << m;
+    if (at == 2) {
+      EXPECT_NE(m.find("corrupt JPEG"), std::string::npos) << m;
+    }
+  }
+}
+
+// Found by fuzz_image_reader (corpus crash-itk-jpeg-stale-jump-buffer): a .jpg starting with the
+// start-of-image marker alone, whose header libjpeg rejects, made ITK's JPEG format probe jump
+// through a stale jump buffer (a wild jump). Such files never reach ITK now.
+TEST(ImageReader, JpegStartWithACorruptHeaderNeverReachesItk) {
+  TempDir dir;
+  const std::string path = dir.file("probe.jpg");
+  nucseg::testing::write_bytes(path, std::string("\xFF\xD8\x65\x2E", 4) + std::string(60, '\0') +
+                                         std::string("\xFF\xC4\x00\x03\x00\xFF\xD9", 7));
+  for (const auto& m : {message_of([&] { read_image(path); }), message_of([&] { read_labels(path); }),
+                        message_of([&] { read_size(path); })}) {
+    EXPECT_NE(m.find("probe.jpg"), std::string::npos) << m;
+    EXPECT_NE(m.find("corrupt JPEG"), std::string::npos) << m;
   }
 }
 
