@@ -20,7 +20,6 @@ import zlib
 
 import numpy as np
 
-NUCLEI_COLUMNS = None  # read from schemas/nuclei-csv.schema.json
 
 
 def png_bytes(rgb):
@@ -63,8 +62,8 @@ def write_run(out, source, plate="plate1", rows=16, columns=24, sites=9, overlay
     images, inputs, failures, well_rows = [], [], [], []
     nuclei_total = 0
     with open(os.path.join(out, "nuclei.csv"), "w", newline="") as f:
-        nuclei = csv.writer(f, lineterminator="\n")
-        nuclei.writerow(nuclei_columns)
+        nuclei = csv.DictWriter(f, nuclei_columns, restval="", lineterminator="\n")
+        nuclei.writeheader()
         for wi, well in enumerate(wells):
             # a gradient across the plate, two wells far off it, one failing site
             expected = 60 + 60 * (wi % columns) / columns
@@ -78,23 +77,39 @@ def write_run(out, source, plate="plate1", rows=16, columns=24, sites=9, overlay
                 inputs.append({"id": ident, "path": f"plate/{name}"})
                 if well == "H08" and s == 3:
                     failures.append([number, name, f"plate/{name}", f"cannot read 'plate/{name}': truncated TIFF strip"])
-                    images.append([number, name, "plate", plate, well, s, 1, "", "", "", "", "", "", "", "", "failed",
-                                   failures[-1][3]])
+                    images.append({"ImageNumber": number, "FileName": name, "PathName": "plate",
+                                   "Metadata_Plate": plate, "Metadata_Well": well, "Metadata_Site": s,
+                                   "Metadata_Channel": 1, "Status": "failed", "Error": failures[-1][3]})
                     failed += 1
                     continue
                 n = int(rng.poisson(expected))
                 areas = rng.gamma(9, 30, n).round().astype(int) + 20
                 intens = rng.normal(1500, 200, n)
                 ecc = rng.beta(2, 4, n)
+                confidence = rng.uniform(0.75, 1.0, n)
                 for k in range(n):
-                    nuclei.writerow([number, k + 1, name, plate, well, s, 1,
-                                     f"{rng.uniform(0, 1080):.3f}", f"{rng.uniform(0, 1080):.3f}", areas[k],
-                                     "60.000", "20.000", "24.000", "18.000", f"{ecc[k]:.4f}", "0.9500", "0.9000",
-                                     "1.2000", 10, 10, 30, 30, f"{intens[k]:.4f}", f"{intens[k] * areas[k]:.4f}",
-                                     "100.0000", "3000.0000", "150.0000", "", "", "", "", "", "", ""])
+                    nuclei.writerow({
+                        "ImageNumber": number, "ObjectNumber": k + 1, "FileName": name, "Metadata_Plate": plate,
+                        "Metadata_Well": well, "Metadata_Site": s, "Metadata_Channel": 1,
+                        "Location_Center_X": f"{rng.uniform(0, 1080):.3f}",
+                        "Location_Center_Y": f"{rng.uniform(0, 1080):.3f}", "AreaShape_Area": areas[k],
+                        "AreaShape_Perimeter": "60.000", "AreaShape_EquivalentDiameter": "20.000",
+                        "AreaShape_MajorAxisLength": "24.000", "AreaShape_MinorAxisLength": "18.000",
+                        "AreaShape_Eccentricity": f"{ecc[k]:.4f}", "AreaShape_Solidity": "0.9500",
+                        "AreaShape_ITK_Roundness": "0.9000", "AreaShape_ITK_Elongation": "1.2000",
+                        "AreaShape_BoundingBoxMinimum_X": 10, "AreaShape_BoundingBoxMinimum_Y": 10,
+                        "AreaShape_BoundingBoxMaximum_X": 30, "AreaShape_BoundingBoxMaximum_Y": 30,
+                        "Intensity_MeanIntensity": f"{intens[k]:.4f}",
+                        "Intensity_IntegratedIntensity": f"{intens[k] * areas[k]:.4f}",
+                        "Intensity_MinIntensity": "100.0000", "Intensity_MaxIntensity": "3000.0000",
+                        "Intensity_StdIntensity": "150.0000", "Confidence": f"{confidence[k]:.4f}"})
                 mean_area = float(areas.mean()) if n else 0.0
-                images.append([number, name, "plate", plate, well, s, 1, 1080, 1080, "", n, f"{mean_area:.3f}",
-                               f"{mean_area:.3f}", "", "0.100000", "ok", ""])
+                images.append({"ImageNumber": number, "FileName": name, "PathName": "plate", "Metadata_Plate": plate,
+                               "Metadata_Well": well, "Metadata_Site": s, "Metadata_Channel": 1, "Width": 1080,
+                               "Height": 1080, "Count_Nuclei": n, "Mean_Nuclei_AreaShape_Area": f"{mean_area:.3f}",
+                               "Median_Nuclei_AreaShape_Area": f"{mean_area:.3f}", "ForegroundFraction": "0.100000",
+                               "Mean_Nuclei_Confidence": f"{confidence.mean():.4f}" if n else "",
+                               "Status": "ok", "Error": ""})
                 count_sum += n
                 area_sum += areas.sum()
                 ok_sites += 1
@@ -107,7 +122,11 @@ def write_run(out, source, plate="plate1", rows=16, columns=24, sites=9, overlay
                               f"{area_sum / count_sum:.3f}" if count_sum else ""])
     schema_cols = {t: list(json.load(open(os.path.join(source, "schemas", f"{t}-csv.schema.json")))["properties"])
                    for t in ("images", "wells")}
-    for name, header, rows_ in (("images.csv", schema_cols["images"], images), ("wells.csv", schema_cols["wells"], well_rows),
+    with open(os.path.join(out, "images.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, schema_cols["images"], restval="", lineterminator="\n")
+        w.writeheader()
+        w.writerows(images)
+    for name, header, rows_ in (("wells.csv", schema_cols["wells"], well_rows),
                                 ("failures.csv", ["ImageNumber", "FileName", "Input", "Error"], failures)):
         with open(os.path.join(out, name), "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")

@@ -15,7 +15,9 @@ TEST(Checkpoint, RoundTripWeightsOptimizerAndMeta) {
   nucseg::testing::TempDir dir;
   const auto path = dir.file("c.pt");
   torch::manual_seed(1);
-  UNet net(UNetOptions(1).base_filters(4).mode(OutputMode::contour));
+  UNetOptions options(1);
+  options.base_filters(4).mode(OutputMode::contour);
+  UNet net(options);
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-3));
   net->train();
   const auto x = torch::rand({2, 1, 32, 32});
@@ -24,7 +26,7 @@ TEST(Checkpoint, RoundTripWeightsOptimizerAndMeta) {
   save_checkpoint(path, net, &opt, {{"epoch", 7}});
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1) << "no temporary left";
 
-  UNet other(UNetOptions(1).base_filters(4).mode(OutputMode::contour));
+  UNet other(options);
   torch::optim::Adam opt2(other->parameters(), torch::optim::AdamOptions(1e-3));
   auto loaded = load_checkpoint(path, "cpu", &opt2);
   EXPECT_EQ(loaded.meta["epoch"], 7);
