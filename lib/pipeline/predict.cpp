@@ -5,9 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,6 +24,7 @@
 #include "common/signals.hpp"
 #include "image/preprocess.hpp"
 #include "infer/predict_stages.hpp"
+#include "pipeline/dim_pass.hpp"
 #include "infer/segment.hpp"
 #include "io/image_writer.hpp"
 #include "io/itk_setup.hpp"
@@ -294,10 +293,7 @@ struct Prepared : infer::StagedImage {
   double denoise_sigma = 0;  ///< Gaussian smoothing applied to it (px; 0 = none)
   bool inverted = false;     ///< the polarity rule turned the network input over
   bool dim_pass_done = false;
-  LabelImage found;          ///< during the dim pass: the nuclei found before it
-  std::vector<float> found_confidence;  ///< during the dim pass: the confidence of `found`'s nuclei
-  std::vector<std::uint8_t> set_aside;  ///< during the dim pass: the pixels it leaves out
-  RawImage found_probabilities;
+  DimPassState dim;          ///< while the dim pass runs
   int dim_nuclei = -1;       ///< nuclei the dim pass added; -1 = no dim pass
   measure::ImageInfo info;
   std::vector<measure::NucleusMeasurement> nuclei;
@@ -402,71 +398,32 @@ std::optional<double> second_pass_scale(const Run& r, const infer::StagedImage& 
   return factor;
 }
 
-/// Sum over channels of the intensity ranges that `normalize` maps to [0,1].
-double range_of(const image::NormalizeResult& n) {
-  double sum = 0;
-  for (std::size_t c = 0; c < n.low.size(); ++c) sum += n.high[c] - n.low[c];
-  return sum;
-}
-
-/// With dim_pass, after the last pass: the network input of one more pass at the same scale,
-/// what is left of the image beyond kDimPassMargin px of its nuclei scaled by the model's rule,
-/// when that is at least kDimPassGain times dimmer than the image's range and spans
-/// kDimPassNoise times its noise. The nuclei found so far wait in p.found.
+/// With dim_pass, after the last pass: one more pass at the same scale over what is left of
+/// the image (dim_pass_input); the nuclei found so far wait in p.dim.
 std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
   if (!r.o.dim_pass() || p.dim_pass_done) return std::nullopt;
   p.dim_pass_done = true;
   p.dim_nuclei = 0;
-  RawImage left = p.raw;
-  if (p.denoise_sigma > 0) image::gaussian_smooth(left, p.denoise_sigma);
-  const auto diameters = measure::equivalent_diameters(p.labels);
-  const double margin =
-      std::max(kDimPassMinMargin, diameters.empty() ? 0.0 : kDimPassMargin * measure::median(diameters));
-  auto near = postprocess::near_nuclei(p.labels, margin);
-  const double whole = range_of(image::scaling_range(left, {}, r.m.preprocessing.normalize));
-  const double rest = range_of(image::scaling_range(left, near, r.m.preprocessing.normalize));
-  if (rest * kDimPassGain > whole || rest < kDimPassNoise * p.noise * whole) return std::nullopt;
-  log::info("predict: '{}': what is left beyond its {} nucle(i) spans {:.0f}x less than the image: segmenting it "
-            "again, scaled by itself",
-            p.normalized.source, p.labels.max_label(), whole / rest);
-  image::normalize_outside(left, near, r.m.preprocessing.normalize, p.inverted);
-  left.source = p.normalized.source;
-  p.set_aside = std::move(near);
-  p.normalized = std::move(left);
-  p.found = std::move(p.labels);
-  p.found_confidence = std::move(p.confidence);
-  p.found_probabilities = std::move(p.probabilities);
+  auto input = dim_pass_input(p.raw, p.labels, r.m.preprocessing.normalize, p.denoise_sigma, p.noise, p.inverted,
+                              p.normalized.source, p.dim.set_aside);
+  if (!input) return std::nullopt;
+  p.normalized = std::move(*input);
+  p.dim.found = std::move(p.labels);
+  p.dim.found_confidence = std::move(p.confidence);
+  p.dim.found_probabilities = std::move(p.probabilities);
   return p.scale;
-}
-
-/// The confidence of each nucleus of `joined` (the nuclei of `found` and some of `added`),
-/// from the pass that found it.
-std::vector<float> joined_confidence(const LabelImage& joined, const LabelImage& found,
-                                     const std::vector<float>& found_confidence, const LabelImage& added,
-                                     const std::vector<float>& added_confidence) {
-  constexpr float unknown = std::numeric_limits<float>::quiet_NaN();
-  const auto of = [](const std::vector<float>& c, std::uint32_t l) { return l < c.size() ? c[l] : unknown; };
-  std::vector<float> out(static_cast<std::size_t>(joined.max_label()) + 1, unknown);
-  for (std::size_t i = 0; i < joined.labels.size(); ++i) {
-    const std::uint32_t l = joined.labels[i];
-    if (!l || !std::isnan(out[l])) continue;
-    out[l] = found.labels[i] ? of(found_confidence, found.labels[i]) : of(added_confidence, added.labels[i]);
-  }
-  return out;
 }
 
 /// After each pass: the scale of the next one (auto diameter, then the dim pass), or nothing
 /// when the labels are final; after the dim pass, its nuclei join those found before.
 std::optional<double> next_pass(const Run& r, Prepared& p) {
-  if (!p.found.labels.empty()) {
-    const LabelImage dim = std::move(p.labels);
-    p.labels = postprocess::add_nuclei(p.found, dim, p.set_aside, kDimPassMaxContact);
-    p.confidence = joined_confidence(p.labels, p.found, p.found_confidence, dim, p.confidence);
-    p.found_confidence.clear();
-    p.set_aside = {};
-    p.dim_nuclei = static_cast<int>(p.labels.max_label()) - static_cast<int>(p.found.max_label());
-    p.found = LabelImage();
-    if (r.o.probabilities()) p.probabilities = std::move(p.found_probabilities);
+  if (p.dim.running()) {
+    infer::Nuclei joined = join_dim_nuclei(p.dim, p.labels, p.confidence);
+    p.dim_nuclei = static_cast<int>(joined.labels.max_label()) - static_cast<int>(p.dim.found.max_label());
+    p.labels = std::move(joined.labels);
+    p.confidence = std::move(joined.confidence);
+    if (r.o.probabilities()) p.probabilities = std::move(p.dim.found_probabilities);
+    p.dim = DimPassState();
     return std::nullopt;
   }
   if (const auto scale = second_pass_scale(r, p)) return scale;

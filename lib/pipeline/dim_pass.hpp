@@ -1,0 +1,39 @@
+#pragma once
+/// predict's dim pass (see kDimPassGain in pipeline/predict.hpp): once an image's nuclei are
+/// found, what is left of it is scaled again by the model's rule and segmented again, and the
+/// nuclei found there join the others.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/image.hpp"
+#include "image/preprocess.hpp"
+#include "infer/segment.hpp"
+
+namespace nucseg {
+
+/// What an image keeps from before its dim pass while that pass runs.
+struct DimPassState {
+  LabelImage found;                     ///< the nuclei found before it
+  std::vector<float> found_confidence;  ///< their confidence
+  std::vector<std::uint8_t> set_aside;  ///< the pixels the dim pass leaves out
+  RawImage found_probabilities;
+  bool running() const { return !found.labels.empty(); }
+};
+
+/// The network input of the dim pass of an image whose nuclei are `labels`: `raw` smoothed by
+/// `denoise_sigma` (px; 0 = none), beyond kDimPassMargin x the nuclei's median diameter (at least
+/// kDimPassMinMargin px) scaled by `normalize` and turned over when `inverted`; the pixels set
+/// aside go into `set_aside`. Nothing when what is left is less than kDimPassGain times dimmer
+/// than the image's range or spans less than kDimPassNoise times `noise`.
+std::optional<RawImage> dim_pass_input(const RawImage& raw, const LabelImage& labels,
+                                       const image::NormalizeOptions& normalize, double denoise_sigma, double noise,
+                                       bool inverted, const std::string& source, std::vector<std::uint8_t>& set_aside);
+
+/// The nuclei found before the dim pass and those it found (unless more than kDimPassMaxContact
+/// of their outline lies along the set-aside pixels), each with the confidence of the pass that
+/// found it.
+infer::Nuclei join_dim_nuclei(const DimPassState& before, const LabelImage& dim, const std::vector<float>& dim_confidence);
+
+}  // namespace nucseg
