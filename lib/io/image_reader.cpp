@@ -21,8 +21,8 @@ namespace nucseg::io {
 namespace {
 
 /// ITK 5.2's TIFF reader copies 20 bytes from the DateTime tag (306) whatever its length (a
-/// shorter one makes it read past libtiff's buffer) and decodes every page with page 1's
-/// layout; its BMP reader fills in what a truncated file lacks. Such files are refused before
+/// shorter one makes it read past libtiff's buffer), takes every ASCII tag for a C string
+/// and decodes every page with page 1's layout; its BMP reader fills in what a truncated file lacks. Such files are refused before
 /// ITK sees them.
 void refuse_what_itk_misreads(const std::string& path, const ReadLimits& limits) {
   const auto tiff = read_tiff_metadata(path);
@@ -30,6 +30,10 @@ void refuse_what_itk_misreads(const std::string& path, const ReadLimits& limits)
     throw InputError("cannot read '" + path + "': its TIFF DateTime tag (306) holds " +
                      std::to_string(*tiff->datetime_count) +
                      " bytes, expected 20 (\"YYYY:MM:DD HH:MM:SS\"); rewrite the file without it");
+  }
+  if (tiff && !tiff->unterminated_text_tags.empty()) {
+    throw InputError("cannot read '" + path + "': its TIFF tag " + std::to_string(tiff->unterminated_text_tags.front()) +
+                     " is text without the NUL that must end it; rewrite the file without that tag");
   }
   if (tiff) check_tiff_pages_alike(path, limits);
   check_bmp_complete(path);

@@ -137,6 +137,77 @@ StackLayout imagej_stack_layout(const std::string& description) {
   return s;
 }
 
+/// Reads numbers of the byte order and sizes of one TIFF file straight from the file.
+class RawTiff {
+ public:
+  RawTiff(const std::string& path, TIFF* tif) : in_(path, std::ios::binary), swapped_(TIFFIsByteSwapped(tif)) {}
+
+  /// Bytes [at, at + n) of the file, fewer where it ends first.
+  std::string bytes(std::uint64_t at, std::uint64_t n) {
+    std::string b(n, '\0');
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(at));
+    in_.read(b.data(), static_cast<std::streamsize>(n));
+    b.resize(static_cast<std::size_t>(std::max<std::streamsize>(in_.gcount(), 0)));
+    return b;
+  }
+
+  /// The unsigned number of `size` bytes (2, 4 or 8) at `at` in `b`.
+  std::uint64_t number(const std::string& b, std::size_t at, int size) const {
+    std::uint16_t v16 = 0;
+    std::uint32_t v32 = 0;
+    std::uint64_t v64 = 0;
+    switch (size) {
+      case 2: std::memcpy(&v16, b.data() + at, 2); if (swapped_) TIFFSwabShort(&v16); return v16;
+      case 4: std::memcpy(&v32, b.data() + at, 4); if (swapped_) TIFFSwabLong(&v32); return v32;
+      default: std::memcpy(&v64, b.data() + at, 8); if (swapped_) TIFFSwabLong8(&v64); return v64;
+    }
+  }
+
+  /// Whether the `count` bytes at `at` hold a NUL.
+  bool holds_nul(std::uint64_t at, std::uint64_t count) {
+    constexpr std::uint64_t kChunk = 1 << 20;
+    for (std::uint64_t done = 0; done < count; done += kChunk) {
+      const auto chunk = bytes(at + done, std::min(kChunk, count - done));
+      if (chunk.find('\0') != std::string::npos) return true;
+      if (chunk.size() < std::min(kChunk, count - done)) return false;
+    }
+    return false;
+  }
+
+ private:
+  std::ifstream in_;
+  bool swapped_;
+};
+
+/// Tags of libtiff's current directory stored as ASCII without the NUL that the TIFF standard
+/// ends them with (or cut short by the end of the file), read from the file itself: libtiff
+/// 4.5 adds the NUL, ITK 5.2's own libtiff does not for tags it does not know, and ITK's
+/// reader takes every such value for a C string.
+std::vector<std::uint32_t> unterminated_text_tags(const std::string& path, TIFF* tif) {
+  constexpr int kAscii = 2;
+  constexpr std::uint64_t kMaxEntries = 65535;
+  const bool big = TIFFIsBigTIFF(tif);
+  const int count_size = big ? 8 : 2, entry_size = big ? 20 : 12, value_size = big ? 8 : 4;
+  RawTiff file(path, tif);
+  const std::uint64_t directory = TIFFCurrentDirOffset(tif);
+  const auto head = file.bytes(directory, count_size);
+  if (head.size() < static_cast<std::size_t>(count_size)) return {};
+  const auto entries = std::min(file.number(head, 0, count_size), kMaxEntries);
+  const auto table = file.bytes(directory + count_size, entries * entry_size);
+  std::vector<std::uint32_t> tags;
+  for (std::size_t at = 0; at + entry_size <= table.size(); at += entry_size) {
+    if (file.number(table, at + 2, 2) != kAscii) continue;
+    const auto count = file.number(table, at + 4, value_size);
+    const auto value_at = at + 4 + value_size;
+    const bool terminated = count <= static_cast<std::uint64_t>(value_size)
+                                ? table.find('\0', value_at) < value_at + count
+                                : file.holds_nul(file.number(table, value_at, value_size), count);
+    if (count > 0 && !terminated) tags.push_back(static_cast<std::uint32_t>(file.number(table, at, 2)));
+  }
+  return tags;
+}
+
 }  // namespace
 
 std::optional<TiffMetadata> read_tiff_metadata(const std::string& path) {
@@ -156,6 +227,7 @@ std::optional<TiffMetadata> read_tiff_metadata(const std::string& path) {
   std::uint16_t unit = 0;
   if (TIFFGetField(tif.get(), TIFFTAG_RESOLUTIONUNIT, &unit) == 1) meta.resolution_unit = unit;
   if (TIFFGetField(tif.get(), TIFFTAG_DATETIME, &text) == 1 && text) meta.datetime_count = std::strlen(text) + 1;
+  meta.unterminated_text_tags = unterminated_text_tags(path, tif.get());
   return meta;
 }
 

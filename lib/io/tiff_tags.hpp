@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "image/image.hpp"
 
@@ -18,6 +19,9 @@ struct TiffMetadata {
   int resolution_unit = 0;            ///< tag 296: 1 none, 2 inch, 3 cm; 0 if absent
   /// Bytes libtiff holds for tag 306 (its text up to the first NUL, and that NUL), if present.
   std::optional<std::uint64_t> datetime_count;
+  /// Tags of type ASCII whose value holds no NUL: readers that take it for a C string read on
+  /// past its end.
+  std::vector<std::uint32_t> unterminated_text_tags;
 };
 
 /// Reads the first IFD's metadata tags of a classic or Big TIFF; nullopt if the file does not

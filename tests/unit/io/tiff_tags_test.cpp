@@ -6,6 +6,8 @@
 
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
+#include <vector>
 
 #include "common/error.hpp"
 #include "io/image_reader.hpp"
@@ -201,6 +203,63 @@ TEST(TiffTags, ADateTimeCutShortByANulIsWhatLibtiffHolds) {
   ASSERT_TRUE(meta && meta->datetime_count);
   EXPECT_EQ(*meta->datetime_count, 5u);
   EXPECT_THROW(read_image(path), InputError);
+}
+
+/// A TIFF whose tag 303, unknown to libtiff, holds `text` (three bytes stored inside the entry):
+/// written as Software (305) by libtiff, then renumbered in the file.
+std::string write_unknown_text_tag(const nucseg::testing::TempDir& dir, const std::string& text) {
+  const auto path = dir.file("unknown-tag.tif");
+  TIFF* tif = TIFFOpen(path.c_str(), "w");
+  EXPECT_NE(tif, nullptr);
+  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 2);
+  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 2);
+  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
+  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
+  TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 2);
+  TIFFSetField(tif, TIFFTAG_SOFTWARE, "ab");
+  const unsigned char row[2] = {1, 2};
+  for (unsigned y = 0; y < 2; ++y) TIFFWriteScanline(tif, const_cast<unsigned char*>(row), y, 0);
+  TIFFWriteDirectory(tif);
+  TIFFClose(tif);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Little-endian entry: tag 305 (31 01), type ASCII (02 00), count 3, then the value "ab\0".
+  const std::string entry("\x31\x01\x02\x00\x03\x00\x00\x00" "ab\x00", 11);
+  const auto at = bytes.find(entry);
+  if (at == std::string::npos) throw std::runtime_error("libtiff wrote tag 305 otherwise than expected");
+  bytes[at] = '\x2f';
+  bytes.replace(at + 8, 3, text);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  return path;
+}
+
+TEST(TiffTags, TextWithoutItsNulIsFoundAndRefusedBeforeItk) {
+  // ITK's TIFF reader takes every text tag for a C string: it would read on past "abc".
+  nucseg::testing::TempDir dir;
+  const auto path = write_unknown_text_tag(dir, "abc");
+  const auto meta = read_tiff_metadata(path);
+  ASSERT_TRUE(meta);
+  EXPECT_EQ(meta->unterminated_text_tags, std::vector<std::uint32_t>{303});
+  try {
+    read_image(path);
+    ADD_FAILURE() << "read";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tag 303"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+}
+
+TEST(TiffTags, TextEndedByItsNulIsRead) {
+  nucseg::testing::TempDir dir;
+  const auto path = write_unknown_text_tag(dir, std::string("ab\0", 3));
+  const auto meta = read_tiff_metadata(path);
+  ASSERT_TRUE(meta);
+  EXPECT_TRUE(meta->unterminated_text_tags.empty());
+  EXPECT_EQ(read_image(path).width, 2);
 }
 
 TEST(TiffTags, ATiffWhoseFirstDirectoryCannotBeReadIsAnInputError) {
