@@ -66,6 +66,10 @@ itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& lim
   } catch (const itk::ExceptionObject& e) {
     throw InputError("cannot read '" + path + "': " + e.GetDescription());
   }
+  // ITK hands out the size of an axis a file does not have from past the end of its list.
+  if (io->GetNumberOfDimensions() < 2) {
+    throw InputError("cannot read '" + path + "': expected a 2-D image, found a 1-D one");
+  }
   return io;
 }
 

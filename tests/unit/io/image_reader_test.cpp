@@ -101,6 +101,20 @@ TEST(ImageReader, FourDimensionalImageIsRefused) {
   EXPECT_NE(msg.find("expected a 2-D image, found 4-D"), std::string::npos) << msg;
 }
 
+TEST(ImageReader, OneDimensionalImageIsRefused) {
+  // ITK would report the missing second axis from past the end of its list of sizes.
+  TempDir dir;
+  const auto path = dir.file("line.mha");
+  std::ofstream(path, std::ios::binary) << "ObjectType = Image\nNDims = 1\nDimSize = 4\n"
+                                           "ElementType = MET_UCHAR\nElementDataFile = LOCAL\n"
+                                        << std::string(4, '\x07');
+  for (const auto& read : std::vector<std::function<void()>>{[&] { read_image(path); }, [&] { read_labels(path); }}) {
+    const auto msg = message_of(read);
+    EXPECT_NE(msg.find("expected a 2-D image, found a 1-D one"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("line.mha"), std::string::npos) << msg;
+  }
+}
+
 TEST(ImageReader, CorruptAndMissingFilesAreRefused) {
   TempDir dir;
   const auto path = dir.file("broken.png");
