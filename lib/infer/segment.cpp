@@ -14,15 +14,22 @@ namespace nucseg::infer {
 
 NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
                          SegmentTimes& times) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ImagePrediction prediction(image, inf);
+  InferenceStats stats;
+  predict_all_tiles(prediction, with_tta(forward, inf.tta()), inf, stats);
+  NetworkMaps maps = finish_maps(prediction, inf);
+  times.forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  times.batches += stats.batches;
+  times.tiles += stats.tiles;
+  return maps;
+}
+
+NetworkMaps finish_maps(ImagePrediction& prediction, const InferenceOptions& inf) {
   NetworkMaps maps;
   maps.scale = inf.scale();
   maps.enlarged = inf.scale() > 1.0 && inf.mode() == TilingMode::tile;
-  InferenceStats stats;
-  maps.probabilities =
-      predict_probabilities(image, forward, inf, &stats, maps.enlarged ? &maps.at_network_scale : nullptr);
-  times.forward_seconds += stats.seconds;
-  maps.probabilities.source = image.source;
-  if (maps.enlarged) maps.at_network_scale.source = image.source;
+  maps.probabilities = prediction.finish(maps.enlarged ? &maps.at_network_scale : nullptr);
   return maps;
 }
 

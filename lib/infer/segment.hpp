@@ -14,6 +14,8 @@ namespace nucseg::infer {
 struct SegmentTimes {
   double forward_seconds = 0;
   double post_seconds = 0;
+  std::int64_t batches = 0;  ///< forward calls
+  std::int64_t tiles = 0;    ///< tiles through them
 };
 
 /// The nuclei of one image (or band) and each one's confidence (postprocess::nucleus_confidence,
@@ -33,9 +35,13 @@ struct NetworkMaps {
   bool enlarged = false;
 };
 
-/// The network step of segment_image (adds to times.forward_seconds).
+/// The network step of segment_image (adds to times.forward_seconds, batches and tiles).
 NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
                          SegmentTimes& times);
+
+/// The maps of an image whose tiles have all been through the network (`inf` as given to
+/// `prediction`): predict_maps' result, for images whose tiles shared batches.
+NetworkMaps finish_maps(ImagePrediction& prediction, const InferenceOptions& inf);
 
 /// The post-processing step of segment_image (adds to times.post_seconds); takes the maps.
 Nuclei labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,

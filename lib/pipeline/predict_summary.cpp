@@ -14,8 +14,9 @@ using batch::join;
 
 namespace {
 
-/// summary.json's stage figures: busy seconds per stage (summed over threads and ranks) and
-/// megapixels per second, end to end and per busy second of each stage.
+/// summary.json's stage figures: busy seconds per stage (summed over threads and ranks),
+/// megapixels per second, end to end and per busy second of each stage, and how full the
+/// network's batches were.
 json stage_figures(const std::vector<double>& sums, double wall_seconds) {
   const double megapixels = sums[4];
   const auto rate = [&](double seconds) { return seconds > 0 ? megapixels / seconds : 0.0; };
@@ -24,6 +25,7 @@ json stage_figures(const std::vector<double>& sums, double wall_seconds) {
   f["megapixels_per_second"] = {{"end_to_end", rate(wall_seconds)}, {"network", rate(sums[0])},
                                 {"postprocess_measure", rate(sums[1])}, {"read", rate(sums[2])}, {"write", rate(sums[3])}};
   f["megapixels_segmented"] = megapixels;
+  f["network_tiles_per_forward"] = sums[6] > 0 ? sums[5] / sums[6] : 0.0;
   return f;
 }
 
@@ -35,10 +37,12 @@ void log_run(const Run& r, const PredictReport& report, const infer::StageSecond
             report.processed, report.skipped, report.failed, report.megapixels, report.seconds, s.network,
             s.postprocess + s.measure);
   log::info("predict: {:.2f} MP/s end to end; busy seconds (stages overlap): reading {:.1f} on {} thread(s), network "
-            "{:.1f} in {} pass(es) over {:.1f} MP, post-processing {:.1f} + measurement {:.1f} on {} thread(s), "
-            "writing {:.1f}",
+            "{:.1f} in {} pass(es) over {:.1f} MP ({:.1f} tiles per forward, batch size {}), post-processing {:.1f} + "
+            "measurement {:.1f} on {} thread(s), writing {:.1f}",
             report.seconds > 0 ? report.megapixels / report.seconds : 0.0, s.read, r.stage_threads.read, s.network,
-            s.network_passes, s.network_megapixels, s.postprocess, s.measure, r.stage_threads.post, s.write);
+            s.network_passes, s.network_megapixels,
+            s.forward_batches > 0 ? static_cast<double>(s.forward_tiles) / s.forward_batches : 0.0, r.inf.batch_size(),
+            s.postprocess, s.measure, r.stage_threads.post, s.write);
   if (smoothed > 0)
     log::info("predict: {} of {} image(s) smoothed before segmentation (--denoise {}{}; sigma and measured noise in each "
               "image's record under .nucseg/done)",
@@ -49,7 +53,8 @@ void log_run(const Run& r, const PredictReport& report, const infer::StageSecond
 void merge_when_done(const Run& r, PredictReport& report, const infer::StageSeconds& s, Clock::time_point t0) {
   std::vector<std::int64_t> counts{static_cast<std::int64_t>(report.processed), static_cast<std::int64_t>(report.skipped)};
   mpi::allreduce_sum(counts);  // also waits for every rank to finish its images
-  std::vector<double> sums{s.network, s.postprocess + s.measure, s.read, s.write, report.megapixels};
+  std::vector<double> sums{s.network, s.postprocess + s.measure, s.read, s.write, report.megapixels,
+                           static_cast<double>(s.forward_tiles), static_cast<double>(s.forward_batches)};
   mpi::allreduce_sum(sums);
   if (mpi::rank() == 0) {
     const auto merged = merge_predictions(r.o.out(), false);
