@@ -7,8 +7,8 @@
 /// StageOptions::in_flight images are between reading and writing, so memory is bounded by
 /// that many images. An image that asks for another pass at another scale (the automatic
 /// diameter) goes back to the network ahead of new images. Images taller than a band
-/// (infer::segments_in_bands) are segmented band by band on the network thread, each band
-/// post-processed before the next is predicted, so that one band bounds their memory.
+/// (infer::segments_in_bands) are segmented band by band from the network thread, each band
+/// post-processed while the next is predicted, so that two bands bound their memory.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

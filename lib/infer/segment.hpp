@@ -62,7 +62,8 @@ Nuclei segment_image(const RawImage& image, const ForwardFn& forward, const Infe
 /// post-processed with `margin` rows of context above and below, and keeps the nuclei whose
 /// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
 /// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
-/// their first pixel, as for whole images. Memory beyond the label image: one strip.
+/// their first pixel, as for whole images. A band is post-processed on a thread of its own
+/// while the network predicts the next: memory beyond the label image is two strips.
 Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
                              const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, SegmentTimes& times);
@@ -79,9 +80,10 @@ struct BandOptions {
 
 /// The memory predict holds for one image is bounded by its bands: whole-image arrays (the
 /// image as read, its network input, its labels; kBytesPerPixelValue per pixel value at
-/// most) beside one band's working set (band_memory_bytes, whatever the image's size).
+/// most) beside the working set of two bands (band_memory_bytes, whatever the image's size).
 inline constexpr std::uint64_t kBytesPerPixelValue = 16;
-/// Bytes of the network maps and post-processing of one band (or image) of kBandPixels.
+/// Bytes of the network maps and post-processing of two bands (or one image) of kBandPixels:
+/// one band post-processed while the next is predicted.
 std::uint64_t band_memory_bytes();
 /// Predict's memory for an image of `pixel_values` (width x height x channels).
 std::uint64_t image_memory_bytes(std::uint64_t pixel_values);
@@ -95,7 +97,7 @@ bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, 
                        bool probabilities);
 
 /// segment_in_strips when the image is taller than a band and its margins (tile mode, no
-/// probability map asked for), so that memory beyond the image and its labels is one band;
+/// probability map asked for), so that memory beyond the image and its labels is two bands;
 /// else segment_image. `probabilities` (may be null) receives the map of a whole image.
 Nuclei segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
                    const postprocess::PostprocessOptions& post, const BandOptions& bands,

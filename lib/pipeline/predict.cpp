@@ -164,7 +164,7 @@ void warn_on_other_normalization(const Run& r) {
 }
 
 /// The pixel budget: --max-pixels, or else the largest image whose memory in predict (its
-/// whole-image arrays and one band, infer::image_memory_bytes) fits in half of what this rank
+/// whole-image arrays and two bands, infer::image_memory_bytes) fits in half of what this rank
 /// may use; the other half holds the images in flight beside it, the model and the libraries.
 io::ReadLimits read_limits(const PredictOptions& o) {
   io::ReadLimits limits;
@@ -177,7 +177,7 @@ io::ReadLimits read_limits(const PredictOptions& o) {
   const std::string why = o.max_pixels() > 0 ? "" : " (--max-pixels 0: half the memory of this rank)";
   if (mpi::rank() == 0)
     log::info("predict: images of up to {} pixel values (width x height x channels) are read, about {:.1f} GiB each "
-              "with one band{}",
+              "with two bands{}",
               limits.max_pixels, static_cast<double>(bytes) / (1 << 30), why);
   return limits;
 }
