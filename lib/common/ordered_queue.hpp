@@ -50,6 +50,12 @@ class OrderedQueue {
     return std::move(*slot.value);
   }
 
+  /// True when next() would not wait.
+  bool next_ready() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return taken_ < count_ && slots_[taken_].has_value();
+  }
+
   /// Stops the workers (tasks in flight finish first); safe to call twice.
   void stop() {
     {

@@ -1,13 +1,16 @@
 #pragma once
-/// predict's stages, overlapped: images are read on reader threads, pass one at a time
-/// through the network, are post-processed and measured on a pool (one image per task) and
-/// written in input order. Queues between the stages are bounded and at most
+/// predict's stages, overlapped: images are read on reader threads, pass through the
+/// network (each forward batch filled with the tiles of the next images waiting, where their
+/// tiles agree in shape, so that small images share batches; an image's map is the same
+/// whatever shares its batches), are post-processed and measured on a pool (one image per
+/// task) and written in input order. Queues between the stages are bounded and at most
 /// StageOptions::in_flight images are between reading and writing, so memory is bounded by
 /// that many images. An image that asks for another pass at another scale (the automatic
 /// diameter) goes back to the network ahead of new images. Images taller than a band
-/// (infer::segments_in_bands) are segmented band by band on the network thread, each band
-/// post-processed before the next is predicted, so that one band bounds their memory.
+/// (infer::segments_in_bands) are segmented band by band from the network thread, each band
+/// post-processed while the next is predicted, so that two bands bound their memory.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -67,6 +70,8 @@ struct StageSeconds {
   double write = 0;
   int network_passes = 0;
   double network_megapixels = 0;  ///< pixels through the network, at each pass's scale
+  std::int64_t forward_batches = 0;  ///< forward calls
+  std::int64_t forward_tiles = 0;    ///< tiles through them: forward_tiles / forward_batches is the batch fill
 };
 
 /// Runs images 0..count-1 through the stages. Rethrows the first exception a stage threw

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <limits>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "common/signals.hpp"
@@ -14,15 +17,22 @@ namespace nucseg::infer {
 
 NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
                          SegmentTimes& times) {
+  const auto t0 = std::chrono::steady_clock::now();
+  ImagePrediction prediction(image, inf);
+  InferenceStats stats;
+  predict_all_tiles(prediction, with_tta(forward, inf.tta()), inf, stats);
+  NetworkMaps maps = finish_maps(prediction, inf);
+  times.forward_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  times.batches += stats.batches;
+  times.tiles += stats.tiles;
+  return maps;
+}
+
+NetworkMaps finish_maps(ImagePrediction& prediction, const InferenceOptions& inf) {
   NetworkMaps maps;
   maps.scale = inf.scale();
   maps.enlarged = inf.scale() > 1.0 && inf.mode() == TilingMode::tile;
-  InferenceStats stats;
-  maps.probabilities =
-      predict_probabilities(image, forward, inf, &stats, maps.enlarged ? &maps.at_network_scale : nullptr);
-  times.forward_seconds += stats.seconds;
-  maps.probabilities.source = image.source;
-  if (maps.enlarged) maps.at_network_scale.source = image.source;
+  maps.probabilities = prediction.finish(maps.enlarged ? &maps.at_network_scale : nullptr);
   return maps;
 }
 
@@ -56,46 +66,83 @@ Nuclei segment_image(const RawImage& image, const ForwardFn& forward, const Infe
   return labels_from_maps(predict_maps(image, forward, inf, times), post, probabilities, times);
 }
 
+namespace {
+
+/// Rows [c0, c1) of `normalized`, with its source and pixel size.
+RawImage band_of(const RawImage& normalized, int c0, int c1) {
+  const int W = normalized.width, C = normalized.channels;
+  RawImage band(C, c1 - c0, W);
+  for (int c = 0; c < C; ++c)
+    std::copy_n(normalized.plane(c) + static_cast<std::size_t>(c0) * W, band.plane_size(), band.plane(c));
+  band.source = normalized.source;
+  band.pixel_size_x = normalized.pixel_size_x;
+  band.pixel_size_y = normalized.pixel_size_y;
+  return band;
+}
+
+/// A band's labels under way: rows [y0, y1) are its own, its labels start at row c0.
+struct BandLabels {
+  int c0 = 0, y0 = 0, y1 = 0;
+  std::future<std::pair<Nuclei, SegmentTimes>> labels;
+};
+
+/// Post-processes a band's maps on a thread of its own, while the network predicts the next band.
+BandLabels label_band(NetworkMaps maps, const postprocess::PostprocessOptions& post, int c0, int y0, int y1) {
+  return {c0, y0, y1, std::async(std::launch::async, [maps = std::move(maps), &post]() mutable {
+            SegmentTimes t;
+            Nuclei nuclei = labels_from_maps(std::move(maps), post, nullptr, t);
+            return std::make_pair(std::move(nuclei), t);
+          })};
+}
+
+/// Takes into `out` the nuclei of a band whose first pixel lies in its own rows, numbered on
+/// from `next`, their confidence appended to `confidence`.
+void stitch_band(BandLabels& band, LabelImage& out, std::uint32_t& next, std::vector<float>& confidence,
+                 SegmentTimes& times) {
+  auto [part, band_times] = band.labels.get();
+  times.post_seconds += band_times.post_seconds;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int W = out.width;
+  std::vector<std::uint32_t> global(static_cast<std::size_t>(part.labels.max_label()) + 1, 0);
+  std::vector<bool> seen(global.size(), false);
+  for (int r = 0; r < part.labels.height; ++r) {
+    const int row = r + band.c0;
+    for (int x = 0; x < W; ++x) {
+      const std::uint32_t l = part.labels.at(r, x);
+      if (l == 0) continue;
+      if (!seen[l]) {  // first pixel of this nucleus: owned here when it lies in the band
+        seen[l] = true;
+        if (row >= band.y0 && row < band.y1) {
+          global[l] = ++next;
+          confidence.push_back(part.confidence[l]);
+        }
+      }
+      if (global[l] != 0 && out.at(row, x) == 0) out.at(row, x) = global[l];
+    }
+  }
+  times.post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
 Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
                              const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, SegmentTimes& times) {
-  const int H = normalized.height, W = normalized.width, C = normalized.channels;
+  const int H = normalized.height, W = normalized.width;
   LabelImage out(H, W);
   out.source = normalized.source;
   std::uint32_t next = 0;
   std::vector<float> confidence(1, std::numeric_limits<float>::quiet_NaN());
+  std::optional<BandLabels> previous;  // at most two bands at once: one post-processed, one predicted
   for (int y0 = 0; y0 < H; y0 += strip_rows) {
     throw_if_interrupted("predict");
     const int y1 = std::min(H, y0 + strip_rows);
     const int c0 = std::max(0, y0 - margin), c1 = std::min(H, y1 + margin);
-    RawImage band(C, c1 - c0, W);
-    for (int c = 0; c < C; ++c)
-      std::copy_n(normalized.plane(c) + static_cast<std::size_t>(c0) * W, band.plane_size(), band.plane(c));
-    band.source = normalized.source;
-    band.pixel_size_x = normalized.pixel_size_x;
-    band.pixel_size_y = normalized.pixel_size_y;
-    const Nuclei part = segment_image(band, forward, inf, post, nullptr, times);
-    band = RawImage();
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::uint32_t> global(static_cast<std::size_t>(part.labels.max_label()) + 1, 0);
-    std::vector<bool> seen(global.size(), false);
-    for (int r = 0; r < part.labels.height; ++r) {
-      const int row = r + c0;
-      for (int x = 0; x < W; ++x) {
-        const std::uint32_t l = part.labels.at(r, x);
-        if (l == 0) continue;
-        if (!seen[l]) {  // first pixel of this nucleus: owned here when it lies in the band
-          seen[l] = true;
-          if (row >= y0 && row < y1) {
-            global[l] = ++next;
-            confidence.push_back(part.confidence[l]);
-          }
-        }
-        if (global[l] != 0 && out.at(row, x) == 0) out.at(row, x) = global[l];
-      }
-    }
-    times.post_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    NetworkMaps maps = predict_maps(band_of(normalized, c0, c1), forward, inf, times);
+    if (previous) stitch_band(*previous, out, next, confidence, times);
+    previous = label_band(std::move(maps), post, c0, y0, y1);
   }
+  if (previous) stitch_band(*previous, out, next, confidence, times);
   std::vector<std::uint32_t> order(static_cast<std::size_t>(next) + 1, 0);
   std::vector<float> renumbered(1, std::numeric_limits<float>::quiet_NaN());
   std::uint32_t k = 0;
@@ -123,7 +170,8 @@ int band_rows(const RawImage& image, const InferenceOptions& inf, const BandOpti
 /// Bytes per pixel of a band's network maps and post-processing: an upper bound (bench/RESULTS.md).
 constexpr std::uint64_t kBytesPerBandPixel = 48;
 
-std::uint64_t band_memory_bytes() { return static_cast<std::uint64_t>(kBandPixels) * kBytesPerBandPixel; }
+/// Two bands: one post-processed while the next is predicted (segment_in_strips).
+std::uint64_t band_memory_bytes() { return 2 * static_cast<std::uint64_t>(kBandPixels) * kBytesPerBandPixel; }
 
 std::uint64_t image_memory_bytes(std::uint64_t pixel_values) {
   return pixel_values * kBytesPerPixelValue + band_memory_bytes();

@@ -14,6 +14,8 @@ namespace nucseg::infer {
 struct SegmentTimes {
   double forward_seconds = 0;
   double post_seconds = 0;
+  std::int64_t batches = 0;  ///< forward calls
+  std::int64_t tiles = 0;    ///< tiles through them
 };
 
 /// The nuclei of one image (or band) and each one's confidence (postprocess::nucleus_confidence,
@@ -33,9 +35,13 @@ struct NetworkMaps {
   bool enlarged = false;
 };
 
-/// The network step of segment_image (adds to times.forward_seconds).
+/// The network step of segment_image (adds to times.forward_seconds, batches and tiles).
 NetworkMaps predict_maps(const RawImage& image, const ForwardFn& forward, const InferenceOptions& inf,
                          SegmentTimes& times);
+
+/// The maps of an image whose tiles have all been through the network (`inf` as given to
+/// `prediction`): predict_maps' result, for images whose tiles shared batches.
+NetworkMaps finish_maps(ImagePrediction& prediction, const InferenceOptions& inf);
 
 /// The post-processing step of segment_image (adds to times.post_seconds); takes the maps.
 Nuclei labels_from_maps(NetworkMaps maps, const postprocess::PostprocessOptions& post, RawImage* probabilities,
@@ -56,7 +62,8 @@ Nuclei segment_image(const RawImage& image, const ForwardFn& forward, const Infe
 /// post-processed with `margin` rows of context above and below, and keeps the nuclei whose
 /// first pixel (raster order) lies in the band, so each nucleus is taken whole from exactly
 /// one strip (nuclei shorter than the margin). Labels are renumbered in raster order of
-/// their first pixel, as for whole images. Memory beyond the label image: one strip.
+/// their first pixel, as for whole images. A band is post-processed on a thread of its own
+/// while the network predicts the next: memory beyond the label image is two strips.
 Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
                              const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
                              int strip_rows, int margin, SegmentTimes& times);
@@ -73,9 +80,10 @@ struct BandOptions {
 
 /// The memory predict holds for one image is bounded by its bands: whole-image arrays (the
 /// image as read, its network input, its labels; kBytesPerPixelValue per pixel value at
-/// most) beside one band's working set (band_memory_bytes, whatever the image's size).
+/// most) beside the working set of two bands (band_memory_bytes, whatever the image's size).
 inline constexpr std::uint64_t kBytesPerPixelValue = 16;
-/// Bytes of the network maps and post-processing of one band (or image) of kBandPixels.
+/// Bytes of the network maps and post-processing of two bands (or one image) of kBandPixels:
+/// one band post-processed while the next is predicted.
 std::uint64_t band_memory_bytes();
 /// Predict's memory for an image of `pixel_values` (width x height x channels).
 std::uint64_t image_memory_bytes(std::uint64_t pixel_values);
@@ -89,7 +97,7 @@ bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, 
                        bool probabilities);
 
 /// segment_in_strips when the image is taller than a band and its margins (tile mode, no
-/// probability map asked for), so that memory beyond the image and its labels is one band;
+/// probability map asked for), so that memory beyond the image and its labels is two bands;
 /// else segment_image. `probabilities` (may be null) receives the map of a whole image.
 Nuclei segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
                    const postprocess::PostprocessOptions& post, const BandOptions& bands,

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -39,7 +40,7 @@ void check_image(const RawImage& image) {
 /// Runs the network on a CPU batch and returns CPU float probabilities (N, K, h, w),
 /// contiguous.
 torch::Tensor run_batch(const torch::Tensor& cpu_batch, const ForwardFn& forward,
-                        const InferenceOptions& options, const RawImage& image,
+                        const InferenceOptions& options, const std::string& sources,
                         InferenceStats& stats) {
   const auto start = Clock::now();
   torch::Tensor input = cpu_batch.to(torch::Device(options.device()));
@@ -47,7 +48,7 @@ torch::Tensor run_batch(const torch::Tensor& cpu_batch, const ForwardFn& forward
   torch::Tensor out = forward(input);
   if (!out.defined() || out.dim() != 4 || out.size(0) != cpu_batch.size(0) ||
       out.size(2) != cpu_batch.size(2) || out.size(3) != cpu_batch.size(3) || out.size(1) < 1) {
-    throw Error("cannot predict '" + image.source + "': the network mapped a batch " +
+    throw Error("cannot predict '" + sources + "': the network mapped a batch " +
                 shape_text(cpu_batch) + " to " +
                 (out.defined() ? shape_text(out) : std::string("nothing")) + "; expected [" +
                 std::to_string(cpu_batch.size(0)) + ", K, " + std::to_string(cpu_batch.size(2)) +
@@ -60,7 +61,7 @@ torch::Tensor run_batch(const torch::Tensor& cpu_batch, const ForwardFn& forward
   if (act == Activation::softmax) out = torch::softmax(out, 1);
   if (act == Activation::contour_distance) {
     if (out.size(1) != 4)
-      throw Error("cannot predict '" + image.source + "': a contour+distance model must give 4 channels, found " +
+      throw Error("cannot predict '" + sources + "': a contour+distance model must give 4 channels, found " +
                   std::to_string(out.size(1)));
     out = torch::cat({torch::softmax(out.narrow(1, 0, 3), 1), torch::sigmoid(out.narrow(1, 3, 1))}, 1);
   }
@@ -169,37 +170,6 @@ std::vector<float> blend_window(int tile_size, int overlap, bool first, bool las
   return w;
 }
 
-RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn& forward,
-                               const InferenceOptions& options, InferenceStats* stats,
-                               RawImage* at_network_scale) {
-  if (options.scale() != 1.0) {
-    validate(options);
-    check_image(normalized_image);
-    const auto start = Clock::now();
-    const int h = std::max(1, static_cast<int>(std::lround(normalized_image.height * options.scale())));
-    const int w = std::max(1, static_cast<int>(std::lround(normalized_image.width * options.scale())));
-    InferenceOptions inner = options;
-    inner.scale(1.0);
-    RawImage scaled = image::resize_image(normalized_image, h, w);
-    scaled.source = normalized_image.source;
-    InferenceStats local;
-    InferenceStats& st = stats ? *stats : local;
-    RawImage probs = predict_probabilities(scaled, forward, inner, &st);
-    scaled = RawImage();
-    RawImage out = image::resize_image(probs, normalized_image.height, normalized_image.width);
-    out.source = normalized_image.source;
-    out.pixel_size_x = normalized_image.pixel_size_x;
-    out.pixel_size_y = normalized_image.pixel_size_y;
-    if (at_network_scale) *at_network_scale = std::move(probs);
-    st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    return out;
-  }
-  const ForwardFn f = with_tta(forward, options.tta());
-  return options.mode() == TilingMode::tile
-             ? predict_tiled(normalized_image, f, options, stats)
-             : predict_resized(normalized_image, f, options, stats);
-}
-
 namespace {
 
 /// The tiles covering an image and their blending weights. The weight of tile (i, j) at a
@@ -247,12 +217,25 @@ TileGrid plan_tiles(int H, int W, const InferenceOptions& options) {
   return g;
 }
 
-/// The pixels of tiles [first, first + n), reflected at the image's edges, as an
-/// n x C x TY x TX tensor.
-torch::Tensor tile_batch(const RawImage& image, const TileGrid& g, std::size_t first, std::size_t n) {
+/// Resize mode's grid: the whole (resized) image as one tile of weight 1, so that blending
+/// copies the network's output unchanged.
+TileGrid whole_image_tile(int H, int W) {
+  TileGrid g;
+  g.TY = H;
+  g.TX = W;
+  g.ys = g.xs = {0};
+  g.wy = {std::vector<float>(static_cast<std::size_t>(H), 1.0f)};
+  g.wx = {std::vector<float>(static_cast<std::size_t>(W), 1.0f)};
+  g.sum_y.assign(static_cast<std::size_t>(H), 1.0);
+  g.sum_x.assign(static_cast<std::size_t>(W), 1.0);
+  g.tiles = {{0, 0, 0, 0}};
+  return g;
+}
+
+/// Copies the pixels of tiles [first, first + n), reflected at the image's edges, into `dst`
+/// (n x C x TY x TX).
+void copy_tiles(const RawImage& image, const TileGrid& g, std::size_t first, std::size_t n, float* dst) {
   const int H = image.height, W = image.width, C = image.channels, TY = g.TY, TX = g.TX;
-  torch::Tensor cpu = torch::empty({static_cast<int64_t>(n), C, TY, TX}, torch::kFloat);
-  float* dst = cpu.data_ptr<float>();
   std::vector<int> col_index(static_cast<std::size_t>(TX));
   for (std::size_t k = 0; k < n; ++k) {
     const Tile& tile = g.tiles[first + k];
@@ -271,14 +254,12 @@ torch::Tensor tile_batch(const RawImage& image, const TileGrid& g, std::size_t f
       }
     }
   }
-  return cpu;
 }
 
-/// Adds the weighted probabilities of tiles [first, first + n) (`probs`: n x K x TY x TX)
-/// into `out`.
-void blend_batch(const torch::Tensor& probs, const TileGrid& g, std::size_t first, std::size_t n, RawImage& out) {
+/// Adds the weighted probabilities of tiles [first, first + n) (`p`: n x K x TY x TX) into
+/// `out`.
+void blend_tiles(const float* p, const TileGrid& g, std::size_t first, std::size_t n, RawImage& out) {
   const int H = out.height, W = out.width, K = out.channels, TY = g.TY, TX = g.TX;
-  const float* p = probs.data_ptr<float>();
   for (std::size_t k = 0; k < n; ++k) {
     const Tile& tile = g.tiles[first + k];
     const auto& wyv = g.wy[static_cast<std::size_t>(tile.iy)];
@@ -312,69 +293,174 @@ void divide_by_weights(RawImage& out, const TileGrid& g) {
   }
 }
 
+/// A map of `image`'s pixel size and source.
+void describe_as_map_of(RawImage& map, const RawImage& image) {
+  map.pixel_size_y = image.pixel_size_y;
+  map.pixel_size_x = image.pixel_size_x;
+  map.source = image.source;
+  map.component_type = "float";
+}
+
 }  // namespace
 
-RawImage predict_tiled(const RawImage& image, const ForwardFn& forward,
-                       const InferenceOptions& options, InferenceStats* stats) {
-  const auto start = Clock::now();
-  validate(options);
-  check_image(image);
-  InferenceStats local;
-  InferenceStats& st = stats ? *stats : local;
-  torch::InferenceMode guard;
+struct ImagePrediction::State {
+  const RawImage& image;
+  InferenceOptions options;
+  RawImage scaled;            ///< the image resampled by options.scale(); empty at scale 1
+  const RawImage* at_scale;   ///< the image or `scaled`
+  RawImage resized;           ///< resize mode: the image at the model's size
+  const RawImage* input;      ///< what the tiles are cut from: `at_scale` or `resized`
+  TileGrid grid;
+  std::size_t next = 0;       ///< first tile not yet given back
+  RawImage sums;              ///< blended outputs, the size of `input`
 
-  const TileGrid grid = plan_tiles(image.height, image.width, options);
-  RawImage out;
-  int K = 0;
-  const std::size_t batch = static_cast<std::size_t>(options.batch_size());
-  for (std::size_t b0 = 0; b0 < grid.tiles.size(); b0 += batch) {
-    throw_if_interrupted("inference");
-    const std::size_t n = std::min(batch, grid.tiles.size() - b0);
-    const torch::Tensor probs = run_batch(tile_batch(image, grid, b0, n), forward, options, image, st);
-    if (K == 0) {
-      K = static_cast<int>(probs.size(1));
-      out = RawImage(K, image.height, image.width);
-    } else if (probs.size(1) != K) {
-      throw Error("cannot predict '" + image.source + "': the network returned " +
-                  std::to_string(probs.size(1)) + " channels for one batch and " +
-                  std::to_string(K) + " for an earlier one");
+  State(const RawImage& img, const InferenceOptions& o) : image(img), options(o), at_scale(&img), input(&img) {
+    validate(options);
+    check_image(image);
+    if (options.scale() != 1.0) {
+      const int h = std::max(1, static_cast<int>(std::lround(image.height * options.scale())));
+      const int w = std::max(1, static_cast<int>(std::lround(image.width * options.scale())));
+      scaled = image::resize_image(image, h, w);
+      scaled.source = image.source;
+      at_scale = input = &scaled;
     }
-    blend_batch(probs, grid, b0, n, out);
+    if (options.mode() == TilingMode::tile) {
+      grid = plan_tiles(input->height, input->width, options);
+    } else {
+      resized = image::resize_image(*at_scale, options.resize_height(), options.resize_width());
+      input = &resized;
+      grid = whole_image_tile(resized.height, resized.width);
+    }
   }
-  divide_by_weights(out, grid);
-  out.pixel_size_y = image.pixel_size_y;
-  out.pixel_size_x = image.pixel_size_x;
-  out.source = image.source;
-  out.component_type = "float";
-  st.seconds += seconds_since(start);
-  log::debug("predicted '{}' ({}x{}) in {} tiles of {}x{} px, {} batches, {:.2f} s", image.source,
-             image.width, image.height, grid.tiles.size(), grid.TX, grid.TY, st.batches, seconds_since(start));
+};
+
+ImagePrediction::ImagePrediction(const RawImage& normalized_image, const InferenceOptions& options)
+    : s_(std::make_unique<State>(normalized_image, options)) {}
+
+ImagePrediction::~ImagePrediction() = default;
+
+std::array<std::int64_t, 3> ImagePrediction::tile_shape() const {
+  return {s_->input->channels, s_->grid.TY, s_->grid.TX};
+}
+
+std::size_t ImagePrediction::tile_count() const { return s_->grid.tiles.size(); }
+
+std::size_t ImagePrediction::tiles_left() const { return s_->grid.tiles.size() - s_->next; }
+
+const std::string& ImagePrediction::source() const { return s_->image.source; }
+
+void ImagePrediction::copy_next_tiles(float* batch, std::size_t n) const {
+  copy_tiles(*s_->input, s_->grid, s_->next, n, batch);
+}
+
+void ImagePrediction::add_next_outputs(const float* probs, int channels, std::size_t n) {
+  RawImage& sums = s_->sums;
+  if (sums.pixels.empty()) {
+    sums = RawImage(channels, s_->input->height, s_->input->width);
+  } else if (channels != sums.channels) {
+    throw Error("cannot predict '" + source() + "': the network returned " + std::to_string(channels) +
+                " channels for one batch and " + std::to_string(sums.channels) + " for an earlier one");
+  }
+  blend_tiles(probs, s_->grid, s_->next, n, sums);
+  s_->next += n;
+}
+
+RawImage ImagePrediction::finish(RawImage* at_network_scale) {
+  State& s = *s_;
+  RawImage map = std::move(s.sums);
+  divide_by_weights(map, s.grid);
+  s.resized = RawImage();
+  if (s.options.mode() == TilingMode::resize) map = image::resize_image(map, s.at_scale->height, s.at_scale->width);
+  describe_as_map_of(map, *s.at_scale);
+  if (s.at_scale == &s.image) return map;
+  s.scaled = RawImage();
+  RawImage out = image::resize_image(map, s.image.height, s.image.width);
+  describe_as_map_of(out, s.image);
+  if (at_network_scale) *at_network_scale = std::move(map);
   return out;
 }
 
-RawImage predict_resized(const RawImage& image, const ForwardFn& forward,
-                         const InferenceOptions& options, InferenceStats* stats) {
+void predict_next_tiles(const std::vector<ImagePrediction*>& images, const ForwardFn& forward,
+                        const InferenceOptions& options, InferenceStats& stats) {
+  torch::InferenceMode guard;
+  const auto shape = images.front()->tile_shape();
+  const std::size_t batch = static_cast<std::size_t>(options.batch_size());
+  std::vector<std::size_t> counts;
+  std::size_t n = 0;
+  std::string sources;
+  for (const auto* image : images) {
+    if (n == batch) break;
+    if (image->tile_shape() != shape)
+      throw Error("cannot predict '" + image->source() + "' with '" + images.front()->source() +
+                  "' in one batch: their tiles differ in shape");
+    counts.push_back(std::min(image->tiles_left(), batch - n));
+    n += counts.back();
+    sources += (sources.empty() ? "" : "', '") + image->source();
+  }
+  torch::Tensor cpu = torch::empty({static_cast<std::int64_t>(n), shape[0], shape[1], shape[2]}, torch::kFloat);
+  const std::size_t tile_values = static_cast<std::size_t>(shape[0] * shape[1] * shape[2]);
+  std::size_t row = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    images[i]->copy_next_tiles(cpu.data_ptr<float>() + row * tile_values, counts[i]);
+    row += counts[i];
+  }
+  const torch::Tensor probs = run_batch(cpu, forward, options, sources, stats);
+  const int K = static_cast<int>(probs.size(1));
+  const std::size_t output_values = static_cast<std::size_t>(K * shape[1] * shape[2]);
+  row = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    images[i]->add_next_outputs(probs.data_ptr<float>() + row * output_values, K, counts[i]);
+    row += counts[i];
+  }
+}
+
+void predict_all_tiles(ImagePrediction& prediction, const ForwardFn& forward, const InferenceOptions& options,
+                       InferenceStats& stats) {
+  while (prediction.tiles_left() > 0) {
+    throw_if_interrupted("inference");
+    predict_next_tiles({&prediction}, forward, options, stats);
+  }
+}
+
+namespace {
+
+/// One image's prediction, with `forward` as given (predict_probabilities adds test-time
+/// augmentation around it).
+RawImage predict_whole(const RawImage& image, const ForwardFn& forward, const InferenceOptions& options,
+                       InferenceStats* stats, RawImage* at_network_scale) {
   const auto start = Clock::now();
-  validate(options);
-  check_image(image);
   InferenceStats local;
   InferenceStats& st = stats ? *stats : local;
-  torch::InferenceMode guard;
-  const int h = options.resize_height(), w = options.resize_width();
-  const RawImage small = image::resize_image(image, h, w);
-  torch::Tensor cpu = torch::from_blob(const_cast<float*>(small.pixels.data()),
-                                       {1, small.channels, h, w}, torch::kFloat);
-  const torch::Tensor probs = run_batch(cpu, forward, options, image, st);
-  const int K = static_cast<int>(probs.size(1));
-  RawImage small_out(K, h, w);
-  std::memcpy(small_out.pixels.data(), probs.data_ptr<float>(), sizeof(float) * small_out.pixels.size());
-  RawImage out = image::resize_image(small_out, image.height, image.width);
-  out.pixel_size_y = image.pixel_size_y;
-  out.pixel_size_x = image.pixel_size_x;
-  out.source = image.source;
-  out.component_type = "float";
+  ImagePrediction prediction(image, options);
+  const std::int64_t batches_before = st.batches;
+  predict_all_tiles(prediction, forward, options, st);
+  RawImage map = prediction.finish(at_network_scale);
   st.seconds += seconds_since(start);
-  return out;
+  const auto shape = prediction.tile_shape();
+  log::debug("predicted '{}' ({}x{}) in {} tiles of {}x{} px, {} batches, {:.2f} s", image.source, image.width,
+             image.height, prediction.tile_count(), shape[2], shape[1], st.batches - batches_before,
+             seconds_since(start));
+  return map;
+}
+
+}  // namespace
+
+RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn& forward,
+                               const InferenceOptions& options, InferenceStats* stats,
+                               RawImage* at_network_scale) {
+  return predict_whole(normalized_image, with_tta(forward, options.tta()), options, stats, at_network_scale);
+}
+
+RawImage predict_tiled(const RawImage& normalized_image, const ForwardFn& forward,
+                       const InferenceOptions& options, InferenceStats* stats) {
+  return predict_whole(normalized_image, forward, InferenceOptions(options).mode(TilingMode::tile).scale(1.0), stats,
+                       nullptr);
+}
+
+RawImage predict_resized(const RawImage& normalized_image, const ForwardFn& forward,
+                         const InferenceOptions& options, InferenceStats* stats) {
+  return predict_whole(normalized_image, forward, InferenceOptions(options).mode(TilingMode::resize).scale(1.0),
+                       stats, nullptr);
 }
 
 }  // namespace nucseg::infer

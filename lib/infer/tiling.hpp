@@ -6,8 +6,10 @@
 /// planes and one batch of tiles: no other buffer grows with the image area.
 #include <ATen/core/Tensor.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -90,6 +92,52 @@ RawImage predict_probabilities(const RawImage& normalized_image, const ForwardFn
 
 /// `forward` with options.tta() test-time augmentation around it (itself for tta 1).
 ForwardFn with_tta(const ForwardFn& forward, int tta);
+
+/// One image's prediction as tiles to take and outputs to give back, so that the tiles of
+/// several images can share a forward batch: the image resampled by options.scale(), then cut
+/// into tile mode's tiles, or resized to resize mode's one model-sized input. Given back the
+/// network's outputs of every tile, in order, finish() returns predict_probabilities' map of
+/// the image, whatever the tiles of other images beside them in the batches.
+class ImagePrediction {
+ public:
+  /// Checks the options and the image as predict_probabilities does; `normalized_image`
+  /// must outlive this.
+  ImagePrediction(const RawImage& normalized_image, const InferenceOptions& options);
+  ~ImagePrediction();
+  ImagePrediction(const ImagePrediction&) = delete;
+  ImagePrediction& operator=(const ImagePrediction&) = delete;
+
+  /// Channels, height and width of its tiles: tiles of one shape can share a batch.
+  std::array<std::int64_t, 3> tile_shape() const;
+  std::size_t tile_count() const;
+  std::size_t tiles_left() const;
+  const std::string& source() const;
+  /// Copies the next `n` tiles (n <= tiles_left()) into `batch`: n x C x h x w floats.
+  void copy_next_tiles(float* batch, std::size_t n) const;
+  /// Blends the network's probabilities for those tiles (n x `channels` x h x w floats) into
+  /// the map and moves past them.
+  void add_next_outputs(const float* probs, int channels, std::size_t n);
+  /// The probability map at the image's size, once every tile is given back. Resampled
+  /// (scale != 1), `at_network_scale`, when given, receives the map before it was resampled
+  /// back.
+  RawImage finish(RawImage* at_network_scale = nullptr);
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+/// One forward call on the next tiles of `images`, taken in order, options.batch_size() in
+/// all at most; each image gets its tiles' outputs back. The images' tiles share one shape;
+/// `forward` is used as given (no test-time augmentation added). An image moves past its
+/// tiles only once it has their outputs. Runs under torch::InferenceMode.
+void predict_next_tiles(const std::vector<ImagePrediction*>& images, const ForwardFn& forward,
+                        const InferenceOptions& options, InferenceStats& stats);
+
+/// The remaining tiles of one image, batch after batch (predict_next_tiles). Throws
+/// Interrupted when a signal arrived.
+void predict_all_tiles(ImagePrediction& prediction, const ForwardFn& forward, const InferenceOptions& options,
+                       InferenceStats& stats);
 
 /// Tile mode: square tiles of tile_size placed by tile_starts() on each axis (an axis
 /// shorter than a tile is centred in one tile, padded by reflection), batched, each tile's

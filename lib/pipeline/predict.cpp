@@ -4,7 +4,6 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -24,53 +23,31 @@
 #include "common/signals.hpp"
 #include "image/preprocess.hpp"
 #include "infer/predict_stages.hpp"
-#include "pipeline/dim_pass.hpp"
 #include "infer/segment.hpp"
-#include "io/image_writer.hpp"
 #include "io/itk_setup.hpp"
 #include "measure/measure.hpp"
-#include "measure/records.hpp"
 #include "measure/tables.hpp"
 #include "model/device.hpp"
 #include "model/precision.hpp"
+#include "pipeline/dim_pass.hpp"
 #include "pipeline/predict_model.hpp"
+#include "pipeline/predict_run.hpp"
 #include "store/dataset.hpp"
 
 namespace nucseg {
 namespace stdfs = std::filesystem;
 using nlohmann::json;
-using batch::join;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-/// Threads of the stages (infer::run_stages) beside the network's own.
-struct StageThreads {
-  int read = 1;
-  int post = 1;
-};
-
-/// Everything run_predict settles before the first image.
-struct Run {
-  PredictOptions o;
-  std::optional<batch::Shard> shard;
-  std::optional<batch::FilenamePattern> pattern;
-  int threads = 1;
-  StageThreads stage_threads;
-  std::string device;
-  std::vector<batch::InputItem> items;
-  std::vector<std::size_t> mine;  ///< indices into items: this process's share
-  ModelSetup m;
-  model::Precision precision = model::Precision::fp32;
-  infer::InferenceOptions inf;
-  postprocess::PostprocessOptions post;
-  double target_diameter = 0;
-  std::string settings_hash;
-  io::ReadLimits limits;
-};
+using predict_run::Clock;
+using predict_run::log_run;
+using predict_run::merge_when_done;
+using predict_run::Prepared;
+using predict_run::Run;
+using predict_run::seconds_since;
+using predict_run::StageThreads;
+using predict_run::write_image;
 
 void check_options(const PredictOptions& o) {
   if (o.overlays() < 0 || o.overlays() > 1)
@@ -187,7 +164,7 @@ void warn_on_other_normalization(const Run& r) {
 }
 
 /// The pixel budget: --max-pixels, or else the largest image whose memory in predict (its
-/// whole-image arrays and one band, infer::image_memory_bytes) fits in half of what this rank
+/// whole-image arrays and two bands, infer::image_memory_bytes) fits in half of what this rank
 /// may use; the other half holds the images in flight beside it, the model and the libraries.
 io::ReadLimits read_limits(const PredictOptions& o) {
   io::ReadLimits limits;
@@ -200,7 +177,7 @@ io::ReadLimits read_limits(const PredictOptions& o) {
   const std::string why = o.max_pixels() > 0 ? "" : " (--max-pixels 0: half the memory of this rank)";
   if (mpi::rank() == 0)
     log::info("predict: images of up to {} pixel values (width x height x channels) are read, about {:.1f} GiB each "
-              "with one band{}",
+              "with two bands{}",
               limits.max_pixels, static_cast<double>(bytes) / (1 << 30), why);
   return limits;
 }
@@ -282,23 +259,6 @@ measure::ImageInfo image_info(const batch::InputItem& item, std::size_t index,
   info.metadata = pattern.match(item.from_dataset() ? item.id : item.path);
   return info;
 }
-
-
-/// One image read and preprocessed: the raw channel(s) for measurements and overlays (the
-/// network input is StagedImage::normalized), then its measurements.
-struct Prepared : infer::StagedImage {
-  std::size_t index = 0;     ///< into Run::items
-  RawImage raw;              ///< channel-selected, raw intensities
-  double noise = 0;          ///< estimated noise of the network input (image::estimate_noise)
-  double denoise_sigma = 0;  ///< Gaussian smoothing applied to it (px; 0 = none)
-  bool inverted = false;     ///< the polarity rule turned the network input over
-  bool dim_pass_done = false;
-  DimPassState dim;          ///< while the dim pass runs
-  int dim_nuclei = -1;       ///< nuclei the dim pass added; -1 = no dim pass
-  measure::ImageInfo info;
-  std::vector<measure::NucleusMeasurement> nuclei;
-  measure::ImageSummary summary;
-};
 
 /// One batch::InputReader per reader thread (a reader is not thread-safe).
 class ReaderPool {
@@ -437,78 +397,6 @@ void measure_image(Prepared& p) {
   p.summary = measure::summarize(p.labels, p.nuclei);
 }
 
-/// Writes mask, overlay, probability map and nucleus rows of one image, then its completion
-/// marker (last, so that a crash leaves the image to be redone).
-void write_image_outputs(const Run& r, const batch::InputItem& item, const Prepared& p) {
-  const auto& out = r.o.out();
-  batch::CompletionRecord rec;
-  rec.id = item.id;
-  rec.input = item.from_dataset() ? item.path + "#" + std::to_string(item.dataset_index) : item.path;
-  rec.model_hash = r.m.sha256;
-  rec.settings_hash = r.settings_hash;
-  const auto write = [&](const std::string& rel, auto&& writer) {
-    batch::ensure_parent(join(out, rel));
-    writer(join(out, rel));
-    rec.outputs.push_back({rel, 0});
-  };
-  int bits = 0;
-  write(batch::rel_output("masks", item.id, ".tif"), [&](const std::string& path) { bits = io::write_label_tiff(p.labels, path); });
-  if (batch::wants_overlay(p.index, r.o.overlays()))
-    write(batch::rel_output("overlays", item.id, ".png"),
-          [&](const std::string& path) { io::write_rgb_png(io::make_overlay(p.raw, p.labels), path); });
-  if (r.o.probabilities())
-    write(batch::rel_output("probabilities", item.id, ".tif"),
-          [&](const std::string& path) { io::write_float_tiff(p.probabilities, path); });
-  write(batch::fragment_rel(item.id), [&](const std::string& path) {
-    auto table = measure::make_nuclei_table();
-    measure::append_nuclei_rows(table, p.info, p.nuclei);
-    table.write(path);
-  });
-  rec.result = json{{"info", measure::info_to_json(p.info)},
-                    {"summary", measure::summary_to_json(p.summary)},
-                    {"label_bits", bits},
-                    {"scale", p.scale},
-                    {"noise", p.noise},
-                    {"denoise_sigma", p.denoise_sigma},
-                    {"dim_nuclei", p.dim_nuclei},
-                    {"input_signature", batch::input_signature(item.path)}};
-  std::error_code ec;
-  stdfs::remove(batch::failure_path(out, item.id), ec);
-  batch::write_done_marker(out, batch::done_dir(out), std::move(rec));
-}
-
-void write_failure(const Run& r, const batch::InputItem& item, const measure::ImageInfo& info, const std::string& error) {
-  log::warn("predict: '{}' failed: {}", item.path, error);
-  const auto path = batch::failure_path(r.o.out(), item.id);
-  batch::ensure_parent(path);
-  fs::write_text_atomic(path, json{{"id", item.id}, {"input", item.path}, {"info", measure::info_to_json(info)},
-                                   {"error", error}}.dump(1) + "\n");
-}
-
-/// The write stage: one image's outputs, or its failure, counted in the report.
-/// Interruptions and output errors end the run.
-void write_image(const Run& r, Prepared& p, PredictReport& report, std::size_t& smoothed) {
-  const auto& item = r.items[p.index];
-  if (p.error.empty()) {
-    try {
-      write_image_outputs(r, item, p);
-    } catch (const Interrupted&) {
-      throw;
-    } catch (const OutputError&) {
-      throw;
-    } catch (const std::exception& e) {
-      p.error = e.what();
-    }
-  }
-  if (!p.error.empty()) {
-    write_failure(r, item, p.info, p.error);
-    ++report.failed;
-    return;
-  }
-  ++report.processed;
-  if (p.denoise_sigma > 0) ++smoothed;
-  report.megapixels += static_cast<double>(p.raw.width) * p.raw.height / 1e6;
-}
 
 infer::StageOptions stage_options(const Run& r) {
   infer::StageOptions s;
@@ -548,62 +436,7 @@ infer::StageSeconds process_images(const Run& r, const std::vector<std::size_t>&
   return seconds;
 }
 
-void log_run(const Run& r, const PredictReport& report, const infer::StageSeconds& s, std::size_t smoothed) {
-  log::info("predict: {} segmented, {} skipped, {} failed here; {:.2f} MP in {:.1f} s (network {:.1f} s, "
-            "post-processing + measurement {:.1f} s)",
-            report.processed, report.skipped, report.failed, report.megapixels, report.seconds, s.network,
-            s.postprocess + s.measure);
-  log::info("predict: {:.2f} MP/s end to end; busy seconds (stages overlap): reading {:.1f} on {} thread(s), network "
-            "{:.1f} in {} pass(es) over {:.1f} MP, post-processing {:.1f} + measurement {:.1f} on {} thread(s), "
-            "writing {:.1f}",
-            report.seconds > 0 ? report.megapixels / report.seconds : 0.0, s.read, r.stage_threads.read, s.network,
-            s.network_passes, s.network_megapixels, s.postprocess, s.measure, r.stage_threads.post, s.write);
-  if (smoothed > 0)
-    log::info("predict: {} of {} image(s) smoothed before segmentation (--denoise {}{}; sigma and measured noise in each "
-              "image's record under .nucseg/done)",
-              smoothed, report.processed, r.o.denoise().text(),
-              r.o.denoise().kind == Denoise::Kind::automatic ? format(": noise above {}", kDenoiseNoise) : std::string());
-}
 
-/// summary.json's stage figures: busy seconds per stage (summed over threads and ranks) and
-/// megapixels per second, end to end and per busy second of each stage.
-json stage_figures(const std::vector<double>& sums, double wall_seconds) {
-  const double megapixels = sums[4];
-  const auto rate = [&](double seconds) { return seconds > 0 ? megapixels / seconds : 0.0; };
-  json f;
-  f["stage_seconds"] = {{"network", sums[0]}, {"postprocess_measure", sums[1]}, {"read", sums[2]}, {"write", sums[3]}};
-  f["megapixels_per_second"] = {{"end_to_end", rate(wall_seconds)}, {"network", rate(sums[0])},
-                                {"postprocess_measure", rate(sums[1])}, {"read", rate(sums[2])}, {"write", rate(sums[3])}};
-  f["megapixels_segmented"] = megapixels;
-  return f;
-}
-
-/// Rank 0 merges the tables once every rank is done (a Slurm shard leaves that to
-/// `nucseg merge`), and adds the run's wall and stage times to summary.json; every rank leaves
-/// with the same count of failures.
-void merge_when_done(const Run& r, PredictReport& report, const infer::StageSeconds& s, Clock::time_point t0) {
-  std::vector<std::int64_t> counts{static_cast<std::int64_t>(report.processed), static_cast<std::int64_t>(report.skipped)};
-  mpi::allreduce_sum(counts);  // also waits for every rank to finish its images
-  std::vector<double> sums{s.network, s.postprocess + s.measure, s.read, s.write, report.megapixels};
-  mpi::allreduce_sum(sums);
-  if (mpi::rank() == 0) {
-    const auto merged = merge_predictions(r.o.out(), false);
-    const auto summary_path = join(r.o.out(), "summary.json");
-    json summary = batch::read_json_file(summary_path);
-    summary["wall_seconds"] = seconds_since(t0);
-    summary["segmented_in_this_run"] = counts[0];
-    summary["reused_from_earlier_runs"] = counts[1];
-    summary.update(stage_figures(sums, summary["wall_seconds"].get<double>()));
-    fs::write_text_atomic(summary_path, summary.dump(2) + "\n");
-    write_plate_report(r.o.out());
-    report.failed = merged.failed;
-    report.nuclei = merged.nuclei;
-    report.merged = true;
-  }
-  std::vector<std::int64_t> failed{static_cast<std::int64_t>(report.merged ? report.failed : 0)};
-  mpi::allreduce_sum(failed);
-  report.failed = static_cast<std::size_t>(failed[0]);
-}
 
 }  // namespace
 

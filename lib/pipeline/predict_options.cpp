@@ -168,7 +168,7 @@ struct PredictOptions::Declare {
     t.add("max_pixels", &O::max_pixels_,
           "Largest image accepted, as width x height x channels (pages of a stack count as channels), checked from "
           "the file's header before its pixels are read; a larger one fails (failures.csv) naming the memory it "
-          "would take. 0 = the largest image whose memory in predict (16 bytes per pixel value beside one band of "
+          "would take. 0 = the largest image whose memory in predict (16 bytes per pixel value beside two of "
           "the strip_rows bands) fits in half of what this process may use (the machine's or its job's memory, "
           "shared by the ranks on it), at most 2^31.")
         .at_least(0);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -17,6 +18,9 @@ namespace {
 
 /// A "network" that sees nuclei where the image is bright: one logit channel.
 const ForwardFn kBright = [](const torch::Tensor& x) { return (x - 0.3) * 20.0; };
+
+/// One whose output at a pixel depends on its neighbours within the tile.
+const ForwardFn kBlurredBright = [](const torch::Tensor& x) { return torch::avg_pool2d(kBright(x), 3, 1, 1); };
 
 RawImage scene(int height, int width, std::uint64_t seed) {
   const auto disks = testing::random_disks(height, width, height * width / 2500, 5, 9, 3, seed);
@@ -118,6 +122,116 @@ TEST(PredictStages, SecondPassRunsAtTheScaleAsked) {
   }
 }
 
+/// `cb` with image `k` failing to read.
+StageCallbacks failing_to_read(StageCallbacks cb, std::size_t k) {
+  cb.read = [k, read = cb.read](std::size_t order) {
+    auto item = read(order);
+    if (order == k) {
+      item->normalized = RawImage();
+      item->error = "cannot read";
+    }
+    return item;
+  };
+  return cb;
+}
+
+/// Records the tiles of each forward call; the first call waits, so that the readers have
+/// the next images ready and batches can be filled across images.
+struct RecordingNetwork {
+  explicit RecordingNetwork(ForwardFn n) : network(std::move(n)) {}
+  ForwardFn network;
+  std::mutex mutex;
+  std::vector<std::int64_t> tiles_per_call;
+
+  ForwardFn forward() {
+    return [this](const torch::Tensor& x) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (tiles_per_call.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        tiles_per_call.push_back(x.size(0));
+      }
+      return network(x);
+    };
+  }
+};
+
+TEST(PredictStages, SmallImagesShareForwardBatchesAndKeepTheirOwnLabelsAndMaps) {
+  Fixture f(7, 64, 150);  // three 64 x 64 tiles each: batches of 4 take tiles of two images
+  f.options.inf.batch_size(4);
+  f.options.in_flight = 5;
+  f.options.probabilities = true;
+  RecordingNetwork net(kBlurredBright);
+  std::vector<RawImage> maps(7);
+  auto cb = f.callbacks();
+  cb.write = [&, write = cb.write](StagedImage& s) {
+    write(s);
+    maps[s.order] = s.probabilities;
+  };
+  const auto seconds = run_stages(f.images.size(), net.forward(), f.options, cb);
+  for (std::size_t k = 0; k < 7; ++k) {
+    SegmentTimes t;
+    RawImage map;
+    const Nuclei alone = segment_image(f.images[k], kBlurredBright, f.options.inf, f.options.post, &map, t);
+    EXPECT_EQ(f.labels[k].labels, alone.labels.labels) << "image " << k;
+    EXPECT_EQ(maps[k].pixels, map.pixels) << "image " << k;
+    EXPECT_GT(alone.labels.max_label(), 0u);
+  }
+  EXPECT_EQ(seconds.forward_tiles, 21);
+  EXPECT_EQ(seconds.forward_batches, static_cast<std::int64_t>(net.tiles_per_call.size()));
+  EXPECT_EQ(*std::max_element(net.tiles_per_call.begin(), net.tiles_per_call.end()), 4)
+      << "no batch took tiles of two images";
+  EXPECT_LE(f.most_alive.load(), f.options.in_flight + f.options.read_threads);
+}
+
+TEST(PredictStages, TilesOfAnotherShapeOrScaleWaitForTheirOwnBatches) {
+  Fixture f(6, 64, 150);
+  for (std::size_t k = 1; k < 6; k += 2) f.images[k] = scene(40, 150, 50 + k);  // 48-row tiles
+  f.options.inf.batch_size(4);
+  f.options.in_flight = 5;
+  const auto rescale = [](StagedImage& s) {
+    return s.passes == 1 && s.order % 3 == 0 ? std::optional<double>(1.5) : std::nullopt;
+  };
+  RecordingNetwork net(kBlurredBright);
+  const auto seconds = run_stages(f.images.size(), net.forward(), f.options, f.callbacks(rescale));
+  EXPECT_EQ(seconds.network_passes, 8);
+  for (std::size_t k = 0; k < 6; ++k) {
+    const double scale = k % 3 == 0 ? 1.5 : 1.0;
+    InferenceOptions inf = f.options.inf;
+    inf.scale(scale);
+    SegmentTimes t;
+    EXPECT_EQ(f.scales[k], scale);
+    EXPECT_EQ(f.labels[k].labels, segment_image(f.images[k], kBlurredBright, inf, f.options.post, nullptr, t).labels.labels)
+        << "image " << k;
+  }
+}
+
+TEST(PredictStages, AnImageTheNetworkFailsOnFailsAloneInASharedBatch) {
+  Fixture f(5, 64, 150);
+  f.options.inf.batch_size(4);
+  f.options.in_flight = 5;
+  f.images[2].pixels.assign(f.images[2].pixels.size(), 0.123f);
+  const ForwardFn fails_on_a_flat_tile = [](const torch::Tensor& x) {
+    const auto spread = std::get<0>((x - 0.123f).abs().flatten(1).max(1));
+    if ((spread < 1e-6f).any().item<bool>()) throw std::runtime_error("out of memory");
+    return kBlurredBright(x);
+  };
+  RecordingNetwork net(fails_on_a_flat_tile);
+  auto cb = failing_to_read(f.callbacks(), 1);
+  std::vector<std::string> errors(5);
+  cb.write = [&, write = cb.write](StagedImage& s) {
+    write(s);
+    errors[s.order] = s.error;
+  };
+  run_stages(5, net.forward(), f.options, cb);
+  EXPECT_EQ(errors, (std::vector<std::string>{"", "cannot read", "out of memory", "", ""}));
+  for (std::size_t k : {0u, 3u, 4u}) {
+    SegmentTimes t;
+    EXPECT_EQ(f.labels[k].labels,
+              segment_image(f.images[k], kBlurredBright, f.options.inf, f.options.post, nullptr, t).labels.labels)
+        << "image " << k;
+  }
+}
+
 TEST(PredictStages, TallImagesGoInBands) {
   Fixture f(2, 400, 64);
   f.options.bands = BandOptions{100, 40};
@@ -148,16 +262,8 @@ TEST(PredictStages, BandsGiveEachNucleusItsConfidenceOverTheWholeImage) {
 
 TEST(PredictStages, AFailedImageGoesStraightToWrite) {
   Fixture f(3);
-  auto cb = f.callbacks();
+  auto cb = failing_to_read(f.callbacks(), 1);
   std::vector<std::string> errors(3);
-  cb.read = [&, read = cb.read](std::size_t k) {
-    auto item = read(k);
-    if (k == 1) {
-      item->normalized = RawImage();
-      item->error = "cannot read";
-    }
-    return item;
-  };
   cb.write = [&](StagedImage& s) { errors[s.order] = s.error; };
   run_stages(3, kBright, f.options, cb);
   EXPECT_EQ(errors, (std::vector<std::string>{"", "cannot read", ""}));

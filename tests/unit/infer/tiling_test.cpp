@@ -300,6 +300,26 @@ TEST(Tiling, ScaleResamplesBeforeTheNetworkAndBack) {
   for (int x = 3; x < 77; ++x) EXPECT_NEAR(probs.at(0, 30, x), 0.01f * x + 0.06f, 2e-3f) << x;
 }
 
+TEST(Tiling, TilesOfTwoImagesInOneBatchGiveEachItsOwnMap) {
+  const RawImage a = random_image(1, 30, 70, 11), b = random_image(1, 30, 70, 12);
+  const ForwardFn blur = [](const torch::Tensor& x) { return torch::avg_pool2d(x, 3, 1, 1); };
+  const InferenceOptions o = small_tiles().batch_size(4);  // three tiles each: batches [a a a b] [b b]
+  ImagePrediction pa(a, o), pb(b, o);
+  ASSERT_EQ(pa.tile_count(), 3u);
+  ASSERT_EQ(pa.tile_shape(), pb.tile_shape());
+  InferenceStats stats;
+  while (pa.tiles_left() + pb.tiles_left() > 0) {
+    std::vector<ImagePrediction*> batch;
+    for (auto* p : {&pa, &pb})
+      if (p->tiles_left() > 0) batch.push_back(p);
+    predict_next_tiles(batch, blur, o, stats);
+  }
+  EXPECT_EQ(stats.batches, 2);
+  EXPECT_EQ(stats.tiles, 6);
+  EXPECT_EQ(pa.finish().pixels, predict_probabilities(a, blur, o).pixels);
+  EXPECT_EQ(pb.finish().pixels, predict_probabilities(b, blur, o).pixels);
+}
+
 TEST(Tiling, InvalidOptionsNameTheOption) {
   const RawImage img = random_image(1, 20, 20, 1);
   const ForwardFn id = [](const torch::Tensor& x) { return x; };
