@@ -152,6 +152,15 @@ std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin);
 LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
                       double max_contact);
 
+/// The objects of `labels` that stand out from what surrounds them; the others are set to 0
+/// (no renumbering). An object stands out when it has at least `min_area` pixels and the mean
+/// of `image` (its channels summed) over its pixels exceeds, by at least `min_contrast`, the
+/// median over its ring (falls below it, when `dark`): the pixels farther than 1 px and at most
+/// `ring` px from it (Euclidean) that no object holds and `excluded` (height x width, or empty)
+/// leaves. An object without a ring does not. Throws InputError when the sizes differ.
+LabelImage keep_standing_out(const LabelImage& labels, const RawImage& image, const std::vector<std::uint8_t>& excluded,
+                             double ring, double min_contrast, double min_area, bool dark = false);
+
 /// Removes labelled objects with fewer than `min_area` pixels and renumbers the rest 1..N
 /// in raster order.
 LabelImage remove_small_objects(const LabelImage& labels, int min_area);

@@ -427,6 +427,48 @@ TEST(Postprocess, AddNucleiAddsTheNewOnesThatKeepClearOfTheFound) {
   EXPECT_THROW(add_nuclei(found, LabelImage(5, 5), near, 0.25), InputError);
 }
 
+TEST(Postprocess, KeepStandingOutKeepsObjectsBrighterThanTheirRingByTheContrast) {
+  // Background 100; object 1 at 130, object 2 at 105, object 3 at 130 but of 4 px, object 4
+  // at 130 half inside a bright region that `excluded` marks (it would lift its ring's median).
+  LabelImage labels(40, 60);
+  RawImage image(1, 40, 60);
+  image.source = "standing";
+  std::fill(image.pixels.begin(), image.pixels.end(), 100.0f);
+  std::vector<std::uint8_t> excluded(labels.labels.size(), 0);
+  const auto square = [&](std::uint32_t l, int y0, int x0, int side, float value) {
+    for (int y = y0; y < y0 + side; ++y)
+      for (int x = x0; x < x0 + side; ++x) {
+        labels.at(y, x) = l;
+        image.at(0, y, x) = value;
+      }
+  };
+  square(1, 5, 5, 6, 130.0f);
+  square(2, 5, 25, 6, 105.0f);
+  square(3, 25, 5, 2, 130.0f);
+  square(4, 25, 30, 6, 130.0f);
+  for (int y = 18; y < 40; ++y)
+    for (int x = 31; x < 60; ++x) {
+      if (labels.at(y, x)) continue;
+      image.at(0, y, x) = 1000.0f;
+      excluded[static_cast<std::size_t>(y) * 60 + x] = 1;
+    }
+  const auto out = keep_standing_out(labels, image, excluded, 5.0, 20.0, 10.0);
+  EXPECT_EQ(out.at(7, 7), 1u);
+  EXPECT_EQ(out.at(7, 27), 0u) << "5 above its ring: under the contrast";
+  EXPECT_EQ(out.at(25, 5), 0u) << "under the least area";
+  EXPECT_EQ(out.at(27, 32), 4u) << "the excluded bright pixels are no part of its ring";
+  EXPECT_EQ(keep_standing_out(labels, image, {}, 5.0, 20.0, 10.0).at(27, 32), 0u);
+  // Dark objects (turned-over images) stand out below their ring.
+  RawImage dark = image;
+  for (auto& v : dark.pixels) v = 2000.0f - v;
+  EXPECT_EQ(keep_standing_out(labels, dark, excluded, 5.0, 20.0, 10.0, true).at(7, 7), 1u);
+  EXPECT_EQ(keep_standing_out(labels, dark, excluded, 5.0, 20.0, 10.0, false).at(7, 7), 0u);
+  // Without pixels around it, an object does not stand out.
+  std::vector<std::uint8_t> all(labels.labels.size(), 1);
+  EXPECT_EQ(keep_standing_out(labels, image, all, 5.0, 20.0, 10.0).max_label(), 0u);
+  EXPECT_THROW(keep_standing_out(labels, RawImage(1, 5, 5), excluded, 5.0, 20.0, 10.0), InputError);
+}
+
 TEST(Postprocess, TrimOutlinesRemovesTheUnconfidentRimOnly) {
   // Radius 20 with an unconfident rim beyond 19.3 (< a tenth of the disk): the rim goes.
   auto s = rim_scene(60, 60, {{{30, 30, 20}}}, 0.7, 0.9f, 0.6f);
