@@ -99,7 +99,7 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   if (o.precision() != model::Precision::fp32) s["precision"] = model::to_string(o.precision().value_or(model::Precision::fp32));
   if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
   if (o.post().seeds() == postprocess::Seeds::predicted) s["predicted_h"] = o.post().predicted_h();
-  if (o.post().fill_core_holes()) s["fill_core_holes"] = true;
+  if (o.post().fill_core_holes()) s["fill_core_holes"] = json{{"contour", postprocess::kCoreHoleContour}};
   if (o.dim_pass())
     s["dim_pass"] = json{{"gain", kDimPassGain},           {"noise", kDimPassNoise},
                          {"margin", kDimPassMargin},       {"min_margin", kDimPassMinMargin},

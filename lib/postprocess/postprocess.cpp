@@ -518,6 +518,28 @@ std::vector<float> nucleus_confidence(const LabelImage& labels, const RawImage& 
   return mean_per_label(labels, [background](std::size_t i) { return 1.0f - background[i]; });
 }
 
+namespace {
+
+/// The foreground pixels whose P(contour) is below `limit`.
+LabelImage core_of(const LabelImage& foreground, const float* contour, double limit) {
+  LabelImage core(foreground.height, foreground.width);
+  const float l = static_cast<float>(limit);
+  for (std::size_t i = 0; i < core.labels.size(); ++i) core.labels[i] = foreground.labels[i] && contour[i] < l ? 1u : 0u;
+  return core;
+}
+
+/// `core` with the holes of `sure` (a part of it) filled: a hole of the core is filled only
+/// where pixels of `sure` enclose it, so that a gap between two nuclei whose boundary fades
+/// towards the background stays open.
+LabelImage with_enclosed_holes_filled(LabelImage core, const LabelImage& sure) {
+  const LabelImage filled = fill_holes(sure);
+  for (std::size_t i = 0; i < core.labels.size(); ++i)
+    if (filled.labels[i]) core.labels[i] = 1u;
+  return core;
+}
+
+}  // namespace
+
 LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptions& o) {
   const LabelImage foreground = foreground_mask(map, o);
   bool any = false;
@@ -532,11 +554,8 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
     // touching nuclei fall apart along it. Seeds are the h-maxima of the core's blurred
     // distance map, so a core still joined by a narrow neck is split there as well.
     const float* contour = map.plane(2);
-    LabelImage core(map.height, map.width);
-    const float limit = 1.0f - static_cast<float>(o.seed_threshold());
-    for (std::size_t i = 0; i < map.plane_size(); ++i)
-      core.labels[i] = foreground.labels[i] && contour[i] < limit ? 1u : 0u;
-    if (o.fill_core_holes()) core = fill_holes(core);
+    LabelImage core = core_of(foreground, contour, 1.0 - o.seed_threshold());
+    if (o.fill_core_holes()) core = with_enclosed_holes_filled(core, core_of(foreground, contour, kCoreHoleContour));
     std::vector<float> relief;
     const auto seeds = distance_seeds(core, o.h(), 1.0, relief);
     labels = grow_seeds(foreground, seeds, relief.data());

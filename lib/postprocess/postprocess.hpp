@@ -29,6 +29,11 @@ std::string to_string(Seeds seeds);
 /// outline_threshold trims at most this fraction of a nucleus's pixels.
 inline constexpr double kOutlineMaxTrim = 0.1;
 
+/// fill_core_holes fills a hole of the core only where foreground pixels of P(contour) below
+/// this enclose it: the inside of a nucleus around an outlined nucleolus is that sure, the
+/// fading ends of a boundary between two touching nuclei are not (models/README.md).
+inline constexpr double kCoreHoleContour = 0.15;
+
 struct PostprocessOptions {
   PostprocessOptions() = default;
   explicit PostprocessOptions(Mode mode) : mode_(mode) {}
@@ -45,9 +50,10 @@ struct PostprocessOptions {
   /// the foreground before the split, and inside each nucleus after the outline trim.
   NUCSEG_ARG(bool, fill_holes) = true;
   /// contour, 'distance' seeds: fill the holes of the core (foreground minus predicted
-  /// boundaries) before its distance map, so that dark spots inside a nucleus (nucleoli) that
-  /// the network outlines do not give it a ring-shaped core, cut in pieces by the seeds.
-  NUCSEG_ARG(bool, fill_core_holes) = false;
+  /// boundaries) that pixels of P(contour) < kCoreHoleContour enclose, before its distance
+  /// map, so that dark spots inside a nucleus (nucleoli) that the network outlines do not give
+  /// it a ring-shaped core, cut in pieces by the seeds.
+  NUCSEG_ARG(bool, fill_core_holes) = true;
   /// Split touching nuclei; false labels connected components only.
   NUCSEG_ARG(bool, split) = true;
   /// h of the h-maxima transform of the distance map (pixels), for binary models and for

@@ -4,8 +4,9 @@ segmented by the shipped model:
   0 and are missed; --dim-pass segments what is left once the bright nuclei are set aside,
   scaled by itself, and finds them, adding no false nuclei; on an ordinary plate it does not run;
 - large nuclei (semi-axes 25-35 px) with 2-4 dark nucleoli, few to an image (no auto-diameter
-  pass): the network outlines the nucleoli, the seeds cut the nuclei around them and leave holes;
-  --fill-core-holes keeps every nucleus whole, without holes."""
+  pass): the network outlines the nucleoli, and without fill_core_holes (--no-fill-core-holes) the
+  seeds cut the nuclei around them and leave holes; with it (the default) every nucleus is whole,
+  without holes."""
 import csv
 import glob
 import json
@@ -95,12 +96,12 @@ def main():
         big = os.path.join(root, "big")
         run("synth", "--out", big, "--wells", 1, "--sites", 2, "--size", 256, "--nuclei", 4, 4, "--radius", 25, 35,
             "--nucleoli", 2, 4, "--seed", 6)
-        before = predict(big, os.path.join(root, "big-default"))
-        after = predict(big, os.path.join(root, "big-filled"), "--fill-core-holes")
-        print(f"large nuclei with nucleoli: default {before}; --fill-core-holes {after}")
+        before = predict(big, os.path.join(root, "big-off"), "--no-fill-core-holes")
+        after = predict(big, os.path.join(root, "big-default"))
+        print(f"large nuclei with nucleoli: --no-fill-core-holes {before}; default {after}")
         check(before["split"] + before["holed"] >= 2, f"the failure: {before}")
         check(after["found"] == after["true"] and after["split"] == 0 and after["holed"] == 0 and after["false"] == 0,
-              f"--fill-core-holes: every nucleus whole: {after}")
+              f"fill_core_holes: every nucleus whole: {after}")
 
 
 if __name__ == "__main__":
