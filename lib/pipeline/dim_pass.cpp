@@ -81,4 +81,13 @@ infer::Nuclei join_dim_nuclei(const DimPassState& before, const RawImage& raw, c
   return joined;
 }
 
+RawImage join_dim_probabilities(RawImage found, const RawImage& dim, const std::vector<std::uint8_t>& set_aside) {
+  if (dim.channels != found.channels || dim.plane_size() != found.plane_size() || set_aside.size() != found.plane_size())
+    return found;
+  for (int c = 0; c < found.channels; ++c)
+    for (std::size_t i = 0; i < set_aside.size(); ++i)
+      if (!set_aside[i]) found.plane(c)[i] = dim.plane(c)[i];
+  return found;
+}
+
 }  // namespace nucseg

@@ -43,4 +43,9 @@ std::optional<RawImage> dim_pass_input(const RawImage& raw, const LabelImage& la
 infer::Nuclei join_dim_nuclei(const DimPassState& before, const RawImage& raw, const LabelImage& dim,
                               const std::vector<float>& dim_confidence);
 
+/// The probability map of an image after its dim pass, each pixel from the pass whose nuclei it
+/// can hold: `found` (the pass before) over the set-aside pixels, `dim` elsewhere. `found` when
+/// the two differ in size.
+RawImage join_dim_probabilities(RawImage found, const RawImage& dim, const std::vector<std::uint8_t>& set_aside);
+
 }  // namespace nucseg

@@ -422,7 +422,8 @@ std::optional<double> next_pass(const Run& r, Prepared& p) {
     p.dim_nuclei = static_cast<int>(joined.labels.max_label()) - static_cast<int>(p.dim.found.max_label());
     p.labels = std::move(joined.labels);
     p.confidence = std::move(joined.confidence);
-    if (r.o.probabilities()) p.probabilities = std::move(p.dim.found_probabilities);
+    if (r.o.probabilities())
+      p.probabilities = join_dim_probabilities(std::move(p.dim.found_probabilities), p.probabilities, p.dim.set_aside);
     p.dim = DimPassState();
     return std::nullopt;
   }

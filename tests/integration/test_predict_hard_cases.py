@@ -2,8 +2,8 @@
 segmented by the shipped model, fixed at the defaults:
 - dim nuclei (20-50x dimmer) beside very bright ones: scaled with the whole image they sit near
   0 and are missed (--no-dim-pass); the dim pass segments what is left once the bright nuclei are
-  set aside, scaled by itself, and finds them, adding no false nuclei; on an ordinary plate it
-  does not run;
+  set aside, scaled by itself, and finds them, adding no false nuclei; the probability map written
+  holds what that pass saw; on an ordinary plate it does not run;
 - large nuclei (semi-axes 25-35 px) with 2-4 dark nucleoli, few to an image (no auto-diameter
   pass): the network outlines the nucleoli, and without fill_core_holes (--no-fill-core-holes) the
   seeds cut the nuclei around them and leave holes; with it every nucleus is whole, without holes."""
@@ -68,13 +68,26 @@ def predict(plate, out, *extra):
     return score(plate, out)
 
 
+def dim_probability(plate, out):
+    """The mean P(nucleus) of the probability maps written over the dim nuclei's pixels."""
+    values = []
+    for img, truth, stem in pairs(plate):
+        background = tifffile.imread(os.path.join(out, "probabilities", stem + ".tif"))[0]
+        bg = np.median(img[truth == 0])
+        contrast = {t: img[truth == t].mean() - bg for t in np.unique(truth) if t}
+        for t, c in contrast.items():
+            if c < max(contrast.values()) / 10:
+                values.append(1 - background[truth == t].mean())
+    return float(np.mean(values))
+
+
 def main():
     with tempdir() as root:
         dim = os.path.join(root, "dim")
         run("synth", "--out", dim, "--wells", 1, "--sites", 1, "--size", 256, "--nuclei", 14, 14, "--radius", 8, 14,
             "--brightness", 30000, "--dim-fraction", 0.7, "--dim-factor", 20, 50, "--seed", 5)
         before = predict(dim, os.path.join(root, "dim-off"), "--no-dim-pass")
-        after = predict(dim, os.path.join(root, "dim-default"))
+        after = predict(dim, os.path.join(root, "dim-default"), "--probabilities")
         print(f"dim nuclei: --no-dim-pass {before}; default {after}")
         check(before["dim"] >= 5 and before["dim_found"] <= before["dim"] // 5, f"the failure: {before}")
         check(after["dim_found"] >= 0.8 * after["dim"], f"the dim pass finds the dim nuclei: {after}")
@@ -86,6 +99,8 @@ def main():
         confidence = [r["Confidence"] for r in csv.DictReader(open(os.path.join(root, "dim-default", "nuclei.csv")))]
         check(len(confidence) >= after["found"] and all(c and 0.5 < float(c) <= 1 for c in confidence),
               f"every nucleus, from either pass, has its confidence: {confidence}")
+        p = dim_probability(dim, os.path.join(root, "dim-default"))
+        check(p > 0.5, f"the probability map written shows the dim nuclei the dim pass found: mean P(nucleus) {p:.3f}")
 
         plain = os.path.join(root, "plain")
         run("synth", "--out", plain, "--wells", 1, "--sites", 1, "--size", 192, "--nuclei", 20, 20, "--seed", 9)
