@@ -35,35 +35,59 @@ std::vector<float> joined_confidence(const LabelImage& joined, const LabelImage&
   return out;
 }
 
+/// The pixel count of each nucleus of `labels`.
+std::vector<double> areas_of(const LabelImage& labels) {
+  std::vector<double> area(static_cast<std::size_t>(labels.max_label()) + 1, 0.0);
+  for (const auto l : labels.labels) area[l] += 1;
+  std::vector<double> out;
+  for (std::size_t l = 1; l < area.size(); ++l)
+    if (area[l] > 0) out.push_back(area[l]);
+  return out;
+}
+
 }  // namespace
 
 std::optional<RawImage> dim_pass_input(const RawImage& raw, const LabelImage& labels,
                                        const image::NormalizeOptions& normalize, double denoise_sigma, double noise,
-                                       bool inverted, const std::string& source, std::vector<std::uint8_t>& set_aside) {
+                                       bool inverted, const std::string& source, DimPassState& state) {
   RawImage left = raw;
   if (denoise_sigma > 0) image::gaussian_smooth(left, denoise_sigma);
   const auto diameters = measure::equivalent_diameters(labels);
-  const double margin =
-      std::max(kDimPassMinMargin, diameters.empty() ? 0.0 : kDimPassMargin * measure::median(diameters));
+  const double median_diameter = diameters.empty() ? 0.0 : measure::median(diameters);
+  const double margin = std::max(kDimPassMinMargin, kDimPassMargin * median_diameter);
   auto near = postprocess::near_nuclei(labels, margin);
   const double whole = range_of(image::scaling_range(left, {}, normalize));
   const double rest = range_of(image::scaling_range(left, near, normalize));
   if (rest * kDimPassGain > whole || rest < kDimPassNoise * noise * whole) return std::nullopt;
-  log::info("predict: '{}': what is left beyond its {} nucle(i) spans {:.0f}x less than the image: segmenting it "
-            "again, scaled by itself",
-            source, labels.max_label(), whole / rest);
+  log::info("predict: '{}': what is left beyond its {} nucle(i) spans {:.0f}x less than the image and {:.0f}x its "
+            "noise: segmenting it again, scaled by itself",
+            source, labels.max_label(), whole / rest, rest / (noise * whole));
   image::normalize_outside(left, near, normalize, inverted);
   left.source = source;
-  set_aside = std::move(near);
+  state.set_aside = std::move(near);
+  state.noise = noise * whole;
+  state.min_area = kDimPassMinArea * measure::median(areas_of(labels));
+  state.inverted = inverted;
   return left;
 }
 
-infer::Nuclei join_dim_nuclei(const DimPassState& before, const LabelImage& dim,
+infer::Nuclei join_dim_nuclei(const DimPassState& before, const RawImage& raw, const LabelImage& dim,
                               const std::vector<float>& dim_confidence) {
+  const LabelImage standing = postprocess::keep_standing_out(dim, raw, before.set_aside, kDimPassRing,
+                                                             kDimPassContrast * before.noise, before.min_area, before.inverted);
   infer::Nuclei joined;
-  joined.labels = postprocess::add_nuclei(before.found, dim, before.set_aside, kDimPassMaxContact);
+  joined.labels = postprocess::add_nuclei(before.found, standing, before.set_aside, kDimPassMaxContact);
   joined.confidence = joined_confidence(joined.labels, before.found, before.found_confidence, dim, dim_confidence);
   return joined;
+}
+
+RawImage join_dim_probabilities(RawImage found, const RawImage& dim, const std::vector<std::uint8_t>& set_aside) {
+  if (dim.channels != found.channels || dim.plane_size() != found.plane_size() || set_aside.size() != found.plane_size())
+    return found;
+  for (int c = 0; c < found.channels; ++c)
+    for (std::size_t i = 0; i < set_aside.size(); ++i)
+      if (!set_aside[i]) found.plane(c)[i] = dim.plane(c)[i];
+  return found;
 }
 
 }  // namespace nucseg

@@ -365,7 +365,7 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
   p.dim_pass_done = true;
   p.dim_nuclei = 0;
   auto input = dim_pass_input(p.raw, p.labels, r.m.preprocessing.normalize, p.denoise_sigma, p.noise, p.inverted,
-                              p.normalized.source, p.dim.set_aside);
+                              p.normalized.source, p.dim);
   if (!input) return std::nullopt;
   p.normalized = std::move(*input);
   p.dim.found = std::move(p.labels);
@@ -378,11 +378,12 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
 /// when the labels are final; after the dim pass, its nuclei join those found before.
 std::optional<double> next_pass(const Run& r, Prepared& p) {
   if (p.dim.running()) {
-    infer::Nuclei joined = join_dim_nuclei(p.dim, p.labels, p.confidence);
+    infer::Nuclei joined = join_dim_nuclei(p.dim, p.raw, p.labels, p.confidence);
     p.dim_nuclei = static_cast<int>(joined.labels.max_label()) - static_cast<int>(p.dim.found.max_label());
     p.labels = std::move(joined.labels);
     p.confidence = std::move(joined.confidence);
-    if (r.o.probabilities()) p.probabilities = std::move(p.dim.found_probabilities);
+    if (r.o.probabilities())
+      p.probabilities = join_dim_probabilities(std::move(p.dim.found_probabilities), p.probabilities, p.dim.set_aside);
     p.dim = DimPassState();
     return std::nullopt;
   }

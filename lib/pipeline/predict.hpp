@@ -48,14 +48,20 @@ inline constexpr double kDenoiseSigma = 1.0;
 /// farther from them than kDimPassMargin x their median equivalent diameter, at least
 /// kDimPassMinMargin px) is scaled again by the model's rule and segmented again, when it is
 /// at least kDimPassGain times dimmer than the range the image was scaled to (about where the
-/// network stops seeing nuclei; models/README.md) and that range spans at least kDimPassNoise
-/// times its noise (standard deviation). Nuclei
-/// found there join the others unless more than kDimPassMaxContact of their outline lies along
-/// the set-aside pixels (rims and halos of the nuclei found).
+/// network stops seeing nuclei) and that range spans at least kDimPassNoise times the image's
+/// noise (standard deviation). A nucleus found there joins the others when it stands out as
+/// nuclei do: at least kDimPassMinArea x the found nuclei's median area, its mean at least
+/// kDimPassContrast x the noise above the median of the pixels 1 to kDimPassRing px around it
+/// (set-aside pixels left out), and at most kDimPassMaxContact of its outline along the
+/// set-aside pixels (rims and halos of the nuclei found). The figures behind these values:
+/// models/README.md.
 inline constexpr double kDimPassGain = 8.0;
-inline constexpr double kDimPassNoise = 10.0;
+inline constexpr double kDimPassNoise = 30.0;
 inline constexpr double kDimPassMargin = 0.25;
 inline constexpr double kDimPassMinMargin = 3.0;
+inline constexpr double kDimPassMinArea = 0.25;
+inline constexpr double kDimPassContrast = 8.0;
+inline constexpr double kDimPassRing = 5.0;
 inline constexpr double kDimPassMaxContact = 0.25;
 
 /// Smoothing of the network input: only noisy images (see kDenoiseNoise), none, or a Gaussian
@@ -103,7 +109,7 @@ struct PredictOptions {
   NUCSEG_ARG(Denoise, denoise) = {};
   /// After the last pass, a pass over what is left of the image scaled again by itself (see
   /// kDimPassGain): dim nuclei beside bright ones.
-  NUCSEG_ARG(bool, dim_pass) = false;
+  NUCSEG_ARG(bool, dim_pass) = true;
   NUCSEG_ARG(double, scale) = 1.0;  ///< image resampling factor before the network
   /// Typical nucleus diameter (pixels) of the inputs: scale = target diameter / this.
   /// 0 = not given.

@@ -99,11 +99,12 @@ json output_settings(const PredictOptions& o, const ModelSetup& m) {
   if (o.precision() != model::Precision::fp32) s["precision"] = model::to_string(o.precision().value_or(model::Precision::fp32));
   if (o.post().min_confidence() > 0.0) s["min_confidence"] = o.post().min_confidence();
   if (o.post().seeds() == postprocess::Seeds::predicted) s["predicted_h"] = o.post().predicted_h();
-  if (o.post().fill_core_holes()) s["fill_core_holes"] = true;
+  if (o.post().fill_core_holes()) s["fill_core_holes"] = json{{"contour", postprocess::kCoreHoleContour}};
   if (o.dim_pass())
-    s["dim_pass"] = json{{"gain", kDimPassGain},           {"noise", kDimPassNoise},
-                         {"margin", kDimPassMargin},       {"min_margin", kDimPassMinMargin},
-                         {"contact", kDimPassMaxContact}};
+    s["dim_pass"] = json{{"gain", kDimPassGain},         {"noise", kDimPassNoise},
+                         {"margin", kDimPassMargin},     {"min_margin", kDimPassMinMargin},
+                         {"min_area", kDimPassMinArea},  {"contrast", kDimPassContrast},
+                         {"ring", kDimPassRing},         {"contact", kDimPassMaxContact}};
   // The resolved target diameter, and which rule turns it into a scale.
   const double target = target_diameter_of(o, m);
   if (o.diameter() > 0) s["diameter"] = json{{"diameter", o.diameter()}, {"target", target}};

@@ -183,9 +183,10 @@ struct PredictOptions::Declare {
         "for every image. The per-image record holds the noise measured and the sigma used.");
     t.add("dim_pass", &O::dim_pass_,
           "Dim nuclei beside bright ones: once an image's nuclei are found, scale what is left of it (the pixels over "
-          "a quarter of their median diameter from them) by the model's own rule and segment it again, adding the "
-          "nuclei found there that do not hug the ones found; only where what is left is at least 8x dimmer than the "
-          "image's range and spans 10x its noise.")
+          "a quarter of their median diameter from them) by the model's own rule and segment it again, only where "
+          "what is left is at least 8x dimmer than the image's range and spans 30x its noise. A nucleus found there "
+          "is added when it stands out as nuclei do: at least a quarter of the found nuclei's median area, 8x the "
+          "noise brighter than the pixels around it, not hugging the nuclei found.")
         .switches("--dim-pass", "--no-dim-pass");
   }
 

@@ -299,6 +299,88 @@ LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const st
   return image::relabel_sequential(out);
 }
 
+namespace {
+
+/// The pixel bounds of an object (inclusive).
+struct Box {
+  int y0 = std::numeric_limits<int>::max(), x0 = std::numeric_limits<int>::max(), y1 = -1, x1 = -1;
+};
+
+/// The bounds of each label of `labels` ([0] unused).
+std::vector<Box> label_boxes(const LabelImage& labels) {
+  std::vector<Box> boxes(static_cast<std::size_t>(labels.max_label()) + 1);
+  for (int y = 0; y < labels.height; ++y)
+    for (int x = 0; x < labels.width; ++x) {
+      const std::uint32_t l = labels.at(y, x);
+      if (!l) continue;
+      Box& b = boxes[l];
+      b.y0 = std::min(b.y0, y);
+      b.x0 = std::min(b.x0, x);
+      b.y1 = std::max(b.y1, y);
+      b.x1 = std::max(b.x1, x);
+    }
+  return boxes;
+}
+
+/// The values of `sum` (one per pixel) over the ring of object `label` within its box `b`:
+/// pixels farther than 1 px and at most `ring` px from it that no object holds and `excluded`
+/// leaves.
+std::vector<float> ring_values(const LabelImage& labels, std::uint32_t label, const Box& b, double ring,
+                               const std::vector<std::uint8_t>& excluded, const std::vector<float>& sum) {
+  const int r = static_cast<int>(std::ceil(ring));
+  const int y0 = std::max(0, b.y0 - r), y1 = std::min(labels.height - 1, b.y1 + r);
+  const int x0 = std::max(0, b.x0 - r), x1 = std::min(labels.width - 1, b.x1 + r);
+  LabelImage outside(y1 - y0 + 1, x1 - x0 + 1);
+  for (int y = y0; y <= y1; ++y)
+    for (int x = x0; x <= x1; ++x) outside.at(y - y0, x - x0) = labels.at(y, x) != label ? 1u : 0u;
+  const auto distance = morphology::distance_map(outside, 0.0);
+  std::vector<float> values;
+  for (int y = y0; y <= y1; ++y)
+    for (int x = x0; x <= x1; ++x) {
+      const std::size_t i = static_cast<std::size_t>(y) * labels.width + x;
+      const float d = distance[static_cast<std::size_t>(y - y0) * outside.width + (x - x0)];
+      if (d > 1.0f && d <= static_cast<float>(ring) && !labels.labels[i] && (excluded.empty() || !excluded[i]))
+        values.push_back(sum[i]);
+    }
+  return values;
+}
+
+}  // namespace
+
+LabelImage keep_standing_out(const LabelImage& labels, const RawImage& image, const std::vector<std::uint8_t>& excluded,
+                             double ring, double min_contrast, double min_area, bool dark) {
+  const std::size_t n = labels.labels.size();
+  if (image.height != labels.height || image.width != labels.width || (!excluded.empty() && excluded.size() != n))
+    throw InputError(image.source + ": cannot measure the contrast of a " + std::to_string(labels.height) + "x" +
+                     std::to_string(labels.width) + " label image on a " + std::to_string(image.height) + "x" +
+                     std::to_string(image.width) + " image");
+  std::vector<float> sum(n, 0.0f);
+  for (int c = 0; c < image.channels; ++c)
+    for (std::size_t i = 0; i < n; ++i) sum[i] += image.plane(c)[i];
+  const std::size_t n_labels = static_cast<std::size_t>(labels.max_label()) + 1;
+  std::vector<double> inside(n_labels, 0.0);
+  std::vector<std::size_t> area(n_labels, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    inside[labels.labels[i]] += sum[i];
+    ++area[labels.labels[i]];
+  }
+  const auto boxes = label_boxes(labels);
+  std::vector<std::uint8_t> keep(n_labels, 0);
+  for (std::uint32_t l = 1; l < n_labels; ++l) {
+    if (!area[l] || static_cast<double>(area[l]) < min_area) continue;
+    auto values = ring_values(labels, l, boxes[l], ring, excluded, sum);
+    if (values.empty()) continue;
+    const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+    std::nth_element(values.begin(), middle, values.end());
+    const double contrast = inside[l] / static_cast<double>(area[l]) - *middle;
+    keep[l] = (dark ? -contrast : contrast) >= min_contrast;
+  }
+  LabelImage out = labels;
+  for (auto& v : out.labels)
+    if (v && !keep[v]) v = 0;
+  return out;
+}
+
 LabelImage grow_seeds(const LabelImage& foreground, const LabelImage& seed_markers,
                       const float* relief) {
   const int h = foreground.height, w = foreground.width;
@@ -436,6 +518,28 @@ std::vector<float> nucleus_confidence(const LabelImage& labels, const RawImage& 
   return mean_per_label(labels, [background](std::size_t i) { return 1.0f - background[i]; });
 }
 
+namespace {
+
+/// The foreground pixels whose P(contour) is below `limit`.
+LabelImage core_of(const LabelImage& foreground, const float* contour, double limit) {
+  LabelImage core(foreground.height, foreground.width);
+  const float l = static_cast<float>(limit);
+  for (std::size_t i = 0; i < core.labels.size(); ++i) core.labels[i] = foreground.labels[i] && contour[i] < l ? 1u : 0u;
+  return core;
+}
+
+/// `core` with the holes of `sure` (a part of it) filled: a hole of the core is filled only
+/// where pixels of `sure` enclose it, so that a gap between two nuclei whose boundary fades
+/// towards the background stays open.
+LabelImage with_enclosed_holes_filled(LabelImage core, const LabelImage& sure) {
+  const LabelImage filled = fill_holes(sure);
+  for (std::size_t i = 0; i < core.labels.size(); ++i)
+    if (filled.labels[i]) core.labels[i] = 1u;
+  return core;
+}
+
+}  // namespace
+
 LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptions& o) {
   const LabelImage foreground = foreground_mask(map, o);
   bool any = false;
@@ -450,11 +554,8 @@ LabelImage labels_from_probabilities(const RawImage& map, const PostprocessOptio
     // touching nuclei fall apart along it. Seeds are the h-maxima of the core's blurred
     // distance map, so a core still joined by a narrow neck is split there as well.
     const float* contour = map.plane(2);
-    LabelImage core(map.height, map.width);
-    const float limit = 1.0f - static_cast<float>(o.seed_threshold());
-    for (std::size_t i = 0; i < map.plane_size(); ++i)
-      core.labels[i] = foreground.labels[i] && contour[i] < limit ? 1u : 0u;
-    if (o.fill_core_holes()) core = fill_holes(core);
+    LabelImage core = core_of(foreground, contour, 1.0 - o.seed_threshold());
+    if (o.fill_core_holes()) core = with_enclosed_holes_filled(core, core_of(foreground, contour, kCoreHoleContour));
     std::vector<float> relief;
     const auto seeds = distance_seeds(core, o.h(), 1.0, relief);
     labels = grow_seeds(foreground, seeds, relief.data());

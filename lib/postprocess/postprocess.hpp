@@ -29,6 +29,11 @@ std::string to_string(Seeds seeds);
 /// outline_threshold trims at most this fraction of a nucleus's pixels.
 inline constexpr double kOutlineMaxTrim = 0.1;
 
+/// fill_core_holes fills a hole of the core only where foreground pixels of P(contour) below
+/// this enclose it: the inside of a nucleus around an outlined nucleolus is that sure, the
+/// fading ends of a boundary between two touching nuclei are not (models/README.md).
+inline constexpr double kCoreHoleContour = 0.15;
+
 struct PostprocessOptions {
   PostprocessOptions() = default;
   explicit PostprocessOptions(Mode mode) : mode_(mode) {}
@@ -45,9 +50,10 @@ struct PostprocessOptions {
   /// the foreground before the split, and inside each nucleus after the outline trim.
   NUCSEG_ARG(bool, fill_holes) = true;
   /// contour, 'distance' seeds: fill the holes of the core (foreground minus predicted
-  /// boundaries) before its distance map, so that dark spots inside a nucleus (nucleoli) that
-  /// the network outlines do not give it a ring-shaped core, cut in pieces by the seeds.
-  NUCSEG_ARG(bool, fill_core_holes) = false;
+  /// boundaries) that pixels of P(contour) < kCoreHoleContour enclose, before its distance
+  /// map, so that dark spots inside a nucleus (nucleoli) that the network outlines do not give
+  /// it a ring-shaped core, cut in pieces by the seeds.
+  NUCSEG_ARG(bool, fill_core_holes) = true;
   /// Split touching nuclei; false labels connected components only.
   NUCSEG_ARG(bool, split) = true;
   /// h of the h-maxima transform of the distance map (pixels), for binary models and for
@@ -151,6 +157,15 @@ std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin);
 /// Throws InputError when the sizes differ.
 LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
                       double max_contact);
+
+/// The objects of `labels` that stand out from what surrounds them; the others are set to 0
+/// (no renumbering). An object stands out when it has at least `min_area` pixels and the mean
+/// of `image` (its channels summed) over its pixels exceeds, by at least `min_contrast`, the
+/// median over its ring (falls below it, when `dark`): the pixels farther than 1 px and at most
+/// `ring` px from it (Euclidean) that no object holds and `excluded` (height x width, or empty)
+/// leaves. An object without a ring does not. Throws InputError when the sizes differ.
+LabelImage keep_standing_out(const LabelImage& labels, const RawImage& image, const std::vector<std::uint8_t>& excluded,
+                             double ring, double min_contrast, double min_area, bool dark = false);
 
 /// Removes labelled objects with fewer than `min_area` pixels and renumbers the rest 1..N
 /// in raster order.

@@ -25,8 +25,10 @@ const settings::Table<PostprocessOptions>& PostprocessOptions::settings() {
           "trim.")
         .switches("");
     t.add("fill_core_holes", &O::fill_core_holes_,
-          "Distance seeds: fill the holes of the core (foreground minus predicted boundaries) before seeding, so that "
-          "dark nucleoli the network outlines inside a large nucleus do not cut it in pieces.")
+          "Distance seeds: fill the holes of the core (foreground minus predicted boundaries) that sure nucleus "
+          "pixels (P(contour) < 0.15) enclose before seeding, so that dark nucleoli the network outlines inside a "
+          "large nucleus do not cut it in pieces, while a boundary between touching nuclei that fades at its ends "
+          "stays.")
         .switches("--fill-core-holes", "--no-fill-core-holes");
     t.add("split", &O::split_, "Split touching nuclei by a seeded watershed.").switches("", "--no-split");
     t.add("h", &O::h_,

@@ -331,10 +331,10 @@ RawImage nucleolus_map() {
 
 TEST(Postprocess, FillCoreHolesKeepsANucleusWithAnOutlinedNucleolusWhole) {
   const RawImage map = nucleolus_map();
-  const auto plain = labels_from_probabilities(map, PostprocessOptions(Mode::contour));
+  const auto plain = labels_from_probabilities(map, PostprocessOptions(Mode::contour).fill_core_holes(false));
   EXPECT_GE(areas(plain).size(), 2u) << "the ring-shaped core is cut in pieces";
-  const auto filled = labels_from_probabilities(map, PostprocessOptions(Mode::contour).fill_core_holes(true));
-  ASSERT_EQ(areas(filled).size(), 1u);
+  const auto filled = labels_from_probabilities(map, PostprocessOptions(Mode::contour));
+  ASSERT_EQ(areas(filled).size(), 1u) << "fill_core_holes is the default";
   EXPECT_EQ(filled.at(40, 48), 1u);
   for (std::size_t i = 0; i < filled.labels.size(); ++i)
     ASSERT_EQ(filled.labels[i] != 0, plain.labels[i] != 0) << "the foreground does not change, pixel " << i;
@@ -352,7 +352,40 @@ TEST(Postprocess, FillCoreHolesKeepsANucleusWithAnOutlinedNucleolusWhole) {
       pair.at(1, y, x) = l && !edge ? 0.9f : 0.05f;
       pair.at(2, y, x) = edge ? 0.9f : 0.05f;
     }
-  EXPECT_EQ(areas(labels_from_probabilities(pair, PostprocessOptions(Mode::contour).fill_core_holes(true))).size(), 2u);
+  EXPECT_EQ(areas(labels_from_probabilities(pair, PostprocessOptions(Mode::contour))).size(), 2u);
+}
+
+/// A contour map of two nuclei pressed together (radius 14, centres 10 px apart): their outer
+/// outline is boundary class, and so is the line between them, except near its two ends where
+/// the network is unsure (P(contour) `fade`, under the core's 0.5): that line encloses a hole in
+/// the core.
+RawImage fading_pair_map(float fade) {
+  const std::vector<Disk> disks = {{30, 29, 14}, {30, 39, 14}};
+  RawImage map(3, 60, 70);
+  map.source = "fading pair";
+  for (int y = 0; y < 60; ++y)
+    for (int x = 0; x < 70; ++x) {
+      const double depth = std::max(disks[0].radius - std::hypot(y - disks[0].cy, x - disks[0].cx),
+                                    disks[1].radius - std::hypot(y - disks[1].cy, x - disks[1].cx));
+      const bool inside = depth >= 0, rim = inside && depth < 2, line = inside && !rim && std::abs(x - 34) <= 1;
+      const bool fading = line && depth < 5;
+      const float contour = rim || (line && !fading) ? 0.9f : fading ? fade : 0.05f;
+      map.at(0, y, x) = inside ? 0.05f : 0.9f;
+      map.at(2, y, x) = inside ? contour : 0.05f;
+      map.at(1, y, x) = inside ? 0.95f - contour : 0.05f;
+    }
+  return map;
+}
+
+TEST(Postprocess, FillCoreHolesLeavesTheFadingBoundaryOfTouchingNucleiOpen) {
+  // The line between the two is enclosed by core pixels, but those at its ends are not sure
+  // nucleus (P(contour) 0.3 >= kCoreHoleContour): it stays, and so do the two nuclei.
+  const auto unsure = labels_from_probabilities(fading_pair_map(0.3f), PostprocessOptions(Mode::contour));
+  ASSERT_EQ(areas(unsure).size(), 2u);
+  EXPECT_NE(unsure.at(30, 25), unsure.at(30, 43));
+  // Where the ends are sure nucleus the line is a hole inside one nucleus, and is filled.
+  const auto sure = labels_from_probabilities(fading_pair_map(0.1f), PostprocessOptions(Mode::contour));
+  EXPECT_EQ(areas(sure).size(), 1u);
 }
 
 TEST(Postprocess, FillNucleusHolesFillsWhatOneNucleusEncloses) {
@@ -425,6 +458,48 @@ TEST(Postprocess, AddNucleiAddsTheNewOnesThatKeepClearOfTheFound) {
   EXPECT_NE(kept.at(18, 25), kept.at(10, 10));
   EXPECT_NE(kept.at(18, 25), 0u);
   EXPECT_THROW(add_nuclei(found, LabelImage(5, 5), near, 0.25), InputError);
+}
+
+TEST(Postprocess, KeepStandingOutKeepsObjectsBrighterThanTheirRingByTheContrast) {
+  // Background 100; object 1 at 130, object 2 at 105, object 3 at 130 but of 4 px, object 4
+  // at 130 half inside a bright region that `excluded` marks (it would lift its ring's median).
+  LabelImage labels(40, 60);
+  RawImage image(1, 40, 60);
+  image.source = "standing";
+  std::fill(image.pixels.begin(), image.pixels.end(), 100.0f);
+  std::vector<std::uint8_t> excluded(labels.labels.size(), 0);
+  const auto square = [&](std::uint32_t l, int y0, int x0, int side, float value) {
+    for (int y = y0; y < y0 + side; ++y)
+      for (int x = x0; x < x0 + side; ++x) {
+        labels.at(y, x) = l;
+        image.at(0, y, x) = value;
+      }
+  };
+  square(1, 5, 5, 6, 130.0f);
+  square(2, 5, 25, 6, 105.0f);
+  square(3, 25, 5, 2, 130.0f);
+  square(4, 25, 30, 6, 130.0f);
+  for (int y = 18; y < 40; ++y)
+    for (int x = 31; x < 60; ++x) {
+      if (labels.at(y, x)) continue;
+      image.at(0, y, x) = 1000.0f;
+      excluded[static_cast<std::size_t>(y) * 60 + x] = 1;
+    }
+  const auto out = keep_standing_out(labels, image, excluded, 5.0, 20.0, 10.0);
+  EXPECT_EQ(out.at(7, 7), 1u);
+  EXPECT_EQ(out.at(7, 27), 0u) << "5 above its ring: under the contrast";
+  EXPECT_EQ(out.at(25, 5), 0u) << "under the least area";
+  EXPECT_EQ(out.at(27, 32), 4u) << "the excluded bright pixels are no part of its ring";
+  EXPECT_EQ(keep_standing_out(labels, image, {}, 5.0, 20.0, 10.0).at(27, 32), 0u);
+  // Dark objects (turned-over images) stand out below their ring.
+  RawImage dark = image;
+  for (auto& v : dark.pixels) v = 2000.0f - v;
+  EXPECT_EQ(keep_standing_out(labels, dark, excluded, 5.0, 20.0, 10.0, true).at(7, 7), 1u);
+  EXPECT_EQ(keep_standing_out(labels, dark, excluded, 5.0, 20.0, 10.0, false).at(7, 7), 0u);
+  // Without pixels around it, an object does not stand out.
+  std::vector<std::uint8_t> all(labels.labels.size(), 1);
+  EXPECT_EQ(keep_standing_out(labels, image, all, 5.0, 20.0, 10.0).max_label(), 0u);
+  EXPECT_THROW(keep_standing_out(labels, RawImage(1, 5, 5), excluded, 5.0, 20.0, 10.0), InputError);
 }
 
 TEST(Postprocess, TrimOutlinesRemovesTheUnconfidentRimOnly) {
