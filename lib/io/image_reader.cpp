@@ -12,6 +12,7 @@
 #include "io/itk_setup.hpp"
 #include "io/bmp_check.hpp"
 #include "io/jpeg_reader.hpp"
+#include "io/metaimage_check.hpp"
 #include "io/png_reader.hpp"
 #include "io/tiff_int32.hpp"
 #include "io/tiff_pages.hpp"
@@ -21,8 +22,9 @@ namespace nucseg::io {
 namespace {
 
 /// ITK 5.2's TIFF reader copies 20 bytes from the DateTime tag (306) whatever its length (a
-/// shorter one makes it read past libtiff's buffer), takes every ASCII tag for a C string
-/// and decodes every page with page 1's layout; its BMP reader fills in what a truncated file lacks. Such files are refused before
+/// shorter one makes it read past libtiff's buffer), takes every ASCII tag for a C string and
+/// decodes every page with page 1's layout; its BMP reader fills in what a truncated file
+/// lacks; its MetaImage reader overflows on a long header key. Such files are refused before
 /// ITK sees them.
 void refuse_what_itk_misreads(const std::string& path, const ReadLimits& limits) {
   const auto tiff = read_tiff_metadata(path);
@@ -37,6 +39,7 @@ void refuse_what_itk_misreads(const std::string& path, const ReadLimits& limits)
   }
   if (tiff) check_tiff_pages_alike(path, limits);
   check_bmp_complete(path);
+  check_metaimage_header(path);
 }
 
 itk::ImageIOBase::Pointer open_io(const std::string& path, const ReadLimits& limits = {}) {

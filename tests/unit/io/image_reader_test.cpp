@@ -115,6 +115,28 @@ TEST(ImageReader, OneDimensionalImageIsRefused) {
   }
 }
 
+TEST(ImageReader, MetaImageHeaderKeyLongerThanItkHoldsIsRefused) {
+  // ITK copies an unknown key into a 255-byte name: 254 characters fit, 255 do not.
+  TempDir dir;
+  const auto write = [&](const std::string& name, std::size_t key_length) {
+    const auto path = dir.file(name);
+    std::ofstream(path, std::ios::binary) << "ObjectType = Image\nNDims = 2\nDimSize = 2 2\n"
+                                          << std::string(key_length, 'k') << " = 1\n"
+                                             "ElementType = MET_UCHAR\nElementDataFile = LOCAL\n"
+                                          << std::string(4, '\x07');
+    return path;
+  };
+  const auto fits = write("fits.mha", 254);
+  EXPECT_EQ(read_image(fits).width, 2);
+  const auto too_long = write("long.mha", 255);
+  for (const auto& read : std::vector<std::function<void()>>{[&] { read_image(too_long); },
+                                                             [&] { read_labels(too_long); }}) {
+    const auto msg = message_of(read);
+    EXPECT_NE(msg.find("a key of 255 characters"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("long.mha"), std::string::npos) << msg;
+  }
+}
+
 TEST(ImageReader, CorruptAndMissingFilesAreRefused) {
   TempDir dir;
   const auto path = dir.file("broken.png");

@@ -1,0 +1,12 @@
+#pragma once
+/// ITK 5.2's MetaImage reader copies each header key it does not know into a 255-byte name
+/// without checking its length, so a header with a longer key is refused first.
+#include <string>
+
+namespace nucseg::io {
+
+/// Throws InputError naming the file when it is named .mha or .mhd (the files ITK reads as
+/// MetaImage) and a key of its header, up to ElementDataFile, is longer than ITK can hold.
+void check_metaimage_header(const std::string& path);
+
+}  // namespace nucseg::io
