@@ -50,18 +50,23 @@ std::vector<double> areas_of(const LabelImage& labels) {
 std::optional<RawImage> dim_pass_input(const RawImage& raw, const LabelImage& labels,
                                        const image::NormalizeOptions& normalize, double denoise_sigma, double noise,
                                        bool inverted, const std::string& source, DimPassState& state) {
-  RawImage left = raw;
-  if (denoise_sigma > 0) image::gaussian_smooth(left, denoise_sigma);
+  RawImage smoothed;
+  if (denoise_sigma > 0) {
+    smoothed = raw;
+    image::gaussian_smooth(smoothed, denoise_sigma);
+  }
+  const RawImage& seen = denoise_sigma > 0 ? smoothed : raw;
   const auto diameters = measure::equivalent_diameters(labels);
   const double median_diameter = diameters.empty() ? 0.0 : measure::median(diameters);
   const double margin = std::max(kDimPassMinMargin, kDimPassMargin * median_diameter);
   auto near = postprocess::near_nuclei(labels, margin);
-  const double whole = range_of(image::scaling_range(left, {}, normalize));
-  const double rest = range_of(image::scaling_range(left, near, normalize));
+  const double whole = range_of(image::scaling_range(seen, {}, normalize));
+  const double rest = range_of(image::scaling_range(seen, near, normalize));
   if (rest * kDimPassGain > whole || rest < kDimPassNoise * noise * whole) return std::nullopt;
   log::info("predict: '{}': what is left beyond its {} nucle(i) spans {:.0f}x less than the image and {:.0f}x its "
             "noise: segmenting it again, scaled by itself",
             source, labels.max_label(), whole / rest, rest / (noise * whole));
+  RawImage left = denoise_sigma > 0 ? std::move(smoothed) : raw;
   image::normalize_outside(left, near, normalize, inverted);
   left.source = source;
   state.set_aside = std::move(near);

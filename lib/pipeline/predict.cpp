@@ -364,8 +364,10 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
   if (!r.o.dim_pass() || p.dim_pass_done) return std::nullopt;
   p.dim_pass_done = true;
   p.dim_nuclei = 0;
+  const std::string source = p.normalized.source;
+  p.normalized = RawImage();  // not both network inputs at once (large images)
   auto input = dim_pass_input(p.raw, p.labels, r.m.preprocessing.normalize, p.denoise_sigma, p.noise, p.inverted,
-                              p.normalized.source, p.dim);
+                              source, p.dim);
   if (!input) return std::nullopt;
   p.normalized = std::move(*input);
   p.dim.found = std::move(p.labels);

@@ -255,10 +255,19 @@ LabelImage fill_nucleus_holes(const LabelImage& labels) {
   return out;
 }
 
-std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin) {
+namespace {
+
+/// The distance of each background pixel of `labels` to the nearest nucleus (0 inside them).
+std::vector<float> distance_to_nuclei(const LabelImage& labels) {
   LabelImage outside(labels.height, labels.width);
   for (std::size_t i = 0; i < labels.labels.size(); ++i) outside.labels[i] = labels.labels[i] ? 0u : 1u;
-  const auto distance = morphology::distance_map(outside, 0.0);
+  return morphology::distance_map(outside, 0.0);
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin) {
+  const auto distance = distance_to_nuclei(labels);
   std::vector<std::uint8_t> near(labels.labels.size(), 0);
   for (std::size_t i = 0; i < near.size(); ++i)
     near[i] = labels.labels[i] || distance[i] <= static_cast<float>(margin) ? 1 : 0;
