@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <stdexcept>
 #include <vector>
@@ -143,26 +144,33 @@ TEST(TiffTags, ImageJKeysAreWholeLines) {
   EXPECT_DOUBLE_EQ(px->second, 2e-3);
 }
 
-/// A one-page 8-bit TIFF written by libtiff ("w8": BigTIFF) with the given metadata tags.
-void write_tagged_tiff(const std::string& path, const char* mode, const char* description, float x_res,
-                       float y_res, const char* datetime) {
+/// A one-page 2x2 8-bit TIFF written by libtiff ("w8": BigTIFF); `tags` sets the tags beyond its layout.
+void write_2x2_tiff(const std::string& path, const char* mode, const std::function<void(TIFF*)>& tags) {
   TIFF* tif = TIFFOpen(path.c_str(), mode);
-  ASSERT_NE(tif, nullptr);
+  if (!tif) throw std::runtime_error("libtiff cannot write " + path);
   TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 2);
   TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 2);
   TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
   TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
   TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
   TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 2);
-  TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, description);
-  TIFFSetField(tif, TIFFTAG_XRESOLUTION, x_res);
-  TIFFSetField(tif, TIFFTAG_YRESOLUTION, y_res);
-  TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
-  TIFFSetField(tif, TIFFTAG_DATETIME, datetime);
+  tags(tif);
   const unsigned char row[2] = {1, 2};
   for (unsigned y = 0; y < 2; ++y) TIFFWriteScanline(tif, const_cast<unsigned char*>(row), y, 0);
   TIFFWriteDirectory(tif);
   TIFFClose(tif);
+}
+
+/// A one-page 8-bit TIFF with the given metadata tags.
+void write_tagged_tiff(const std::string& path, const char* mode, const char* description, float x_res,
+                       float y_res, const char* datetime) {
+  write_2x2_tiff(path, mode, [&](TIFF* tif) {
+    TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, description);
+    TIFFSetField(tif, TIFFTAG_XRESOLUTION, x_res);
+    TIFFSetField(tif, TIFFTAG_YRESOLUTION, y_res);
+    TIFFSetField(tif, TIFFTAG_RESOLUTIONUNIT, RESUNIT_CENTIMETER);
+    TIFFSetField(tif, TIFFTAG_DATETIME, datetime);
+  });
 }
 
 TEST(TiffTags, ReadsTheTagsOfClassicAndBigTiff) {
@@ -209,19 +217,7 @@ TEST(TiffTags, ADateTimeCutShortByANulIsWhatLibtiffHolds) {
 /// written as Software (305) by libtiff, then renumbered in the file.
 std::string write_unknown_text_tag(const nucseg::testing::TempDir& dir, const std::string& text) {
   const auto path = dir.file("unknown-tag.tif");
-  TIFF* tif = TIFFOpen(path.c_str(), "w");
-  EXPECT_NE(tif, nullptr);
-  TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, 2);
-  TIFFSetField(tif, TIFFTAG_IMAGELENGTH, 2);
-  TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
-  TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 1);
-  TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
-  TIFFSetField(tif, TIFFTAG_ROWSPERSTRIP, 2);
-  TIFFSetField(tif, TIFFTAG_SOFTWARE, "ab");
-  const unsigned char row[2] = {1, 2};
-  for (unsigned y = 0; y < 2; ++y) TIFFWriteScanline(tif, const_cast<unsigned char*>(row), y, 0);
-  TIFFWriteDirectory(tif);
-  TIFFClose(tif);
+  write_2x2_tiff(path, "w", [](TIFF* tif) { TIFFSetField(tif, TIFFTAG_SOFTWARE, "ab"); });
   std::string bytes;
   {
     std::ifstream in(path, std::ios::binary);
