@@ -1,4 +1,5 @@
-// A BMP cut inside its pixel rows is refused naming the file; the whole file reads.
+// A BMP cut inside its headers or pixel rows, or run-length compressed, is refused naming the
+// file; the whole file reads.
 #include "io/bmp_check.hpp"
 
 #include <gtest/gtest.h>
@@ -53,6 +54,35 @@ TEST(BmpCheck, ABmpCutInItsRowsIsRefusedNamingTheFile) {
     EXPECT_NE(std::string(e.what()).find("truncated BMP"), std::string::npos) << e.what();
   }
   EXPECT_THROW(read_labels(path), InputError);
+}
+
+/// The message read_image gives for `bytes` saved as `name`; "" when it reads.
+std::string refusal(const std::string& name, const std::string& bytes) {
+  testing::TempDir dir;
+  const auto path = dir.file(name);
+  std::ofstream(path, std::ios::binary) << bytes;
+  try {
+    read_image(path);
+  } catch (const InputError& e) {
+    EXPECT_THROW(read_labels(path), InputError);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(BmpCheck, ABmpCutInItsHeaderIsRefusedBeforeItk) {
+  // ITK 5.2 reads the missing header fields as garbage and went on decoding (a fuzz finding).
+  const auto msg = refusal("head.bmp", bmp24(5, 4).substr(0, 31));
+  EXPECT_NE(msg.find("head.bmp"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("its header cannot be read"), std::string::npos) << msg;
+}
+
+TEST(BmpCheck, ARunLengthCompressedBmpIsRefused) {
+  auto bytes = bmp24(5, 4);
+  bytes.replace(28, 6, le(8, 2) + le(1, 4));  // 8 bits, RLE8
+  const auto msg = refusal("rle.bmp", bytes);
+  EXPECT_NE(msg.find("rle.bmp"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("run-length compressed"), std::string::npos) << msg;
 }
 
 }  // namespace
