@@ -2,7 +2,7 @@
 """Packs the training and validation samples of a nucseg dataset for the GPU training run
 (bench/gpu/train.sh), small enough to travel with the working tree (64 MiB in all).
 
-    python3 bench/gpu/pack_train_data.py DATASET.h5 OUT_DIR [--limit N]
+    python3 bench/gpu/pack_train_data.py DATASET.h5 OUT_DIR [--limit N] [--stretch-16-bit]
 
 DATASET.h5 is any labelled native-size dataset from `nucseg convert` (for the default model:
 the DSB 2018 stage-1 set with --seed 42, the shipped split). Its test split is never packed.
@@ -14,7 +14,9 @@ OUT_DIR receives
     split.txt         "<id> train|val" per line, for `nucseg convert --split-file`
     manifest.json     what was packed, from where, and the SHA-256 of every file
 The node converts it back with the normalization the model is trained with (train.sh).
---limit N keeps the first N samples of each split (the dry run's small set).
+--limit N keeps the first N samples of each split (the dry run's small set); --stretch-16-bit packs
+16-bit gray sources stretched from their own range to 8 bits (the dry run's synthetic plate, where
+the DSB set is not at hand), which are refused otherwise.
 """
 import argparse
 import hashlib
@@ -32,8 +34,11 @@ def text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def gray_uint8(path):
+def gray_uint8(path, stretch_16_bit=False):
     img = io.imread(path)
+    if stretch_16_bit and img.dtype == np.uint16 and img.ndim == 2:
+        low, high = float(img.min()), float(img.max())
+        return np.rint((img - low) * (255.0 / max(high - low, 1.0))).astype(np.uint8)
     if img.dtype != np.uint8:
         sys.exit(f"pack: '{path}' is {img.dtype}, only 8-bit sources are packed (as 8-bit gray)")
     if img.ndim == 2:
@@ -55,6 +60,7 @@ def main():
     ap.add_argument("dataset")
     ap.add_argument("out")
     ap.add_argument("--limit", type=int, default=0, help="first N samples of each split (0 = all)")
+    ap.add_argument("--stretch-16-bit", action="store_true", help="pack 16-bit gray sources stretched to 8 bits")
     a = ap.parse_args()
     os.makedirs(os.path.join(a.out, "images"), exist_ok=True)
     os.makedirs(os.path.join(a.out, "labels"), exist_ok=True)
@@ -70,7 +76,7 @@ def main():
                 indices = indices[: a.limit]
             for i in indices:
                 sid = ids[i]
-                image = gray_uint8(sources[i])
+                image = gray_uint8(sources[i], a.stretch_16_bit)
                 mask = f[f"samples/{i:06d}/mask"][()]
                 if mask.shape != image.shape:
                     sys.exit(f"pack: sample '{sid}': mask {mask.shape} vs image {image.shape}")

@@ -73,13 +73,15 @@ if [ $DRY = 1 ]; then
   if [ -d "$DSB" ]; then
     for d in $(ls "$DSB" | head -10); do ln -s "$DSB/$d" "$WORK/source/$d"; done
     SOURCE_ARGS=(--images "$WORK/source" --layout dsb)
+    PACK_ARGS=()
   else
     "$NUCSEG" --log-level warn synth --out "$WORK/synth" --wells 2 --sites 5 --size 256 256 --nuclei 10 30 >>"$LOG" 2>&1
     SOURCE_ARGS=(--images "$WORK/synth/plate1" --masks "$WORK/synth/ground_truth/plate1" --layout paired)
+    PACK_ARGS=(--stretch-16-bit)
   fi
   "$NUCSEG" --log-level warn convert "${SOURCE_ARGS[@]}" --out "$WORK/source.h5" --native-size --split 0.7 0.3 0 \
     >>"$LOG" 2>&1 || fail "convert of the dry run's source"
-  "$PY" bench/gpu/pack_train_data.py "$WORK/source.h5" "$DATA" >>"$LOG" 2>&1 || fail "pack"
+  "$PY" bench/gpu/pack_train_data.py "$WORK/source.h5" "$DATA" "${PACK_ARGS[@]}" >>"$LOG" 2>&1 || fail "pack"
 fi
 
 say "check the packed data"
