@@ -14,19 +14,44 @@ namespace {
 constexpr std::size_t kMaxKey = 254;
 constexpr std::size_t kKeyRead = 500;
 
-/// The next key of a MetaImage header as MetaIO reads it: after blank space, up to '=', ':'
-/// or the end of the line, trailing blanks dropped; the rest of the line is skipped.
-std::string next_key(std::istream& in) {
+/// MetaIO's most axes (MET_MAX_NUMBER_OF_DIMENSIONS): it reads as many sizes as NDims says.
+constexpr int kMaxAxes = 10;
+
+struct HeaderLine {
+  std::string key;
+  std::string value;
+};
+
+/// The next line of a MetaImage header as MetaIO reads it: its key after blank space, up to
+/// '=', ':' or the end of the line, trailing blanks dropped; its value, the rest of the line
+/// without the blanks around it.
+HeaderLine next_line(std::istream& in) {
   int c = in.get();
   while (c != EOF && std::isspace(c)) c = in.get();
-  std::string key;
-  while (c != EOF && c != '=' && c != ':' && c != '\r' && c != '\n' && key.size() < kKeyRead) {
-    key.push_back(static_cast<char>(c));
+  HeaderLine line;
+  while (c != EOF && c != '=' && c != ':' && c != '\r' && c != '\n' && line.key.size() < kKeyRead) {
+    line.key.push_back(static_cast<char>(c));
     c = in.get();
   }
-  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
-  while (c != EOF && c != '\n') c = in.get();
-  return key;
+  if (c == '=' || c == ':') c = in.get();
+  while (c != EOF && c != '\n') {
+    line.value.push_back(static_cast<char>(c));
+    c = in.get();
+  }
+  const auto trim = [](std::string& s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+    s.erase(0, s.find_first_not_of(" \t"));
+  };
+  trim(line.key);
+  trim(line.value);
+  return line;
+}
+
+/// NDims as a count of axes MetaIO can hold; 0 for anything else.
+int axes(const std::string& value) {
+  if (value.empty() || value.size() > 2 || value.find_first_not_of("0123456789") != std::string::npos) return 0;
+  const int n = std::stoi(value);
+  return n >= 1 && n <= kMaxAxes ? n : 0;
 }
 
 }  // namespace
@@ -36,12 +61,16 @@ void check_metaimage_header(const std::string& path) {
   if (ext != ".mha" && ext != ".mhd") return;
   std::ifstream in(path, std::ios::binary);
   while (in) {
-    const std::string key = next_key(in);
-    if (key.size() > kMaxKey) {
+    const HeaderLine line = next_line(in);
+    if (line.key.size() > kMaxKey) {
       throw InputError("cannot read '" + path + "': its MetaImage header has a key of " +
-                       std::to_string(key.size()) + " characters (at most " + std::to_string(kMaxKey) + ")");
+                       std::to_string(line.key.size()) + " characters (at most " + std::to_string(kMaxKey) + ")");
     }
-    if (key == "ElementDataFile") return;
+    if (line.key == "NDims" && axes(line.value) == 0) {
+      throw InputError("cannot read '" + path + "': its MetaImage header declares NDims = '" + line.value.substr(0, 20) +
+                       "', expected 1 to " + std::to_string(kMaxAxes));
+    }
+    if (line.key == "ElementDataFile") return;
   }
 }
 

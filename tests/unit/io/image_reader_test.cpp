@@ -137,6 +137,20 @@ TEST(ImageReader, MetaImageHeaderKeyLongerThanItkHoldsIsRefused) {
   }
 }
 
+TEST(ImageReader, MetaImageDeclaringMoreAxesThanMetaIoHoldsIsRefused) {
+  // MetaIO reads as many sizes as NDims says: a long run of digits kept it reading for ever.
+  TempDir dir;
+  for (const std::string ndims : {"11", "0", "244444444444444444444", "two"}) {
+    const auto path = dir.file("axes.mha");
+    std::ofstream(path, std::ios::binary) << "ObjectType = Image\nNDims = " << ndims
+                                          << "\nDimSize = 2 2\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n"
+                                          << std::string(4, '\x07');
+    const auto msg = message_of([&] { read_image(path); });
+    EXPECT_NE(msg.find("NDims = '" + ndims.substr(0, 20) + "', expected 1 to 10"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("axes.mha"), std::string::npos) << msg;
+  }
+}
+
 TEST(ImageReader, CorruptAndMissingFilesAreRefused) {
   TempDir dir;
   const auto path = dir.file("broken.png");
