@@ -70,7 +70,14 @@ void check_metaimage_header(const std::string& path) {
       throw InputError("cannot read '" + path + "': its MetaImage header declares NDims = '" + line.value.substr(0, 20) +
                        "', expected 1 to " + std::to_string(kMaxAxes));
     }
-    if (line.key == "ElementDataFile") return;
+    if (line.key == "ElementDataFile") {
+      if (line.value.find('%') != std::string::npos || line.value.rfind("LIST", 0) == 0) {
+        throw InputError("cannot read '" + path +
+                         "': its MetaImage data is a list or pattern of files (ElementDataFile = '" +
+                         line.value.substr(0, 40) + "'); only one data file, or the data in the file itself, is read");
+      }
+      return;
+    }
   }
 }
 

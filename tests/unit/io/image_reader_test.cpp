@@ -151,6 +151,18 @@ TEST(ImageReader, MetaImageDeclaringMoreAxesThanMetaIoHoldsIsRefused) {
   }
 }
 
+TEST(ImageReader, MetaImageDataInAListOrPatternOfFilesIsRefused) {
+  TempDir dir;
+  for (const std::string data : {"slice%03d.raw 1 2 1", "LIST"}) {
+    const auto path = dir.file("files.mhd");
+    std::ofstream(path, std::ios::binary) << "ObjectType = Image\nNDims = 2\nDimSize = 2 2\n"
+                                             "ElementType = MET_UCHAR\nElementDataFile = " << data << "\n";
+    const auto msg = message_of([&] { read_image(path); });
+    EXPECT_NE(msg.find("a list or pattern of files"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("files.mhd"), std::string::npos) << msg;
+  }
+}
+
 TEST(ImageReader, CorruptAndMissingFilesAreRefused) {
   TempDir dir;
   const auto path = dir.file("broken.png");
