@@ -10,7 +10,7 @@ namespace nucseg::io {
 namespace {
 
 /// The longest key ITK's MetaIO keeps (its name buffer holds 255 bytes with the NUL), and the
-/// most characters it reads of one.
+/// most characters it reads of a key or a value.
 constexpr std::size_t kMaxKey = 254;
 constexpr std::size_t kKeyRead = 500;
 
@@ -24,7 +24,8 @@ struct HeaderLine {
 
 /// The next line of a MetaImage header as MetaIO reads it: its key after blank space, up to
 /// '=', ':' or the end of the line, trailing blanks dropped; its value, the rest of the line
-/// without the blanks around it.
+/// (its first kKeyRead characters: a file without line ends is not held in memory) without the
+/// blanks around it.
 HeaderLine next_line(std::istream& in) {
   int c = in.get();
   while (c != EOF && std::isspace(c)) c = in.get();
@@ -35,7 +36,7 @@ HeaderLine next_line(std::istream& in) {
   }
   if (c == '=' || c == ':') c = in.get();
   while (c != EOF && c != '\n') {
-    line.value.push_back(static_cast<char>(c));
+    if (line.value.size() < kKeyRead) line.value.push_back(static_cast<char>(c));
     c = in.get();
   }
   const auto trim = [](std::string& s) {
