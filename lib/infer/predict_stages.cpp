@@ -24,6 +24,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Item = std::unique_ptr<StagedImage>;
 
+/// A task of the post-processing pool: an image after its pass, or a band of a tall image.
+struct PostTask {
+  Item item;                  ///< null for a band
+  std::function<void()> band;
+};
+
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 /// Runs `step`; a failure one image survives (anything but an interruption or an output
@@ -252,20 +258,22 @@ class StageRun {
       in.prediction.reset();
       network_seconds_.network += seconds_since(t0);
       const bool pushed =
-          in.item->error.empty() ? post_queue_.push(std::move(in.item)) : done_.push(std::move(in.item));
+          in.item->error.empty() ? post_queue_.push({std::move(in.item), {}}) : done_.push(std::move(in.item));
       if (!pushed) return false;
     }
     return true;
   }
 
-  /// A tall image's pass, band by band: each band's labels before the next band is predicted;
-  /// false when the run stops.
+  /// A tall image's pass, band by band, its bands post-processed on the pool while the network
+  /// predicts the next; false when the run stops.
   bool pass_in_bands(Item item) {
     or_image_error(*item, [&] {
       InferenceOptions inf = o_.inf;
       inf.scale(item->scale);
       SegmentTimes t;
-      Nuclei nuclei = segment(item->normalized, forward_, inf, o_.post, o_.bands, nullptr, t);
+      // Refused once the run stops: the band's labels never come and the image fails.
+      const BandRunner on_pool = [this](std::function<void()> band) { post_queue_.push({nullptr, std::move(band)}); };
+      Nuclei nuclei = segment(item->normalized, forward_, inf, o_.post, o_.bands, nullptr, t, on_pool);
       item->labels = std::move(nuclei.labels);
       item->confidence = std::move(nuclei.confidence);
       network_seconds_.network += t.forward_seconds;
@@ -274,11 +282,17 @@ class StageRun {
       forward_stats_.tiles += t.tiles;
     });
     if (!item->error.empty()) return done_.push(std::move(item));
-    return post_queue_.push(std::move(item));
+    return post_queue_.push({std::move(item), {}});
   }
 
   void post_loop(StageSeconds& mine) {
-    while (auto item = post_queue_.pop()) after_pass(std::move(*item), mine);
+    while (auto task = post_queue_.pop()) {
+      if (task->band) {
+        task->band();
+      } else {
+        after_pass(std::move(task->item), mine);
+      }
+    }
   }
 
   /// Labels from the maps, then another pass or the measurements.
@@ -361,7 +375,7 @@ class StageRun {
   const StageOptions& o_;
   const StageCallbacks& cb_;
   const ForwardFn tta_forward_;  ///< forward with the test-time augmentation asked for
-  BoundedQueue<Item> post_queue_;
+  BoundedQueue<PostTask> post_queue_;
   BoundedQueue<Item> done_;  ///< finished or failed images, any order
   std::vector<StageSeconds> post_seconds_;  ///< one per pool thread
   StageSeconds network_seconds_;

@@ -7,8 +7,9 @@
 /// StageOptions::in_flight images are between reading and writing, so memory is bounded by
 /// that many images. An image that asks for another pass at another scale (the automatic
 /// diameter) goes back to the network ahead of new images. Images taller than a band
-/// (infer::segments_in_bands) are segmented band by band from the network thread, each band
-/// post-processed while the next is predicted, so that two bands bound their memory.
+/// (infer::segments_in_bands) are segmented band by band from the network thread, their
+/// bands post-processed on the pool while the next is predicted, so that
+/// StageOptions::bands.at_once bands bound their memory.
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <future>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -84,15 +86,26 @@ RawImage band_of(const RawImage& normalized, int c0, int c1) {
 struct BandLabels {
   int c0 = 0, y0 = 0, y1 = 0;
   std::future<std::pair<Nuclei, SegmentTimes>> labels;
+  std::future<void> own_thread;  ///< without a pool: the band's thread, waited for when the band goes
 };
 
-/// Post-processes a band's maps on a thread of its own, while the network predicts the next band.
-BandLabels label_band(NetworkMaps maps, const postprocess::PostprocessOptions& post, int c0, int y0, int y1) {
-  return {c0, y0, y1, std::async(std::launch::async, [maps = std::move(maps), &post]() mutable {
-            SegmentTimes t;
-            Nuclei nuclei = labels_from_maps(std::move(maps), post, nullptr, t);
-            return std::make_pair(std::move(nuclei), t);
-          })};
+/// Post-processes a band's maps with `run_band` (or on a thread of its own), while the
+/// network predicts the next band.
+BandLabels label_band(NetworkMaps maps, const postprocess::PostprocessOptions& post, const BandRunner& run_band,
+                      int c0, int y0, int y1) {
+  auto job = std::make_shared<std::packaged_task<std::pair<Nuclei, SegmentTimes>()>>(
+      [maps = std::move(maps), &post]() mutable {
+        SegmentTimes t;
+        Nuclei nuclei = labels_from_maps(std::move(maps), post, nullptr, t);
+        return std::make_pair(std::move(nuclei), t);
+      });
+  BandLabels band{c0, y0, y1, job->get_future(), {}};
+  if (run_band) {
+    run_band([job] { (*job)(); });
+  } else {
+    band.own_thread = std::async(std::launch::async, [job] { (*job)(); });
+  }
+  return band;
 }
 
 /// Takes into `out` the nuclei of a band whose first pixel lies in its own rows, numbered on
@@ -127,22 +140,24 @@ void stitch_band(BandLabels& band, LabelImage& out, std::uint32_t& next, std::ve
 
 Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
                              const InferenceOptions& inf, const postprocess::PostprocessOptions& post,
-                             int strip_rows, int margin, SegmentTimes& times) {
+                             int strip_rows, int margin, int at_once, const BandRunner& run_band,
+                             SegmentTimes& times) {
   const int H = normalized.height, W = normalized.width;
   LabelImage out(H, W);
   out.source = normalized.source;
   std::uint32_t next = 0;
   std::vector<float> confidence(1, std::numeric_limits<float>::quiet_NaN());
-  std::optional<BandLabels> previous;  // at most two bands at once: one post-processed, one predicted
+  const std::size_t post_processed = static_cast<std::size_t>(std::max(1, at_once - 1));
+  std::deque<BandLabels> bands;  // in order, each stitched once its labels are there
   for (int y0 = 0; y0 < H; y0 += strip_rows) {
     throw_if_interrupted("predict");
     const int y1 = std::min(H, y0 + strip_rows);
     const int c0 = std::max(0, y0 - margin), c1 = std::min(H, y1 + margin);
     NetworkMaps maps = predict_maps(band_of(normalized, c0, c1), forward, inf, times);
-    if (previous) stitch_band(*previous, out, next, confidence, times);
-    previous = label_band(std::move(maps), post, c0, y0, y1);
+    for (; bands.size() >= post_processed; bands.pop_front()) stitch_band(bands.front(), out, next, confidence, times);
+    bands.push_back(label_band(std::move(maps), post, run_band, c0, y0, y1));
   }
-  if (previous) stitch_band(*previous, out, next, confidence, times);
+  for (; !bands.empty(); bands.pop_front()) stitch_band(bands.front(), out, next, confidence, times);
   std::vector<std::uint32_t> order(static_cast<std::size_t>(next) + 1, 0);
   std::vector<float> renumbered(1, std::numeric_limits<float>::quiet_NaN());
   std::uint32_t k = 0;
@@ -170,17 +185,24 @@ int band_rows(const RawImage& image, const InferenceOptions& inf, const BandOpti
 /// Bytes per pixel of a band's network maps and post-processing: an upper bound (bench/RESULTS.md).
 constexpr std::uint64_t kBytesPerBandPixel = 48;
 
-/// Two bands: one post-processed while the next is predicted (segment_in_strips).
-std::uint64_t band_memory_bytes() { return 2 * static_cast<std::uint64_t>(kBandPixels) * kBytesPerBandPixel; }
+/// Bytes of one band's network maps and post-processing.
+constexpr std::uint64_t kBytesPerBand = static_cast<std::uint64_t>(kBandPixels) * kBytesPerBandPixel;
 
-std::uint64_t image_memory_bytes(std::uint64_t pixel_values) {
-  return pixel_values * kBytesPerPixelValue + band_memory_bytes();
+std::uint64_t band_memory_bytes(int bands) { return static_cast<std::uint64_t>(std::max(2, bands)) * kBytesPerBand; }
+
+std::uint64_t image_memory_bytes(std::uint64_t pixel_values, int bands) {
+  return pixel_values * kBytesPerPixelValue + band_memory_bytes(bands);
 }
 
-std::int64_t pixel_budget(std::uint64_t memory) {
-  const std::uint64_t beside = band_memory_bytes();
+std::int64_t pixel_budget(std::uint64_t memory, int bands) {
+  const std::uint64_t beside = band_memory_bytes(bands);
   const std::uint64_t values = memory > beside ? (memory - beside) / kBytesPerPixelValue : 1;
   return static_cast<std::int64_t>(std::clamp<std::uint64_t>(values, 1, io::kDefaultMaxPixels));
+}
+
+int bands_at_once(int post_threads, std::uint64_t memory) {
+  const std::uint64_t fit = memory / 2 / kBytesPerBand;
+  return static_cast<int>(std::clamp<std::uint64_t>(fit, 2, static_cast<std::uint64_t>(std::max(1, post_threads)) + 1));
 }
 
 bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, const BandOptions& bands,
@@ -191,9 +213,10 @@ bool segments_in_bands(const RawImage& normalized, const InferenceOptions& inf, 
 
 Nuclei segment(const RawImage& normalized, const ForwardFn& forward, const InferenceOptions& inf,
                    const postprocess::PostprocessOptions& post, const BandOptions& bands,
-                   RawImage* probabilities, SegmentTimes& times) {
+                   RawImage* probabilities, SegmentTimes& times, const BandRunner& run_band) {
   if (segments_in_bands(normalized, inf, bands, probabilities != nullptr)) {
-    return segment_in_strips(normalized, forward, inf, post, band_rows(normalized, inf, bands), bands.margin, times);
+    return segment_in_strips(normalized, forward, inf, post, band_rows(normalized, inf, bands), bands.margin,
+                             bands.at_once, run_band, times);
   }
   return segment_image(normalized, forward, inf, post, probabilities, times);
 }

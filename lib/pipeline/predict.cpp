@@ -65,7 +65,13 @@ int start_threads(const PredictOptions& o) {
   return threads;
 }
 
-/// Reader and post-processing threads: as asked, else a few readers and, beside a GPU, a
+/// The memory one image may take in predict: half of what this rank may use; the other half
+/// holds the images in flight beside it, the model and the libraries.
+std::uint64_t image_memory_share() {
+  return usable_memory_bytes() / 2 / static_cast<std::uint64_t>(mpi::local_size());
+}
+
+/// Reader and post-processing threads, and the bands of a tall image alive at once: as asked, else a few readers and, beside a GPU, a
 /// post-processing pool on the remaining cores; on the CPU the network takes the cores and
 /// the pool stays small. Library threads inside each pool task share the cores between
 /// its tasks.
@@ -77,6 +83,7 @@ StageThreads plan_stage_threads(const Run& r) {
   s.post = r.o.post_threads() > 0 ? r.o.post_threads()
                                   : (gpu ? std::max(1, r.threads - s.read - 1) : std::max(1, r.threads / 8));
   itk::MultiThreaderBase::SetGlobalDefaultNumberOfThreads(static_cast<unsigned>(std::max(1, r.threads / s.post)));
+  s.bands = infer::bands_at_once(s.post, image_memory_share());
   return s;
 }
 
@@ -164,21 +171,19 @@ void warn_on_other_normalization(const Run& r) {
 }
 
 /// The pixel budget: --max-pixels, or else the largest image whose memory in predict (its
-/// whole-image arrays and two bands, infer::image_memory_bytes) fits in half of what this rank
-/// may use; the other half holds the images in flight beside it, the model and the libraries.
-io::ReadLimits read_limits(const PredictOptions& o) {
+/// whole-image arrays and `bands` bands, infer::image_memory_bytes) fits in
+/// image_memory_share().
+io::ReadLimits read_limits(const PredictOptions& o, int bands) {
   io::ReadLimits limits;
-  limits.max_pixels = o.max_pixels() > 0
-                          ? o.max_pixels()
-                          : infer::pixel_budget(usable_memory_bytes() / 2 / static_cast<std::uint64_t>(mpi::local_size()));
+  limits.max_pixels = o.max_pixels() > 0 ? o.max_pixels() : infer::pixel_budget(image_memory_share(), bands);
   limits.bytes_per_value = infer::kBytesPerPixelValue;
-  limits.bytes_beside = infer::band_memory_bytes();
-  const auto bytes = infer::image_memory_bytes(static_cast<std::uint64_t>(limits.max_pixels));
+  limits.bytes_beside = infer::band_memory_bytes(bands);
+  const auto bytes = infer::image_memory_bytes(static_cast<std::uint64_t>(limits.max_pixels), bands);
   const std::string why = o.max_pixels() > 0 ? "" : " (--max-pixels 0: half the memory of this rank)";
   if (mpi::rank() == 0)
     log::info("predict: images of up to {} pixel values (width x height x channels) are read, about {:.1f} GiB each "
-              "with two bands{}",
-              limits.max_pixels, static_cast<double>(bytes) / (1 << 30), why);
+              "with {} bands{}",
+              limits.max_pixels, static_cast<double>(bytes) / (1 << 30), bands, why);
   return limits;
 }
 
@@ -189,10 +194,10 @@ Run plan_run(const PredictOptions& options) {
   if (!r.o.shard().empty()) r.shard = batch::parse_shard(r.o.shard());
   r.pattern = batch::FilenamePattern::parse(r.o.pattern());
   r.threads = start_threads(r.o);
-  r.limits = read_limits(r.o);
   r.device = model::this_rank_device(r.o.device());
   list_inputs(r);
   r.stage_threads = plan_stage_threads(r);
+  r.limits = read_limits(r.o, r.stage_threads.bands);
   r.m = load_model(r.o, r.device);
   fit_to_model(r);
   fit_scale(r);
@@ -408,7 +413,7 @@ infer::StageOptions stage_options(const Run& r) {
   s.in_flight = 1 + r.stage_threads.post + r.o.queue_depth();
   s.inf = r.inf;
   s.post = r.post;
-  s.bands = infer::BandOptions{r.o.strip_rows(), r.o.strip_margin()};
+  s.bands = infer::BandOptions{r.o.strip_rows(), r.o.strip_margin(), r.stage_threads.bands};
   s.probabilities = r.o.probabilities();
   return s;
 }

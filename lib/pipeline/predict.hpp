@@ -154,8 +154,8 @@ struct PredictOptions {
   NUCSEG_ARG(int, strip_margin) = 128;
   /// Largest width x height x channels an input file may declare (io::ReadLimits); a file
   /// over it fails before its pixels are read. 0 = the largest image whose memory in predict
-  /// (infer::image_memory_bytes: its whole-image arrays and two bands) fits in half of what
-  /// this rank may use, at most io::kDefaultMaxPixels.
+  /// (infer::image_memory_bytes: its whole-image arrays and the bands alive at once) fits in
+  /// half of what this rank may use, at most io::kDefaultMaxPixels.
   NUCSEG_ARG(std::int64_t, max_pixels) = 0;
 };
 

@@ -29,6 +29,7 @@ inline double seconds_since(Clock::time_point t0) { return std::chrono::duration
 struct StageThreads {
   int read = 1;
   int post = 1;
+  int bands = 2;  ///< bands of a tall image alive at once (infer::bands_at_once)
 };
 
 /// Everything run_predict settles before the first image.

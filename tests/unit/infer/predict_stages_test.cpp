@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -238,6 +240,80 @@ TEST(PredictStages, TallImagesGoInBands) {
   ASSERT_TRUE(segments_in_bands(f.images[0], f.options.inf, f.options.bands, false));
   run_stages(f.images.size(), kBright, f.options, f.callbacks());
   for (std::size_t k = 0; k < 2; ++k) EXPECT_EQ(f.labels[k].labels, f.expected(k, 1.0).labels);
+}
+
+/// A worker for band jobs that holds the first one back until `hold` jobs wait (or 10 s
+/// pass), and records how many it had been given when it started the first: the bands
+/// post-processed at once when the first is stitched before the next is given.
+class HoldingWorker {
+ public:
+  explicit HoldingWorker(int hold) : hold_(hold), thread_([this] { loop(); }) {}
+  ~HoldingWorker() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  BandRunner runner() {
+    return [this](std::function<void()> job) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(std::move(job));
+      ++given_;
+      changed_.notify_all();
+    };
+  }
+  int given_at_first_start() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return given_at_first_start_;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return closed_ || given_ >= hold_; });
+    given_at_first_start_ = given_;
+    for (;;) {
+      changed_.wait(lock, [&] { return closed_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+  const int hold_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::function<void()>> jobs_;
+  int given_ = 0, given_at_first_start_ = 0;
+  bool closed_ = false;
+  std::thread thread_;
+};
+
+TEST(Bands, UpToAtOnceMinusOneArePostProcessedWhileTheNetworkPredictsTheNext) {
+  Fixture f(1, 800, 64);
+  SegmentTimes t;
+  const Nuclei two = segment(f.images[0], kBright, f.options.inf, f.options.post, BandOptions{100, 40, 2}, nullptr, t);
+  for (const int at_once : {2, 4}) {
+    HoldingWorker worker(at_once - 1);
+    const Nuclei banded = segment(f.images[0], kBright, f.options.inf, f.options.post,
+                                  BandOptions{100, 40, at_once}, nullptr, t, worker.runner());
+    EXPECT_EQ(worker.given_at_first_start(), at_once - 1) << at_once << " bands at once";
+    EXPECT_EQ(banded.labels.labels, two.labels.labels) << at_once << " bands at once";
+    EXPECT_EQ(banded.confidence.size(), two.confidence.size());
+  }
+}
+
+TEST(PredictStages, BandsOfATallImageShareThePoolAndGiveTheSameLabels) {
+  Fixture f(3, 800, 64);
+  f.options.post_threads = 3;
+  f.options.bands = BandOptions{100, 40, 4};
+  run_stages(f.images.size(), kBright, f.options, f.callbacks());
+  f.options.bands.at_once = 2;
+  for (std::size_t k = 0; k < f.images.size(); ++k) EXPECT_EQ(f.labels[k].labels, f.expected(k, 1.0).labels);
 }
 
 TEST(PredictStages, BandsGiveEachNucleusItsConfidenceOverTheWholeImage) {
