@@ -284,6 +284,28 @@ def row_memory(args, tmp):
             "note": f"target <= 3072 MiB; {mp / dt:.2f} MP/s, {dt:.0f} s"}
 
 
+def row_bands(args, tmp):
+    """Post-processing of one tall image's bands on the stage pool, the network next to free (as
+    beside a GPU): MP/s end to end on 1 and on --threads post-processing threads."""
+    exe = os.path.join(os.path.dirname(args.nucseg), "..", "bench", "nucseg_bench_bands")
+    if not os.path.exists(exe):
+        return None
+    side = 600 if args.smoke else 3000
+    syn = os.path.join(tmp, "tall")
+    subprocess.run([args.nucseg, "--log-level", "warn", "synth", "--out", syn, "--wells", "1", "--sites", "1",
+                    "--size", str(side), "--nuclei", str(side * side // 1500), str(side * side // 1500)],
+                   check=True)
+    image = os.path.join(syn, "plate1", "A01_s1_w1.tif")
+    p = subprocess.run([exe, "--repeats", str(args.repeats), "--max-threads", str(max(2, args.threads)),
+                        "--band-rows", str(side // 10), image], capture_output=True, text=True, check=True)
+    j = json.loads(p.stdout.strip().splitlines()[-1])
+    n = max(2, args.threads)
+    one, many = j["post_threads_1"]["megapixels_per_second"], j[f"post_threads_{n}"]["megapixels_per_second"]
+    return {"row": f"bands of one {side}x{side} image on the pool, network free (1 / {n} threads)", "unit": "MP/s",
+            "nucseg": one, "peer": float("nan"), "ratio": float("nan"), "threads": n,
+            "note": f"{n} post-processing threads {many:.2f} MP/s ({many / one:.2f}x of 1); {j['bands']} bands"}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nucseg", default=os.path.join(ROOT, "build", "tools", "nucseg"))
@@ -296,7 +318,7 @@ def main():
                     help="checkpoint for the predict rows")
     ap.add_argument("--big-size", type=int, default=10000, help="side of the peak-memory image; 0 skips the row")
     ap.add_argument("--predict-args", nargs="*", default=[], help="extra nucseg predict flags")
-    ap.add_argument("--rows", default="convert,loader,train,train_shipped,predict,memory", help="rows to run")
+    ap.add_argument("--rows", default="convert,loader,train,train_shipped,predict,bands,memory", help="rows to run")
     ap.add_argument("--peer-python", default=PY + ",~/.cache/nucseg/torch2/bin/python",
                     help="comma-separated Pythons with torch for the peers (missing ones skipped); convert and predict use the first")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, 1 repeat: checks the harness")
@@ -311,7 +333,8 @@ def main():
     rows = []
     try:
         wanted = set(args.rows.split(","))
-        for fn in (f for f in (row_convert, row_loader, row_train, row_train_shipped, row_predict, row_memory)
+        for fn in (f for f in (row_convert, row_loader, row_train, row_train_shipped, row_predict, row_bands,
+                                  row_memory)
                   if f.__name__[4:] in wanted):
             r = fn(args, tmp)
             if r is None:
