@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/log.hpp"
 #include "common/signals.hpp"
 #include "image/preprocess.hpp"
 #include "io/read_limits.hpp"
@@ -149,15 +150,24 @@ Nuclei segment_in_strips(const RawImage& normalized, const ForwardFn& forward,
   std::vector<float> confidence(1, std::numeric_limits<float>::quiet_NaN());
   const std::size_t post_processed = static_cast<std::size_t>(std::max(1, at_once - 1));
   std::deque<BandLabels> bands;  // in order, each stitched once its labels are there
+  log::Progress progress("predict: '" + normalized.source + "'", static_cast<std::size_t>((H + strip_rows - 1) / strip_rows),
+                         "bands");
+  std::size_t stitched = 0;
+  const auto stitch_first = [&] {
+    stitch_band(bands.front(), out, next, confidence, times);
+    bands.pop_front();
+    progress.update(++stitched);
+  };
   for (int y0 = 0; y0 < H; y0 += strip_rows) {
     throw_if_interrupted("predict");
     const int y1 = std::min(H, y0 + strip_rows);
     const int c0 = std::max(0, y0 - margin), c1 = std::min(H, y1 + margin);
     NetworkMaps maps = predict_maps(band_of(normalized, c0, c1), forward, inf, times);
-    for (; bands.size() >= post_processed; bands.pop_front()) stitch_band(bands.front(), out, next, confidence, times);
+    while (bands.size() >= post_processed) stitch_first();
     bands.push_back(label_band(std::move(maps), post, run_band, c0, y0, y1));
   }
-  for (; !bands.empty(); bands.pop_front()) stitch_band(bands.front(), out, next, confidence, times);
+  while (!bands.empty()) stitch_first();
+  progress.finish();
   std::vector<std::uint32_t> order(static_cast<std::size_t>(next) + 1, 0);
   std::vector<float> renumbered(1, std::numeric_limits<float>::quiet_NaN());
   std::uint32_t k = 0;
