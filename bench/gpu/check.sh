@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one-shot GPU check: builds nucseg against the node's PyTorch, runs the ML unit tests,
 # predicts a synthetic plate on the GPU (fp32, bf16) and on the CPU and compares the masks,
+# predicts one large image in bands on the GPU,
 # trains both recipes on the GPU (fp32, bf16), and times the eager-PyTorch peer on the same
 # GPU. Writes at most 8 files into OUT: check.log, results.json, results.md and the logs.
 #
@@ -28,10 +29,10 @@ run() { "$@" >>"$LOG" 2>&1; }
 
 if [ $DRY = 1 ]; then
   DEVICE=cpu; JOBS=$(nproc); BUILD=${NUCSEG_GPU_BUILD:-$ROOT/build}
-  PLATE_SIZE=256; PLATE_SITES=2; TRAIN_STEPS=3; PEER_STEPS=2
+  PLATE_SIZE=256; PLATE_SITES=2; TRAIN_STEPS=3; PEER_STEPS=2; BIG_SIZE=1200; BIG_BANDS="--strip-rows 300"
 else
   DEVICE=cuda; JOBS=$(nproc); BUILD=${NUCSEG_GPU_BUILD:-$ROOT/build-gpu}
-  PLATE_SIZE=1024; PLATE_SITES=4; TRAIN_STEPS=60; PEER_STEPS=30
+  PLATE_SIZE=1024; PLATE_SITES=4; TRAIN_STEPS=60; PEER_STEPS=30; BIG_SIZE=8000; BIG_BANDS=
 fi
 NUCSEG=$BUILD/tools/nucseg
 WORK=$(mktemp -d)
@@ -59,10 +60,10 @@ record "{\"ml_tests_quick_rc\": $?}"
 say "synthetic plate for predict (${PLATE_SITES}x4 sites of ${PLATE_SIZE}^2)"
 run "$NUCSEG" --log-level warn synth --out "$WORK/plate" --wells 4 --sites "$PLATE_SITES" --size "$PLATE_SIZE" "$PLATE_SIZE" \
   --nuclei 40 160
-predict() {  # name device precision extra...
+predict() {  # name device precision extra...; input: PRED_INPUT, else the plate
   local name=$1 dev=$2 prec=$3; shift 3
   local t1=$(date +%s.%N)
-  "$NUCSEG" predict --input "$WORK/plate/plate1" --out "$WORK/pred-$name" --device "$dev" --precision "$prec" \
+  "$NUCSEG" predict --input "${PRED_INPUT:-$WORK/plate/plate1}" --out "$WORK/pred-$name" --device "$dev" --precision "$prec" \
     --overlays 0 "$@" >"$WORK/pred-$name.log" 2>&1
   local rc=$? t2=$(date +%s.%N)
   cat "$WORK/pred-$name.log" >>"$LOG"
@@ -80,6 +81,13 @@ say "compare masks"
 $PEER_PY bench/gpu/compare_masks.py "$CMP_REF/masks" "$WORK/pred-$DEVICE-fp32/masks" "$WORK/pred-$DEVICE-bf16/masks" \
   >>"$RESULTS" 2>>"$LOG"
 tail -1 "$RESULTS" | tee -a "$LOG"
+
+say "one ${BIG_SIZE}^2 image, in bands post-processed on the pool"
+nuclei=$((BIG_SIZE * BIG_SIZE / 2500))
+run "$NUCSEG" --log-level warn synth --out "$WORK/big" --wells 1 --sites 1 --size "$BIG_SIZE" "$BIG_SIZE" \
+  --nuclei "$nuclei" "$nuclei"
+PRED_INPUT=$WORK/big/plate1 predict "one-big-image-$DEVICE-bf16" "$DEVICE" bf16 $BIG_BANDS
+rm -rf "$WORK/big" "$WORK/pred-one-big-image-$DEVICE-bf16"
 
 say "train both recipes"
 run "$NUCSEG" --log-level warn synth --out "$WORK/train" --wells 8 --sites 8 --size 256 256 --nuclei 10 40

@@ -9,9 +9,10 @@
 namespace nucseg::io {
 namespace {
 
-/// The longest key ITK's MetaIO keeps (its name buffer holds 255 bytes with the NUL), and the
-/// most characters it reads of a key or a value.
-constexpr std::size_t kMaxKey = 254;
+/// The longest key or text value ITK's MetaIO keeps (its buffers for a key, ObjectType, Name,
+/// Comment and the like hold 255 bytes with the NUL, filled by strcpy), and the most
+/// characters read here of a key or a value.
+constexpr std::size_t kMaxText = 254;
 constexpr std::size_t kKeyRead = 500;
 
 /// MetaIO's most axes (MET_MAX_NUMBER_OF_DIMENSIONS): it reads as many sizes as NDims says.
@@ -63,9 +64,14 @@ void check_metaimage_header(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   while (in) {
     const HeaderLine line = next_line(in);
-    if (line.key.size() > kMaxKey) {
+    if (line.key.size() > kMaxText) {
       throw InputError("cannot read '" + path + "': its MetaImage header has a key of " +
-                       std::to_string(line.key.size()) + " characters (at most " + std::to_string(kMaxKey) + ")");
+                       std::to_string(line.key.size()) + " characters (at most " + std::to_string(kMaxText) + ")");
+    }
+    if (line.value.size() > kMaxText && line.key != "ElementDataFile") {
+      throw InputError("cannot read '" + path + "': its MetaImage header gives '" + line.key.substr(0, 40) + "' a value of " +
+                       (line.value.size() < kKeyRead ? "" : "at least ") + std::to_string(line.value.size()) +
+                       " characters (at most " + std::to_string(kMaxText) + ")");
     }
     if (line.key == "NDims" && axes(line.value) == 0) {
       throw InputError("cannot read '" + path + "': its MetaImage header declares NDims = '" + line.value.substr(0, 20) +

@@ -8,9 +8,9 @@
 namespace nucseg::io {
 
 /// Throws InputError naming the file when it is named .mha or .mhd (the files ITK reads as
-/// MetaImage) and a key of its header, up to ElementDataFile, is longer than ITK can hold or
-/// its NDims is not a whole number of 1 to 10, or its ElementDataFile names a list (LIST) or a
-/// pattern (with '%') of data files.
+/// MetaImage) and a key or a value (ElementDataFile's aside) of its header, up to
+/// ElementDataFile, is longer than ITK can hold, or its NDims is not a whole number of 1 to 10,
+/// or its ElementDataFile names a list (LIST) or a pattern (with '%') of data files.
 void check_metaimage_header(const std::string& path);
 
 }  // namespace nucseg::io

@@ -137,6 +137,29 @@ TEST(ImageReader, MetaImageHeaderKeyLongerThanItkHoldsIsRefused) {
   }
 }
 
+TEST(ImageReader, MetaImageHeaderTextLongerThanItkHoldsIsRefused) {
+  // ITK copies ObjectType, Name, Comment and the like with strcpy into 255-byte buffers.
+  TempDir dir;
+  const auto write = [&](const std::string& name, const std::string& key, std::size_t length) {
+    const auto path = dir.file(name);
+    std::ofstream(path, std::ios::binary) << "ObjectType = Image\nNDims = 2\nDimSize = 2 2\n"
+                                          << key << " = " << std::string(length, 'c') << "\n"
+                                          << "ElementType = MET_UCHAR\nElementDataFile = LOCAL\n"
+                                          << std::string(4, '\x07');
+    return path;
+  };
+  EXPECT_EQ(read_image(write("fits.mha", "Comment", 254)).width, 2);
+  for (const std::string key : {"Comment", "Name", "ObjectType"}) {
+    const auto too_long = write("long.mha", key, 255);
+    for (const auto& read : std::vector<std::function<void()>>{[&] { read_image(too_long); },
+                                                               [&] { read_labels(too_long); }}) {
+      const auto msg = message_of(read);
+      EXPECT_NE(msg.find("'" + key + "' a value of 255 characters"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("long.mha"), std::string::npos) << msg;
+    }
+  }
+}
+
 TEST(ImageReader, MetaImageDeclaringMoreAxesThanMetaIoHoldsIsRefused) {
   // MetaIO reads as many sizes as NDims says: a long run of digits kept it reading for ever.
   TempDir dir;
