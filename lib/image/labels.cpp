@@ -43,29 +43,34 @@ LabelImage label_connected_components(const LabelImage& binary) {
 }
 
 LabelImage relabel_sequential(const LabelImage& labels) {
-  LabelImage out(labels.height, labels.width);
-  out.source = labels.source;
+  LabelImage out = labels;
+  relabel_sequential_in_place(out);
+  return out;
+}
+
+std::vector<std::uint32_t> relabel_sequential_in_place(LabelImage& labels) {
+  std::vector<std::uint32_t> old_of(1, 0);
   const std::uint32_t top = labels.max_label();
-  std::uint32_t next = 1;
   if (top <= labels.labels.size() + 1024) {  // a table indexed by label: one pass, no hashing
     std::vector<std::uint32_t> map(static_cast<std::size_t>(top) + 1, 0);
-    for (std::size_t i = 0; i < labels.labels.size(); ++i) {
-      const auto v = labels.labels[i];
+    for (auto& v : labels.labels) {
       if (v == 0) continue;
-      if (map[v] == 0) map[v] = next++;
-      out.labels[i] = map[v];
+      if (map[v] == 0) {
+        map[v] = static_cast<std::uint32_t>(old_of.size());
+        old_of.push_back(v);
+      }
+      v = map[v];
     }
-    return out;
+    return old_of;
   }
   std::unordered_map<std::uint32_t, std::uint32_t> map;  // sparse, large label values
-  for (std::size_t i = 0; i < labels.labels.size(); ++i) {
-    const auto v = labels.labels[i];
+  for (auto& v : labels.labels) {
     if (v == 0) continue;
-    auto [it, inserted] = map.emplace(v, next);
-    if (inserted) ++next;
-    out.labels[i] = it->second;
+    auto [it, inserted] = map.emplace(v, static_cast<std::uint32_t>(old_of.size()));
+    if (inserted) old_of.push_back(v);
+    v = it->second;
   }
-  return out;
+  return old_of;
 }
 
 }  // namespace nucseg::image

@@ -19,18 +19,17 @@ double range_of(const image::NormalizeResult& n) {
   return sum;
 }
 
-/// The confidence of each nucleus of `joined` (the nuclei of `found` and some of `added`),
-/// from the pass that found it.
-std::vector<float> joined_confidence(const LabelImage& joined, const LabelImage& found,
-                                     const std::vector<float>& found_confidence, const LabelImage& added,
+/// The confidence of each nucleus after add_nuclei, from its label before (`old_labels`): one
+/// of `found_confidence`'s up to `found_count`, else one of `added_confidence`'s.
+std::vector<float> joined_confidence(const std::vector<std::uint32_t>& old_labels, std::uint32_t found_count,
+                                     const std::vector<float>& found_confidence,
                                      const std::vector<float>& added_confidence) {
   constexpr float unknown = std::numeric_limits<float>::quiet_NaN();
   const auto of = [](const std::vector<float>& c, std::uint32_t l) { return l < c.size() ? c[l] : unknown; };
-  std::vector<float> out(static_cast<std::size_t>(joined.max_label()) + 1, unknown);
-  for (std::size_t i = 0; i < joined.labels.size(); ++i) {
-    const std::uint32_t l = joined.labels[i];
-    if (!l || !std::isnan(out[l])) continue;
-    out[l] = found.labels[i] ? of(found_confidence, found.labels[i]) : of(added_confidence, added.labels[i]);
+  std::vector<float> out(old_labels.size(), unknown);
+  for (std::size_t l = 1; l < old_labels.size(); ++l) {
+    const std::uint32_t old = old_labels[l];
+    out[l] = old <= found_count ? of(found_confidence, old) : of(added_confidence, old - found_count);
   }
   return out;
 }
@@ -76,13 +75,16 @@ std::optional<RawImage> dim_pass_input(const RawImage& raw, const LabelImage& la
   return left;
 }
 
-infer::Nuclei join_dim_nuclei(const DimPassState& before, const RawImage& raw, const LabelImage& dim,
+infer::Nuclei join_dim_nuclei(DimPassState before, const RawImage& raw, LabelImage dim,
                               const std::vector<float>& dim_confidence) {
-  const LabelImage standing = postprocess::keep_standing_out(dim, raw, before.set_aside, kDimPassRing,
+  const LabelImage standing = postprocess::keep_standing_out(std::move(dim), raw, before.set_aside, kDimPassRing,
                                                              kDimPassContrast * before.noise, before.min_area, before.inverted);
+  const std::uint32_t found_count = before.found.max_label();
+  std::vector<std::uint32_t> old_labels;
   infer::Nuclei joined;
-  joined.labels = postprocess::add_nuclei(before.found, standing, before.set_aside, kDimPassMaxContact);
-  joined.confidence = joined_confidence(joined.labels, before.found, before.found_confidence, dim, dim_confidence);
+  joined.labels =
+      postprocess::add_nuclei(std::move(before.found), standing, before.set_aside, kDimPassMaxContact, &old_labels);
+  joined.confidence = joined_confidence(old_labels, found_count, before.found_confidence, dim_confidence);
   return joined;
 }
 

@@ -39,8 +39,9 @@ std::optional<RawImage> dim_pass_input(const RawImage& raw, const LabelImage& la
 /// (postprocess::keep_standing_out: at least `before.min_area` px, kDimPassContrast x the noise
 /// above their ring of kDimPassRing px, set-aside pixels left out) and keep clear of the nuclei
 /// found (at most kDimPassMaxContact of their outline along the set-aside pixels), each with the
-/// confidence of the pass that found it.
-infer::Nuclei join_dim_nuclei(const DimPassState& before, const RawImage& raw, const LabelImage& dim,
+/// confidence of the pass that found it. Takes `before` and `dim`, so that a large image holds
+/// no copies of its label images.
+infer::Nuclei join_dim_nuclei(DimPassState before, const RawImage& raw, LabelImage dim,
                               const std::vector<float>& dim_confidence);
 
 /// The probability map of an image after its dim pass, each pixel from the pass whose nuclei it

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "batch/completion.hpp"
 #include "batch/input_list.hpp"
@@ -385,13 +386,15 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
 /// when the labels are final; after the dim pass, its nuclei join those found before.
 std::optional<double> next_pass(const Run& r, Prepared& p) {
   if (p.dim.running()) {
-    infer::Nuclei joined = join_dim_nuclei(p.dim, p.raw, p.labels, p.confidence);
-    p.dim_nuclei = static_cast<int>(joined.labels.max_label()) - static_cast<int>(p.dim.found.max_label());
+    p.normalized = RawImage();  // the dim pass was the last
+    DimPassState before = std::exchange(p.dim, DimPassState());
+    const auto found = static_cast<int>(before.found.max_label());
+    if (r.o.probabilities())
+      p.probabilities = join_dim_probabilities(std::move(before.found_probabilities), p.probabilities, before.set_aside);
+    infer::Nuclei joined = join_dim_nuclei(std::move(before), p.raw, std::move(p.labels), p.confidence);
+    p.dim_nuclei = static_cast<int>(joined.labels.max_label()) - found;
     p.labels = std::move(joined.labels);
     p.confidence = std::move(joined.confidence);
-    if (r.o.probabilities())
-      p.probabilities = join_dim_probabilities(std::move(p.dim.found_probabilities), p.probabilities, p.dim.set_aside);
-    p.dim = DimPassState();
     return std::nullopt;
   }
   if (const auto scale = second_pass_scale(r, p)) return scale;

@@ -34,8 +34,8 @@ std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin) {
   return near;
 }
 
-LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
-                      double max_contact) {
+LabelImage add_nuclei(LabelImage found, const LabelImage& added, const std::vector<std::uint8_t>& near,
+                      double max_contact, std::vector<std::uint32_t>* old_labels) {
   const int h = found.height, w = found.width;
   if (added.height != h || added.width != w || near.size() != found.labels.size())
     throw InputError(found.source + ": cannot add nuclei of a " + std::to_string(added.height) + "x" +
@@ -59,13 +59,14 @@ LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const st
       if (touches) ++contact[a[i]];
     }
   }
-  LabelImage out = found;
   const std::uint32_t offset = found.max_label();
   for (std::size_t i = 0; i < a.size(); ++i) {
     if (!a[i] || found.labels[i]) continue;
-    if (static_cast<double>(contact[a[i]]) <= max_contact * static_cast<double>(outline[a[i]])) out.labels[i] = offset + a[i];
+    if (static_cast<double>(contact[a[i]]) <= max_contact * static_cast<double>(outline[a[i]])) found.labels[i] = offset + a[i];
   }
-  return image::relabel_sequential(out);
+  auto old = image::relabel_sequential_in_place(found);
+  if (old_labels) *old_labels = std::move(old);
+  return found;
 }
 
 namespace {
@@ -95,7 +96,7 @@ std::vector<Box> label_boxes(const LabelImage& labels) {
 /// pixels farther than 1 px and at most `ring` px from it that no object holds and `excluded`
 /// leaves.
 std::vector<float> ring_values(const LabelImage& labels, std::uint32_t label, const Box& b, double ring,
-                               const std::vector<std::uint8_t>& excluded, const std::vector<float>& sum) {
+                               const std::vector<std::uint8_t>& excluded, const float* sum) {
   const int r = static_cast<int>(std::ceil(ring));
   const int y0 = std::max(0, b.y0 - r), y1 = std::min(labels.height - 1, b.y1 + r);
   const int x0 = std::max(0, b.x0 - r), x1 = std::min(labels.width - 1, b.x1 + r);
@@ -116,16 +117,20 @@ std::vector<float> ring_values(const LabelImage& labels, std::uint32_t label, co
 
 }  // namespace
 
-LabelImage keep_standing_out(const LabelImage& labels, const RawImage& image, const std::vector<std::uint8_t>& excluded,
+LabelImage keep_standing_out(LabelImage labels, const RawImage& image, const std::vector<std::uint8_t>& excluded,
                              double ring, double min_contrast, double min_area, bool dark) {
   const std::size_t n = labels.labels.size();
   if (image.height != labels.height || image.width != labels.width || (!excluded.empty() && excluded.size() != n))
     throw InputError(image.source + ": cannot measure the contrast of a " + std::to_string(labels.height) + "x" +
                      std::to_string(labels.width) + " label image on a " + std::to_string(image.height) + "x" +
                      std::to_string(image.width) + " image");
-  std::vector<float> sum(n, 0.0f);
-  for (int c = 0; c < image.channels; ++c)
-    for (std::size_t i = 0; i < n; ++i) sum[i] += image.plane(c)[i];
+  std::vector<float> summed;  // channels summed; one channel is read where it is
+  if (image.channels > 1) {
+    summed.assign(n, 0.0f);
+    for (int c = 0; c < image.channels; ++c)
+      for (std::size_t i = 0; i < n; ++i) summed[i] += image.plane(c)[i];
+  }
+  const float* sum = image.channels > 1 ? summed.data() : image.plane(0);
   const std::size_t n_labels = static_cast<std::size_t>(labels.max_label()) + 1;
   std::vector<double> inside(n_labels, 0.0);
   std::vector<std::size_t> area(n_labels, 0);
@@ -144,10 +149,9 @@ LabelImage keep_standing_out(const LabelImage& labels, const RawImage& image, co
     const double contrast = inside[l] / static_cast<double>(area[l]) - *middle;
     keep[l] = (dark ? -contrast : contrast) >= min_contrast;
   }
-  LabelImage out = labels;
-  for (auto& v : out.labels)
+  for (auto& v : labels.labels)
     if (v && !keep[v]) v = 0;
-  return out;
+  return labels;
 }
 
 }  // namespace nucseg::postprocess

@@ -154,9 +154,10 @@ std::vector<std::uint8_t> near_nuclei(const LabelImage& labels, double margin);
 /// border) lie in `near` (height x width, e.g. near_nuclei(found, margin)) or next to it, and
 /// takes the pixels no nucleus of `found` holds; renumbered 1..N in raster order. Rims and
 /// crescents around found nuclei hug `near`; a nucleus beside one touches it along an arc.
-/// Throws InputError when the sizes differ.
-LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const std::vector<std::uint8_t>& near,
-                      double max_contact);
+/// `old_labels` (may be null) receives each new label's label before renumbering: its label in
+/// `found`, or found.max_label() + its label in `added`. Throws InputError when the sizes differ.
+LabelImage add_nuclei(LabelImage found, const LabelImage& added, const std::vector<std::uint8_t>& near,
+                      double max_contact, std::vector<std::uint32_t>* old_labels = nullptr);
 
 /// The objects of `labels` that stand out from what surrounds them; the others are set to 0
 /// (no renumbering). An object stands out when it has at least `min_area` pixels and the mean
@@ -164,7 +165,7 @@ LabelImage add_nuclei(const LabelImage& found, const LabelImage& added, const st
 /// median over its ring (falls below it, when `dark`): the pixels farther than 1 px and at most
 /// `ring` px from it (Euclidean) that no object holds and `excluded` (height x width, or empty)
 /// leaves. An object without a ring does not. Throws InputError when the sizes differ.
-LabelImage keep_standing_out(const LabelImage& labels, const RawImage& image, const std::vector<std::uint8_t>& excluded,
+LabelImage keep_standing_out(LabelImage labels, const RawImage& image, const std::vector<std::uint8_t>& excluded,
                              double ring, double min_contrast, double min_area, bool dark = false);
 
 /// Removes labelled objects with fewer than `min_area` pixels and renumbers the rest 1..N

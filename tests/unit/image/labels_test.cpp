@@ -27,5 +27,15 @@ TEST(Labels, RelabelSequentialInRasterOrder) {
   EXPECT_EQ(relabel_sequential(l).labels, (std::vector<std::uint32_t>{1, 0, 2, 1, 3}));
 }
 
+TEST(Labels, RelabelInPlaceTellsEachNewLabelsOldOne) {
+  LabelImage l(1, 6);
+  l.labels = {0, 70, 70, 3, 900, 3};
+  EXPECT_EQ(relabel_sequential_in_place(l), (std::vector<std::uint32_t>{0, 70, 3, 900}));
+  EXPECT_EQ(l.labels, (std::vector<std::uint32_t>{0, 1, 1, 2, 3, 2}));
+  l.labels = {4000000000u, 0, 3, 4000000000u, 2000000000u};
+  EXPECT_EQ(relabel_sequential_in_place(l), (std::vector<std::uint32_t>{0, 4000000000u, 3, 2000000000u}));
+  EXPECT_EQ(l.labels, (std::vector<std::uint32_t>{1, 0, 2, 1, 3}));
+}
+
 }  // namespace
 }  // namespace nucseg::image

@@ -442,8 +442,10 @@ TEST(Postprocess, AddNucleiAddsTheNewOnesThatKeepClearOfTheFound) {
     for (int x = 17; x < 27; ++x) added.at(y, x) = added.at(y, x) ? added.at(y, x) : 2;
   for (int y = 20; y < 26; ++y)  // far away: kept
     for (int x = 30; x < 36; ++x) added.at(y, x) = 3;
-  const auto out = add_nuclei(found, added, near, 0.25);
+  std::vector<std::uint32_t> old_labels;
+  const auto out = add_nuclei(found, added, near, 0.25, &old_labels);
   EXPECT_EQ(out.max_label(), 3u);
+  EXPECT_EQ(old_labels, (std::vector<std::uint32_t>{0, 1, 1 + 2, 1 + 3})) << "found's 1, then added 2 and 3 after it";
   EXPECT_NE(out.at(10, 10), 0u);
   EXPECT_EQ(out.at(4, 17), 0u) << "the rim";
   EXPECT_NE(out.at(10, 22), 0u);
