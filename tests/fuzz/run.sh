@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs each fuzz target over its seed corpus plus mutations, one target at a time on one core.
 #   tests/fuzz/run.sh BUILD_DIR SECONDS [MAX_RUNS] [TARGET...]
-# BUILD_DIR was configured with -DNUCSEG_FUZZ=ON. New corpus entries go to BUILD_DIR/fuzz-work/
+# BUILD_DIR was configured with -DNUCSEG_FUZZ=ON. FUZZ_TIMEOUT (seconds, default 60) is how long one
+# input may take before it counts as a hang: generous, since the runs are niced beside other
+# work. New corpus entries go to BUILD_DIR/fuzz-work/
 # (the committed seeds in tests/fuzz/corpus/ stay as they are), crashing inputs to
 # BUILD_DIR/fuzz-artifacts/. Prints one line per target: executions, seconds; exits non-zero
 # on the first crash, leak of an exception, timeout or out-of-memory.
@@ -17,7 +19,7 @@ for t in "${targets[@]}"; do
   work="$build/fuzz-work/$t"; mkdir -p "$work"
   log="$build/fuzz-work/$t.log"
   start=$(date +%s)
-  args=(-max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
+  args=(-max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-60}" -rss_limit_mb=2048 -print_final_stats=1
         -artifact_prefix="$build/fuzz-artifacts/$t-")
   [ "$runs" -gt 0 ] && args+=(-runs="$runs")
   if ! nice -n 15 "$build/tests/fuzz/fuzz_$t" "${args[@]}" "$work" "$here/corpus/$t" > "$log" 2>&1; then
