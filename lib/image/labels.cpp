@@ -3,6 +3,7 @@
 #include <itkConnectedComponentImageFilter.h>
 #include <itkImportImageFilter.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 namespace nucseg::image {
@@ -71,6 +72,27 @@ std::vector<std::uint32_t> relabel_sequential_in_place(LabelImage& labels) {
     v = it->second;
   }
   return old_of;
+}
+
+LabelRuns::LabelRuns(const LabelImage& labels)
+    : height_(labels.height), width_(labels.width), source_(labels.source), max_label_(labels.max_label()) {
+  for (std::size_t i = 0; i < labels.labels.size(); ++i) {
+    const std::uint32_t l = labels.labels[i];
+    if (l == 0) continue;
+    if (!runs_.empty() && runs_.back().label == l && runs_.back().start + runs_.back().length == i) {
+      ++runs_.back().length;
+    } else {
+      runs_.push_back({i, 1, l});
+    }
+  }
+  runs_.shrink_to_fit();
+}
+
+LabelImage LabelRuns::image() const {
+  LabelImage out(height_, width_);
+  out.source = source_;
+  for (const auto& r : runs_) std::fill_n(out.labels.begin() + static_cast<std::ptrdiff_t>(r.start), r.length, r.label);
+  return out;
 }
 
 }  // namespace nucseg::image

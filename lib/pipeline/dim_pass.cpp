@@ -83,7 +83,7 @@ infer::Nuclei join_dim_nuclei(DimPassState before, const RawImage& raw, LabelIma
   std::vector<std::uint32_t> old_labels;
   infer::Nuclei joined;
   joined.labels =
-      postprocess::add_nuclei(std::move(before.found), standing, before.set_aside, kDimPassMaxContact, &old_labels);
+      postprocess::add_nuclei(before.found.image(), standing, before.set_aside, kDimPassMaxContact, &old_labels);
   joined.confidence = joined_confidence(old_labels, found_count, before.found_confidence, dim_confidence);
   return joined;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "image/image.hpp"
+#include "image/labels.hpp"
 #include "image/preprocess.hpp"
 #include "infer/segment.hpp"
 
@@ -15,14 +16,14 @@ namespace nucseg {
 
 /// What an image keeps from before its dim pass while that pass runs.
 struct DimPassState {
-  LabelImage found;                     ///< the nuclei found before it
+  image::LabelRuns found;               ///< the nuclei found before it
   std::vector<float> found_confidence;  ///< their confidence
   std::vector<std::uint8_t> set_aside;  ///< the pixels the dim pass leaves out
   double noise = 0;                     ///< the image's noise in its own intensities (channels summed)
   double min_area = 0;                  ///< the least area of a nucleus the dim pass adds (px)
   bool inverted = false;                ///< nuclei are darker than their surroundings
   RawImage found_probabilities;
-  bool running() const { return !found.labels.empty(); }
+  bool running() const { return !found.empty(); }
 };
 
 /// The network input of the dim pass of an image whose nuclei are `labels`: `raw` smoothed by

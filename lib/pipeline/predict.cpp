@@ -376,7 +376,8 @@ std::optional<double> dim_pass_scale(const Run& r, Prepared& p) {
                               source, p.dim);
   if (!input) return std::nullopt;
   p.normalized = std::move(*input);
-  p.dim.found = std::move(p.labels);
+  p.dim.found = image::LabelRuns(p.labels);
+  p.labels = LabelImage();
   p.dim.found_confidence = std::move(p.confidence);
   p.dim.found_probabilities = std::move(p.probabilities);
   return p.scale;

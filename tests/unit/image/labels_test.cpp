@@ -27,6 +27,25 @@ TEST(Labels, RelabelSequentialInRasterOrder) {
   EXPECT_EQ(relabel_sequential(l).labels, (std::vector<std::uint32_t>{1, 0, 2, 1, 3}));
 }
 
+TEST(Labels, RunsGiveTheLabelImageBack) {
+  const auto scene =
+      nucseg::testing::draw_scene(60, 70, nucseg::testing::random_disks(60, 70, 12, 3, 9, 0, 4), 0.1f, 0.8f);
+  LabelImage labels = scene.labels;
+  labels.source = "scene";
+  labels.at(0, 69) = 7;  // runs of one label across a row's end
+  labels.at(1, 0) = 7;
+  const LabelRuns runs(labels);
+  EXPECT_EQ(runs.max_label(), labels.max_label());
+  const LabelImage back = runs.image();
+  EXPECT_EQ(back.labels, labels.labels);
+  EXPECT_EQ(back.height, 60);
+  EXPECT_EQ(back.width, 70);
+  EXPECT_EQ(back.source, "scene");
+  EXPECT_TRUE(LabelRuns().empty());
+  EXPECT_FALSE(LabelRuns(LabelImage(3, 3)).empty());
+  EXPECT_EQ(LabelRuns(LabelImage(3, 3)).image().labels, std::vector<std::uint32_t>(9, 0));
+}
+
 TEST(Labels, RelabelInPlaceTellsEachNewLabelsOldOne) {
   LabelImage l(1, 6);
   l.labels = {0, 70, 70, 3, 900, 3};
