@@ -29,7 +29,7 @@ run() { "$@" >>"$LOG" 2>&1; }
 
 if [ $DRY = 1 ]; then
   DEVICE=cpu; JOBS=$(nproc); BUILD=${NUCSEG_GPU_BUILD:-$ROOT/build}
-  PLATE_SIZE=256; PLATE_SITES=2; TRAIN_STEPS=3; PEER_STEPS=2; BIG_SIZE=1200; BIG_BANDS="--strip-rows 300"
+  PLATE_SIZE=256; PLATE_SITES=2; TRAIN_STEPS=3; PEER_STEPS=2; BIG_SIZE=800; BIG_BANDS="--strip-rows 200"
 else
   DEVICE=cuda; JOBS=$(nproc); BUILD=${NUCSEG_GPU_BUILD:-$ROOT/build-gpu}
   PLATE_SIZE=1024; PLATE_SITES=4; TRAIN_STEPS=60; PEER_STEPS=30; BIG_SIZE=8000; BIG_BANDS=
@@ -60,7 +60,7 @@ record "{\"ml_tests_quick_rc\": $?}"
 say "synthetic plate for predict (${PLATE_SITES}x4 sites of ${PLATE_SIZE}^2)"
 run "$NUCSEG" --log-level warn synth --out "$WORK/plate" --wells 4 --sites "$PLATE_SITES" --size "$PLATE_SIZE" "$PLATE_SIZE" \
   --nuclei 40 160
-predict() {  # name device precision extra...; input: PRED_INPUT, else the plate
+predict() {  # name device precision extra...; input: PRED_INPUT (PRED_WHAT), else the plate
   local name=$1 dev=$2 prec=$3; shift 3
   local t1=$(date +%s.%N)
   "$NUCSEG" predict --input "${PRED_INPUT:-$WORK/plate/plate1}" --out "$WORK/pred-$name" --device "$dev" --precision "$prec" \
@@ -69,7 +69,7 @@ predict() {  # name device precision extra...; input: PRED_INPUT, else the plate
   cat "$WORK/pred-$name.log" >>"$LOG"
   # End-to-end MP/s and each stage's busy share of the wall time, from summary.json.
   local figures=$($PEER_PY bench/gpu/predict_figures.py "$WORK/pred-$name/summary.json" 2>>"$LOG")
-  record "{\"row\": \"predict plate $name\", \"rc\": $rc, \"wall_s\": $(awk "BEGIN{print $t2 - $t1}"), ${figures:-\"figures\": null}}"
+  record "{\"row\": \"predict ${PRED_WHAT:-plate} $name\", \"rc\": $rc, \"wall_s\": $(awk "BEGIN{print $t2 - $t1}"), ${figures:-\"figures\": null}}"
 }
 say "predict on the GPU and the CPU"
 predict "$DEVICE-fp32" "$DEVICE" fp32
@@ -86,8 +86,8 @@ say "one ${BIG_SIZE}^2 image, in bands post-processed on the pool"
 nuclei=$((BIG_SIZE * BIG_SIZE / 2500))
 run "$NUCSEG" --log-level warn synth --out "$WORK/big" --wells 1 --sites 1 --size "$BIG_SIZE" "$BIG_SIZE" \
   --nuclei "$nuclei" "$nuclei"
-PRED_INPUT=$WORK/big/plate1 predict "one-big-image-$DEVICE-bf16" "$DEVICE" bf16 $BIG_BANDS
-rm -rf "$WORK/big" "$WORK/pred-one-big-image-$DEVICE-bf16"
+PRED_INPUT=$WORK/big/plate1 PRED_WHAT="one ${BIG_SIZE}^2 image" predict "big-$DEVICE-bf16" "$DEVICE" bf16 $BIG_BANDS
+rm -rf "$WORK/big" "$WORK/pred-big-$DEVICE-bf16"
 
 say "train both recipes"
 run "$NUCSEG" --log-level warn synth --out "$WORK/train" --wells 8 --sites 8 --size 256 256 --nuclei 10 40
