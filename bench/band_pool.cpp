@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/log.hpp"
 #include "infer/predict_stages.hpp"
 #include "io/image_reader.hpp"
 #include "io/itk_setup.hpp"
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [--repeats N] [--max-threads N] [--band-rows R] image.tif\n", argv[0]);
     return 2;
   }
+  log::LogSetup quiet;
+  quiet.level = "warn";  // stdout carries the JSON line alone
+  log::setup_logging(quiet);
   io::register_itk_io();
   torch::set_num_threads(1);
   const RawImage image = unit_range(io::read_image(file));
