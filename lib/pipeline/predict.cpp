@@ -72,10 +72,10 @@ std::uint64_t image_memory_share() {
   return usable_memory_bytes() / 2 / static_cast<std::uint64_t>(mpi::local_size());
 }
 
-/// Reader and post-processing threads, and the bands of a tall image alive at once: as asked, else a few readers and, beside a GPU, a
+/// Reader and post-processing threads: as asked, else a few readers and, beside a GPU, a
 /// post-processing pool on the remaining cores; on the CPU the network takes the cores and
 /// the pool stays small. Library threads inside each pool task share the cores between
-/// its tasks.
+/// its tasks. The bands of a tall image alive at once follow from the pool and the memory.
 StageThreads plan_stage_threads(const Run& r) {
   StageThreads s;
   s.read = r.o.read_threads() > 0 ? r.o.read_threads() : std::clamp(r.threads / 4, 1, 4);
